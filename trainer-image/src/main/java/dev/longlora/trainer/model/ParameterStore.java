@@ -1,0 +1,109 @@
+package dev.longlora.trainer.model;
+
+import dev.longlora.trainer.backend.Backend;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Every weight of a model by HF/PEFT name, in a stable order (embedding, layers in order, final norm, head). The
+ * IO code loads and saves safetensors through it: iterate {@link #all()}, read with {@link #values}, write with
+ * {@link #setValues}, read gradients with {@link #grads}.
+ */
+public final class ParameterStore {
+  private final Backend backend;
+  private final Map<String, Parameter> byName = new LinkedHashMap<>();
+
+  ParameterStore(Backend backend) {
+    this.backend = backend;
+  }
+
+  Parameter add(String name, int[] shape, boolean trainable) {
+    if (byName.containsKey(name)) {
+      throw new IllegalStateException("duplicate parameter " + name);
+    }
+    Parameter p = new Parameter(name, shape, backend.allocate(shape), trainable ? backend.allocate(shape) : null);
+    byName.put(name, p);
+    return p;
+  }
+
+  /** All parameters in a stable order. */
+  public Collection<Parameter> all() {
+    return Collections.unmodifiableCollection(byName.values());
+  }
+
+  /** The trainable parameters, in the same order. */
+  public List<Parameter> trainable() {
+    List<Parameter> out = new ArrayList<>();
+    for (Parameter p : byName.values()) {
+      if (p.trainable()) {
+        out.add(p);
+      }
+    }
+    return out;
+  }
+
+  /** Whether a parameter of that name exists. */
+  public boolean contains(String name) {
+    return byName.containsKey(name);
+  }
+
+  /** The parameter of that name; throws {@link IllegalArgumentException} naming it when absent. */
+  public Parameter get(String name) {
+    Parameter p = byName.get(name);
+    if (p == null) {
+      throw new IllegalArgumentException("the model has no parameter named '" + name + "'");
+    }
+    return p;
+  }
+
+  /** A copy of the values of {@code name}, row-major. */
+  public float[] values(String name) {
+    return backend.download(get(name).value());
+  }
+
+  /**
+   * Overwrites the values of {@code name}; the array must have exactly the parameter's element count (the error
+   * names the parameter, its shape and the length given).
+   */
+  public void setValues(String name, float[] data) {
+    Parameter p = get(name);
+    if (data.length != p.numel()) {
+      throw new IllegalArgumentException("parameter " + name + " has shape " + Arrays.toString(p.shape()) + " ("
+          + p.numel() + " values) but " + data.length + " values were given");
+    }
+    backend.upload(p.value(), data);
+  }
+
+  /** A copy of the accumulated gradient of {@code name}; throws when the parameter is frozen. */
+  public float[] grads(String name) {
+    Parameter p = get(name);
+    if (!p.trainable()) {
+      throw new IllegalArgumentException("parameter " + name + " is frozen and has no gradient");
+    }
+    return backend.download(p.grad());
+  }
+
+  /** Zeroes every gradient. */
+  public void zeroGrads() {
+    for (Parameter p : byName.values()) {
+      if (p.trainable()) {
+        backend.zero(p.grad());
+      }
+    }
+  }
+
+  /** Total elements of all parameters. */
+  public long numel() {
+    return byName.values().stream().mapToLong(Parameter::numel).sum();
+  }
+
+  /** Total elements of the trainable parameters. */
+  public long trainableNumel() {
+    return trainable().stream().mapToLong(Parameter::numel).sum();
+  }
+}
