@@ -1,0 +1,420 @@
+// FlashAttention-2-style causal attention with S2-Attn inside the kernel (method sections 2 and 7).
+//
+// Layouts (the natural output of the q/k/v projections, no transposes):
+//   q, o, dq: [B, L, H, D] bf16      k, v, dk, dv: [B, L, Hkv, D] bf16 (GQA: head h reads KV head h / (H/Hkv))
+//   lse, delta: [B, H, L] fp32 (natural-log log-sum-exp of the scaled scores; delta = rowsum(dO * O))
+//   dq_acc: [B, L, H, D] fp32, accumulated with atomics by the backward kernel, then converted to bf16.
+// S2-Attn: `G` is the group size (L for full causal) and `shift` the offset of heads [H/2, H) (G/2 for S2,
+// 0 for full or unshifted). Each query tile reads only the key range of its own segment; no roll, no copy.
+//
+// Launch shapes (the host code in Java and kernels/check/attention_check.py use the same formulas):
+//   attn_fwd_d{64,128}:  grid (ceil(L/64), H, B), block 128, dynamic smem (64 + 4*64) * (D+8) * 2 bytes
+//   attn_bwd_d{64,128}:  grid (ceil(L/64), Hkv, B), block 128, dynamic smem see BwdCfg::SMEM
+//   attn_bwd_preprocess: grid (ceil(B*L*H / 4)), block 128 (one warp per row)
+//   attn_dq_convert:     grid (ceil(n / 256)), block 256
+#include "common.cuh"
+
+#define LL_INF __int_as_float(0x7f800000)
+#define LL_LOG2E 1.4426950408889634f
+#define LL_LN2 0.6931471805599453f
+
+template <int D>
+struct FwdCfg {
+  static constexpr int BM = 64, BN = 64, THREADS = 128, LDS = D + 8;
+  static constexpr int SMEM = (BM + 4 * BN) * LDS * 2;  // Q + double-buffered K and V
+};
+
+template <int D>
+__device__ __forceinline__ void attn_fwd(const bf16* __restrict__ q, const bf16* __restrict__ k,
+                                         const bf16* __restrict__ v, bf16* __restrict__ o, float* __restrict__ lse,
+                                         int H, int Hkv, int L, int G, int shift, float scale) {
+  using C = FwdCfg<D>;
+  constexpr int BM = C::BM, BN = C::BN, LDS = C::LDS, T = C::THREADS;
+  extern __shared__ __align__(16) unsigned char smem_raw[];
+  bf16* Qs = reinterpret_cast<bf16*>(smem_raw);
+  // K and V tiles are double-buffered: buffer i of K at Qs + (BM + i*BN)*LDS, of V at Qs + (BM + (2+i)*BN)*LDS.
+  auto kbuf = [&](int i) { return Qs + (BM + i * BN) * LDS; };
+  auto vbuf = [&](int i) { return Qs + (BM + (2 + i) * BN) * LDS; };
+
+  const int tile = gridDim.x - 1 - blockIdx.x;  // late query tiles have the most keys: start them first
+  const int h = blockIdx.y, b = blockIdx.z;
+  const int q0 = tile * BM;
+  const int hk = h / (H / Hkv);
+  const int s = (h >= H / 2) ? shift : 0;
+  const long qstride = (long)H * D, kstride = (long)Hkv * D;
+  const bf16* qb = q + (long)b * L * qstride + (long)h * D;
+  const bf16* kb = k + (long)b * L * kstride + (long)hk * D;
+  const bf16* vb = v + (long)b * L * kstride + (long)hk * D;
+
+  const int kbeg = segment_start(q0, G, s);  // the first query's segment start bounds the whole tile's keys
+  const int kend = min(q0 + BM, L);          // causal: the last query sees keys up to itself
+  const int ntiles = (kend - kbeg + BN - 1) / BN;
+
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
+  const int row_lo = q0 + warp * 16 + g, row_hi = row_lo + 8;
+
+  load_tile_async<BM, D, LDS, T>(Qs, qb, qstride, q0, L);
+  load_tile_async<BN, D, LDS, T>(kbuf(0), kb, kstride, kbeg, L);
+  load_tile_async<BN, D, LDS, T>(vbuf(0), vb, kstride, kbeg, L);
+  cp_async_commit();
+  cp_async_wait_all();
+  __syncthreads();
+
+  uint32_t qf[D / 16][4];
+#pragma unroll
+  for (int kk = 0; kk < D / 16; ++kk) {
+    const bf16* base = Qs + (warp * 16 + g) * LDS + kk * 16 + 2 * t;
+    qf[kk][0] = lds32(base);
+    qf[kk][1] = lds32(base + 8 * LDS);
+    qf[kk][2] = lds32(base + 8);
+    qf[kk][3] = lds32(base + 8 * LDS + 8);
+  }
+
+  const float scale_log2 = scale * LL_LOG2E;
+  float m[2] = {-LL_INF, -LL_INF}, l[2] = {0.f, 0.f};
+  float acc[D / 8][4];
+#pragma unroll
+  for (int dn = 0; dn < D / 8; ++dn) acc[dn][0] = acc[dn][1] = acc[dn][2] = acc[dn][3] = 0.f;
+
+  for (int j = 0; j < ntiles; ++j) {
+    const int kt = kbeg + j * BN;
+    if (j > 0) {
+      cp_async_wait_all();
+      __syncthreads();  // tile j landed, and every warp is done with the buffer that tile j+1 overwrites
+    }
+    if (j + 1 < ntiles) {
+      load_tile_async<BN, D, LDS, T>(kbuf((j + 1) & 1), kb, kstride, kt + BN, L);
+      load_tile_async<BN, D, LDS, T>(vbuf((j + 1) & 1), vb, kstride, kt + BN, L);
+      cp_async_commit();
+    }
+    const bf16* Ks = kbuf(j & 1);
+    const bf16* Vs = vbuf(j & 1);
+
+    float sc[BN / 8][4];
+#pragma unroll
+    for (int nb = 0; nb < BN / 8; ++nb) sc[nb][0] = sc[nb][1] = sc[nb][2] = sc[nb][3] = 0.f;
+#pragma unroll
+    for (int kk = 0; kk < D / 16; ++kk) {
+#pragma unroll
+      for (int nb = 0; nb < BN / 8; ++nb) {
+        const bf16* kr = Ks + (nb * 8 + g) * LDS + kk * 16 + 2 * t;
+        mma_bf16_16816(sc[nb], qf[kk], lds32(kr), lds32(kr + 8));
+      }
+    }
+
+    const bool full = tile_fully_visible(q0, q0 + BM, kt, kt + BN, G, s, L);
+    float mx[2] = {-LL_INF, -LL_INF};
+#pragma unroll
+    for (int nb = 0; nb < BN / 8; ++nb) {
+#pragma unroll
+      for (int c = 0; c < 4; ++c) {
+        float x = sc[nb][c] * scale_log2;
+        if (!full) {
+          const int row = (c < 2) ? row_lo : row_hi;
+          const int col = kt + nb * 8 + 2 * t + (c & 1);
+          if (!visible(row, col, G, s, L)) x = -LL_INF;
+        }
+        sc[nb][c] = x;
+        mx[c >> 1] = fmaxf(mx[c >> 1], x);
+      }
+    }
+    float m_use[2];
+#pragma unroll
+    for (int r = 0; r < 2; ++r) {
+      mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 1));
+      mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 2));
+      const float m_new = fmaxf(m[r], mx[r]);
+      m_use[r] = (m_new == -LL_INF) ? 0.f : m_new;  // a row with nothing visible yet stays at zero weight
+      const float alpha = exp2f(m[r] - m_use[r]);
+      m[r] = m_new;
+      l[r] *= alpha;
+#pragma unroll
+      for (int dn = 0; dn < D / 8; ++dn) {
+        acc[dn][2 * r] *= alpha;
+        acc[dn][2 * r + 1] *= alpha;
+      }
+    }
+#pragma unroll
+    for (int nb = 0; nb < BN / 8; ++nb) {
+#pragma unroll
+      for (int c = 0; c < 4; ++c) {
+        const float p = exp2f(sc[nb][c] - m_use[c >> 1]);
+        sc[nb][c] = p;
+        l[c >> 1] += p;
+      }
+    }
+
+    // O += P V: the score accumulators of two neighbouring 8-key blocks are exactly one A fragment.
+#pragma unroll
+    for (int kk = 0; kk < BN / 16; ++kk) {
+      const uint32_t a[4] = {pack_bf16(sc[2 * kk][0], sc[2 * kk][1]), pack_bf16(sc[2 * kk][2], sc[2 * kk][3]),
+                             pack_bf16(sc[2 * kk + 1][0], sc[2 * kk + 1][1]),
+                             pack_bf16(sc[2 * kk + 1][2], sc[2 * kk + 1][3])};
+#pragma unroll
+      for (int dn = 0; dn < D / 8; dn += 2) {
+        uint32_t b0, b1, b2, b3;
+        ldmatrix_x4_trans(b0, b1, b2, b3, Vs + (kk * 16 + ((lane >> 3) & 1) * 8 + (lane & 7)) * LDS + (dn + (lane >> 4)) * 8);
+        mma_bf16_16816(acc[dn], a, b0, b1);
+        mma_bf16_16816(acc[dn + 1], a, b2, b3);
+      }
+    }
+  }
+
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    l[r] += __shfl_xor_sync(0xffffffffu, l[r], 1);
+    l[r] += __shfl_xor_sync(0xffffffffu, l[r], 2);
+    const int row = r ? row_hi : row_lo;
+    if (row < L) {
+      const float inv = l[r] > 0.f ? 1.f / l[r] : 0.f;
+      bf16* orow = o + ((long)b * L + row) * qstride + (long)h * D;
+#pragma unroll
+      for (int dn = 0; dn < D / 8; ++dn)
+        *reinterpret_cast<uint32_t*>(orow + dn * 8 + 2 * t) = pack_bf16(acc[dn][2 * r] * inv, acc[dn][2 * r + 1] * inv);
+      if (t == 0) lse[((long)b * H + h) * L + row] = m[r] * LL_LN2 + logf(l[r]);
+    }
+  }
+}
+
+extern "C" __global__ void __launch_bounds__(128) attn_fwd_d64(const bf16* q, const bf16* k, const bf16* v, bf16* o,
+                                                               float* lse, int H, int Hkv, int L, int G, int shift,
+                                                               float scale) {
+  attn_fwd<64>(q, k, v, o, lse, H, Hkv, L, G, shift, scale);
+}
+
+extern "C" __global__ void __launch_bounds__(128) attn_fwd_d128(const bf16* q, const bf16* k, const bf16* v, bf16* o,
+                                                                float* lse, int H, int Hkv, int L, int G, int shift,
+                                                                float scale) {
+  attn_fwd<128>(q, k, v, o, lse, H, Hkv, L, G, shift, scale);
+}
+
+// delta = rowsum(dO * O) per (b, h, query) for the backward pass, and dq_acc zeroed. One warp per row.
+extern "C" __global__ void attn_bwd_preprocess(const bf16* __restrict__ o, const bf16* __restrict__ dout,
+                                               float* __restrict__ delta, float* __restrict__ dq_acc, int B, int H,
+                                               int L, int D) {
+  const long rowid = (long)blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32;
+  const int lane = threadIdx.x % 32;
+  if (rowid >= (long)B * L * H) return;
+  const int h = rowid % H;
+  const long bl = rowid / H;
+  const int pos = bl % L;
+  const int b = bl / L;
+  const bf16* orow = o + rowid * D;
+  const bf16* drow = dout + rowid * D;
+  float sum = 0.f;
+  for (int i = lane; i < D; i += 32) {
+    sum += __bfloat162float(orow[i]) * __bfloat162float(drow[i]);
+    dq_acc[rowid * D + i] = 0.f;
+  }
+  for (int off = 16; off > 0; off >>= 1) sum += __shfl_xor_sync(0xffffffffu, sum, off);
+  if (lane == 0) delta[((long)b * H + h) * L + pos] = sum;
+}
+
+extern "C" __global__ void attn_dq_convert(const float* __restrict__ dq_acc, bf16* __restrict__ dq, long n) {
+  const long i = (long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (i < n) dq[i] = __float2bfloat16(dq_acc[i]);
+}
+
+template <int D>
+struct BwdCfg {
+  static constexpr int BN = 64;                   // keys per block: 4 warps x 16 keys
+  static constexpr int BM = (D == 128) ? 32 : 64;  // queries per step (keeps dK, dV and S^T in registers)
+  static constexpr int THREADS = 128, LDS = D + 8, LDP = BN + 8;
+  static constexpr int SMEM = (2 * BN + 2 * BM) * LDS * 2 + BM * LDP * 2 + 2 * BM * 4;
+};
+
+// One block owns a 64-key tile of one KV head and loops over every query head that shares it (GQA without
+// repeating K/V) and over the query tiles of that key tile's segment, keeping dK and dV in registers.
+template <int D>
+__device__ __forceinline__ void attn_bwd(const bf16* __restrict__ q, const bf16* __restrict__ k,
+                                         const bf16* __restrict__ v, const bf16* __restrict__ dout,
+                                         const float* __restrict__ lse, const float* __restrict__ delta,
+                                         float* __restrict__ dq_acc, bf16* __restrict__ dk, bf16* __restrict__ dv,
+                                         int H, int Hkv, int L, int G, int shift, float scale) {
+  using C = BwdCfg<D>;
+  constexpr int BM = C::BM, BN = C::BN, LDS = C::LDS, LDP = C::LDP, T = C::THREADS;
+  extern __shared__ __align__(16) unsigned char smem_raw[];
+  bf16* Ks = reinterpret_cast<bf16*>(smem_raw);
+  bf16* Vs = Ks + BN * LDS;
+  bf16* Qs = Vs + BN * LDS;
+  bf16* dOs = Qs + BM * LDS;
+  bf16* dSs = dOs + BM * LDS;  // dS as [query][key], the A operand of dQ = dS K
+  float* lse_s = reinterpret_cast<float*>(dSs + BM * LDP);
+  float* delta_s = lse_s + BM;
+
+  const int k0 = blockIdx.x * BN, hk = blockIdx.y, b = blockIdx.z;
+  const int ratio = H / Hkv;
+  const long qstride = (long)H * D, kstride = (long)Hkv * D;
+  const bf16* kb = k + (long)b * L * kstride + (long)hk * D;
+  const bf16* vb = v + (long)b * L * kstride + (long)hk * D;
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
+  const int key_lo = k0 + warp * 16 + g, key_hi = key_lo + 8;
+  const float scale_log2 = scale * LL_LOG2E;
+
+  load_tile_async<BN, D, LDS, T>(Ks, kb, kstride, k0, L);
+  load_tile_async<BN, D, LDS, T>(Vs, vb, kstride, k0, L);
+  cp_async_commit();
+
+  float dka[D / 8][4], dva[D / 8][4];
+#pragma unroll
+  for (int dn = 0; dn < D / 8; ++dn)
+#pragma unroll
+    for (int c = 0; c < 4; ++c) dka[dn][c] = dva[dn][c] = 0.f;
+
+  const int klast = min(k0 + BN, L) - 1;
+  for (int h = hk * ratio; h < (hk + 1) * ratio; ++h) {
+    const int s = (h >= H / 2) ? shift : 0;
+    const int qend = segment_end(klast, G, s, L);  // the last key's segment bounds the queries that see the tile
+    const bf16* qb = q + (long)b * L * qstride + (long)h * D;
+    const bf16* dob = dout + (long)b * L * qstride + (long)h * D;
+    const float* lse_h = lse + ((long)b * H + h) * L;
+    const float* delta_h = delta + ((long)b * H + h) * L;
+
+    for (int qt = k0; qt < qend; qt += BM) {
+      __syncthreads();  // every warp is done with the previous Q, dO and dS tiles
+      load_tile_async<BM, D, LDS, T>(Qs, qb, qstride, qt, L);
+      load_tile_async<BM, D, LDS, T>(dOs, dob, qstride, qt, L);
+      cp_async_commit();
+      for (int i = threadIdx.x; i < BM; i += T) {
+        const int row = qt + i;
+        lse_s[i] = row < L ? lse_h[row] * LL_LOG2E : 0.f;
+        delta_s[i] = row < L ? delta_h[row] : 0.f;
+      }
+      cp_async_wait_all();
+      __syncthreads();
+
+      // S^T = K Q^T and dP^T = V dO^T, rows = this warp's 16 keys, columns = the BM queries.
+      float st[BM / 8][4], dpt[BM / 8][4];
+#pragma unroll
+      for (int nb = 0; nb < BM / 8; ++nb)
+#pragma unroll
+        for (int c = 0; c < 4; ++c) st[nb][c] = dpt[nb][c] = 0.f;
+#pragma unroll
+      for (int kk = 0; kk < D / 16; ++kk) {
+        const bf16* kr = Ks + (warp * 16 + g) * LDS + kk * 16 + 2 * t;
+        const bf16* vr = Vs + (warp * 16 + g) * LDS + kk * 16 + 2 * t;
+        const uint32_t ka[4] = {lds32(kr), lds32(kr + 8 * LDS), lds32(kr + 8), lds32(kr + 8 * LDS + 8)};
+        const uint32_t va[4] = {lds32(vr), lds32(vr + 8 * LDS), lds32(vr + 8), lds32(vr + 8 * LDS + 8)};
+#pragma unroll
+        for (int nb = 0; nb < BM / 8; ++nb) {
+          const bf16* qr = Qs + (nb * 8 + g) * LDS + kk * 16 + 2 * t;
+          const bf16* dr = dOs + (nb * 8 + g) * LDS + kk * 16 + 2 * t;
+          mma_bf16_16816(st[nb], ka, lds32(qr), lds32(qr + 8));
+          mma_bf16_16816(dpt[nb], va, lds32(dr), lds32(dr + 8));
+        }
+      }
+
+      // P^T = exp(scale S^T - LSE) (recomputed), dS^T = P^T (dP^T - delta); st holds P^T, dpt holds dS^T.
+      const bool full = tile_fully_visible(qt, qt + BM, k0, k0 + BN, G, s, L);
+#pragma unroll
+      for (int nb = 0; nb < BM / 8; ++nb) {
+#pragma unroll
+        for (int c = 0; c < 4; ++c) {
+          const int qi = nb * 8 + 2 * t + (c & 1);
+          const int key = (c < 2) ? key_lo : key_hi;
+          const bool on = full || visible(qt + qi, key, G, s, L);
+          const float p = on ? exp2f(st[nb][c] * scale_log2 - lse_s[qi]) : 0.f;
+          st[nb][c] = p;
+          dpt[nb][c] = p * (dpt[nb][c] - delta_s[qi]);
+        }
+      }
+
+      // dV += P^T dO and dK += dS^T Q: A from registers (k = queries), B = dO / Q transposed by ldmatrix.
+#pragma unroll
+      for (int kk = 0; kk < BM / 16; ++kk) {
+        const uint32_t pa[4] = {pack_bf16(st[2 * kk][0], st[2 * kk][1]), pack_bf16(st[2 * kk][2], st[2 * kk][3]),
+                                pack_bf16(st[2 * kk + 1][0], st[2 * kk + 1][1]),
+                                pack_bf16(st[2 * kk + 1][2], st[2 * kk + 1][3])};
+        const uint32_t da[4] = {pack_bf16(dpt[2 * kk][0], dpt[2 * kk][1]), pack_bf16(dpt[2 * kk][2], dpt[2 * kk][3]),
+                                pack_bf16(dpt[2 * kk + 1][0], dpt[2 * kk + 1][1]),
+                                pack_bf16(dpt[2 * kk + 1][2], dpt[2 * kk + 1][3])};
+        const int trow = kk * 16 + ((lane >> 3) & 1) * 8 + (lane & 7);
+#pragma unroll
+        for (int dn = 0; dn < D / 8; dn += 2) {
+          const int tcol = (dn + (lane >> 4)) * 8;
+          uint32_t b0, b1, b2, b3;
+          ldmatrix_x4_trans(b0, b1, b2, b3, dOs + trow * LDS + tcol);
+          mma_bf16_16816(dva[dn], pa, b0, b1);
+          mma_bf16_16816(dva[dn + 1], pa, b2, b3);
+          ldmatrix_x4_trans(b0, b1, b2, b3, Qs + trow * LDS + tcol);
+          mma_bf16_16816(dka[dn], da, b0, b1);
+          mma_bf16_16816(dka[dn + 1], da, b2, b3);
+        }
+      }
+
+      // dQ += scale * dS K: dS goes through shared memory as [query][key] so that queries become rows.
+#pragma unroll
+      for (int nb = 0; nb < BM / 8; ++nb) {
+#pragma unroll
+        for (int c = 0; c < 4; ++c) {
+          const int qi = nb * 8 + 2 * t + (c & 1);
+          const int kl = warp * 16 + g + ((c < 2) ? 0 : 8);
+          dSs[qi * LDP + kl] = __float2bfloat16(dpt[nb][c]);
+        }
+      }
+      __syncthreads();
+
+      constexpr int MB = BM / 16;        // 16-query row blocks of the dQ tile
+      constexpr int WPM = 4 / MB;        // warps sharing one row block
+      constexpr int NBW = (D / 8) / WPM;  // 8-column blocks per warp
+      const int mblk = warp / WPM, nbase = (warp % WPM) * NBW;
+      float dqa[NBW][4];
+#pragma unroll
+      for (int j = 0; j < NBW; ++j) dqa[j][0] = dqa[j][1] = dqa[j][2] = dqa[j][3] = 0.f;
+#pragma unroll
+      for (int kk = 0; kk < BN / 16; ++kk) {
+        const bf16* sr = dSs + (mblk * 16 + g) * LDP + kk * 16 + 2 * t;
+        const uint32_t sa[4] = {lds32(sr), lds32(sr + 8 * LDP), lds32(sr + 8), lds32(sr + 8 * LDP + 8)};
+        const int trow = kk * 16 + ((lane >> 3) & 1) * 8 + (lane & 7);
+#pragma unroll
+        for (int j = 0; j < NBW; j += 2) {
+          uint32_t b0, b1, b2, b3;
+          ldmatrix_x4_trans(b0, b1, b2, b3, Ks + trow * LDS + (nbase + j + (lane >> 4)) * 8);
+          mma_bf16_16816(dqa[j], sa, b0, b1);
+          mma_bf16_16816(dqa[j + 1], sa, b2, b3);
+        }
+      }
+#pragma unroll
+      for (int r = 0; r < 2; ++r) {
+        const int row = qt + mblk * 16 + g + 8 * r;
+        if (row < L) {
+          float* dst = dq_acc + ((long)b * L + row) * qstride + (long)h * D;
+#pragma unroll
+          for (int j = 0; j < NBW; ++j) {
+            const int col = (nbase + j) * 8 + 2 * t;
+            atomicAdd(dst + col, dqa[j][2 * r] * scale);
+            atomicAdd(dst + col + 1, dqa[j][2 * r + 1] * scale);
+          }
+        }
+      }
+    }
+  }
+
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    const int key = r ? key_hi : key_lo;
+    if (key < L) {
+      bf16* dkr = dk + ((long)b * L + key) * kstride + (long)hk * D;
+      bf16* dvr = dv + ((long)b * L + key) * kstride + (long)hk * D;
+#pragma unroll
+      for (int dn = 0; dn < D / 8; ++dn) {
+        *reinterpret_cast<uint32_t*>(dkr + dn * 8 + 2 * t) = pack_bf16(dka[dn][2 * r] * scale, dka[dn][2 * r + 1] * scale);
+        *reinterpret_cast<uint32_t*>(dvr + dn * 8 + 2 * t) = pack_bf16(dva[dn][2 * r], dva[dn][2 * r + 1]);
+      }
+    }
+  }
+}
+
+extern "C" __global__ void __launch_bounds__(128) attn_bwd_d64(const bf16* q, const bf16* k, const bf16* v,
+                                                               const bf16* dout, const float* lse, const float* delta,
+                                                               float* dq_acc, bf16* dk, bf16* dv, int H, int Hkv,
+                                                               int L, int G, int shift, float scale) {
+  attn_bwd<64>(q, k, v, dout, lse, delta, dq_acc, dk, dv, H, Hkv, L, G, shift, scale);
+}
+
+extern "C" __global__ void __launch_bounds__(128) attn_bwd_d128(const bf16* q, const bf16* k, const bf16* v,
+                                                                const bf16* dout, const float* lse, const float* delta,
+                                                                float* dq_acc, bf16* dk, bf16* dv, int H, int Hkv,
+                                                                int L, int G, int shift, float scale) {
+  attn_bwd<128>(q, k, v, dout, lse, delta, dq_acc, dk, dv, H, Hkv, L, G, shift, scale);
+}
