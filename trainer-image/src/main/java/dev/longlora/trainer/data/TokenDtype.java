@@ -1,0 +1,31 @@
+package dev.longlora.trainer.data;
+
+import java.util.Locale;
+
+/** Element type of a raw token file: uint16 (LongLoRA's .bin) or uint32 for vocabularies above 65535. */
+public enum TokenDtype {
+    UINT16(2),
+    UINT32(4);
+
+    private final int byteSize;
+
+    TokenDtype(int byteSize) {
+        this.byteSize = byteSize;
+    }
+
+    public int byteSize() {
+        return byteSize;
+    }
+
+    public static TokenDtype parse(String name) {
+        return switch (name == null ? "" : name.toLowerCase(Locale.ROOT)) {
+            case "uint16", "u16" -> UINT16;
+            case "uint32", "u32" -> UINT32;
+            default -> throw new IllegalArgumentException("token dtype '" + name + "' is unknown: use uint16 or uint32");
+        };
+    }
+
+    public String userName() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+}

@@ -1,0 +1,158 @@
+package dev.longlora.trainer.io;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.longlora.trainer.model.LlamaConfig;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Locale;
+
+/**
+ * HF {@code config.json} of a LLaMA-family model, to and from {@link LlamaConfig}. Only linear RoPE scaling
+ * (position interpolation) is understood; any other {@code rope_scaling} type is rejected, never ignored.
+ */
+public final class HfConfigJson {
+
+    public static final String FILE_NAME = "config.json";
+    static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private HfConfigJson() {
+    }
+
+    /** Reads and validates {@code file}. */
+    public static LlamaConfig read(Path file) {
+        JsonNode root;
+        try {
+            root = JSON.readTree(Files.readAllBytes(file));
+        } catch (NoSuchFileException e) {
+            throw new FormatException(file, "file not found (a model directory needs config.json and model.safetensors)");
+        } catch (IOException e) {
+            throw new FormatException(file, "not valid JSON: " + e.getMessage());
+        }
+        if (root == null || !root.isObject()) {
+            throw new FormatException(file, "must hold a JSON object");
+        }
+        return fromJson(file, root);
+    }
+
+    static LlamaConfig fromJson(Path file, JsonNode root) {
+        String modelType = root.path("model_type").asText("llama");
+        if (!modelType.equals("llama")) {
+            throw new FormatException(file, "model_type '" + modelType + "' is not supported: this trainer runs LLaMA-family models (model_type llama)");
+        }
+        int hidden = requiredInt(file, root, "hidden_size");
+        int heads = requiredInt(file, root, "num_attention_heads");
+        int kvHeads = optionalInt(file, root, "num_key_value_heads", heads);
+        if (root.hasNonNull("head_dim") && heads > 0 && root.get("head_dim").asInt() != hidden / heads) {
+            throw new FormatException(file, "head_dim " + root.get("head_dim").asInt() + " differs from hidden_size / num_attention_heads = "
+                    + hidden / heads + ", which this trainer does not support");
+        }
+        String act = root.path("hidden_act").asText("silu");
+        if (!act.equals("silu")) {
+            throw new FormatException(file, "hidden_act '" + act + "' is not supported (LLaMA uses silu)");
+        }
+        LlamaConfig config = new LlamaConfig(
+                requiredInt(file, root, "vocab_size"),
+                hidden,
+                requiredInt(file, root, "intermediate_size"),
+                requiredInt(file, root, "num_hidden_layers"),
+                heads,
+                kvHeads,
+                optionalDouble(file, root, "rms_norm_eps", 1e-6),
+                optionalDouble(file, root, "rope_theta", 10000.0),
+                optionalInt(file, root, "max_position_embeddings", 2048),
+                ropeFactor(file, root.get("rope_scaling")),
+                root.path("tie_word_embeddings").asBoolean(false));
+        try {
+            return config.validate();
+        } catch (IllegalArgumentException e) {
+            throw new FormatException(file, e.getMessage());
+        }
+    }
+
+    private static double ropeFactor(Path file, JsonNode scaling) {
+        if (scaling == null || scaling.isNull()) return 1.0;
+        if (!scaling.isObject()) {
+            throw new FormatException(file, "rope_scaling must be an object like {\"type\": \"linear\", \"factor\": 8.0} or null");
+        }
+        String type = scaling.hasNonNull("rope_type") ? scaling.get("rope_type").asText() : scaling.path("type").asText("");
+        if (!type.toLowerCase(Locale.ROOT).equals("linear")) {
+            throw new FormatException(file, "rope_scaling type '" + type + "' is not supported: this trainer implements linear "
+                    + "position interpolation only (rope_scaling {\"type\": \"linear\", \"factor\": F}); "
+                    + "convert the model or remove rope_scaling");
+        }
+        JsonNode factor = scaling.get("factor");
+        if (factor == null || !factor.isNumber() || !(factor.asDouble() >= 1.0) || !Double.isFinite(factor.asDouble())) {
+            throw new FormatException(file, "rope_scaling.factor must be a number >= 1, found " + factor);
+        }
+        return factor.asDouble();
+    }
+
+    private static int requiredInt(Path file, JsonNode root, String field) {
+        if (!root.hasNonNull(field)) {
+            throw new FormatException(file, "field '" + field + "' is missing");
+        }
+        return intValue(file, root.get(field), field);
+    }
+
+    private static int optionalInt(Path file, JsonNode root, String field, int fallback) {
+        return root.hasNonNull(field) ? intValue(file, root.get(field), field) : fallback;
+    }
+
+    private static int intValue(Path file, JsonNode v, String field) {
+        if (!v.isIntegralNumber() || !v.canConvertToInt()) {
+            throw new FormatException(file, "field '" + field + "' must be an integer, found " + v);
+        }
+        return v.intValue();
+    }
+
+    private static double optionalDouble(Path file, JsonNode root, String field, double fallback) {
+        if (!root.hasNonNull(field)) return fallback;
+        JsonNode v = root.get(field);
+        if (!v.isNumber()) throw new FormatException(file, "field '" + field + "' must be a number, found " + v);
+        return v.doubleValue();
+    }
+
+    /** The config as an HF LLaMA config.json object (what transformers' LlamaConfig reads). */
+    public static ObjectNode toJson(LlamaConfig c) {
+        ObjectNode o = JSON.createObjectNode();
+        o.putArray("architectures").add("LlamaForCausalLM");
+        o.put("model_type", "llama");
+        o.put("hidden_act", "silu");
+        o.put("vocab_size", c.vocabSize());
+        o.put("hidden_size", c.hiddenSize());
+        o.put("intermediate_size", c.intermediateSize());
+        o.put("num_hidden_layers", c.numLayers());
+        o.put("num_attention_heads", c.numHeads());
+        o.put("num_key_value_heads", c.numKvHeads());
+        o.put("rms_norm_eps", c.rmsNormEps());
+        o.put("rope_theta", c.ropeTheta());
+        o.put("max_position_embeddings", c.maxPositionEmbeddings());
+        if (c.ropeScalingFactor() != 1.0) {
+            ObjectNode s = o.putObject("rope_scaling");
+            s.put("type", "linear");
+            s.put("rope_type", "linear");
+            s.put("factor", c.ropeScalingFactor());
+        } else {
+            o.putNull("rope_scaling");
+        }
+        o.put("tie_word_embeddings", c.tieWordEmbeddings());
+        o.put("attention_bias", false);
+        o.put("mlp_bias", false);
+        o.put("torch_dtype", "float32");
+        return o;
+    }
+
+    public static void write(Path file, LlamaConfig config) {
+        try {
+            Files.write(file, JSON.writeValueAsBytes(toJson(config)));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
+        }
+    }
+}

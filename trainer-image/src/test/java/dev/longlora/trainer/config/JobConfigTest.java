@@ -1,0 +1,139 @@
+package dev.longlora.trainer.config;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class JobConfigTest {
+
+    /** The example of docs/contract.md section 4, verbatim. */
+    static final String CONTRACT_EXAMPLE = """
+            {
+              "apiVersion": "longlora.dev/v1alpha1",
+              "job": {"name": "llama2-7b-32k", "namespace": "ml"},
+              "model": {"path": "/models/llama-2-7b", "name": "meta-llama/Llama-2-7b-hf"},
+              "data": {"path": "/data/redpajama.bin", "format": "bin", "tokenDtype": "uint16"},
+              "context": {"originalLength": 4096, "targetLength": 32768, "ropeFactor": 8.0},
+              "attention": {"pattern": "s2", "groups": 4},
+              "lora": {"rank": 8, "alpha": 16, "dropout": 0.0,
+                       "targetModules": ["q_proj", "k_proj", "v_proj", "o_proj"],
+                       "trainEmbeddings": true, "trainNorms": true},
+              "training": {"maxSteps": 1000, "learningRate": 2.0e-5, "warmupSteps": 20,
+                           "schedule": "constant_with_warmup", "microBatchSize": 1, "gradientAccumulationSteps": 8,
+                           "maxGradNorm": 1.0, "weightDecay": 0.0, "adamBeta1": 0.9, "adamBeta2": 0.95, "adamEpsilon": 1.0e-8,
+                           "precision": "bf16", "gradientCheckpointing": true, "seed": 42},
+              "distributed": {"nodes": 1, "gpusPerNode": 8, "zeroStage": 2, "offloadOptimizer": false},
+              "checkpoint": {"everySteps": 100, "keep": 3}
+            }
+            """;
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void readsTheContractExample() {
+        JobConfig c = JobConfigLoader.parse(CONTRACT_EXAMPLE);
+        assertEquals("llama2-7b-32k", c.job().name());
+        assertEquals("/models/llama-2-7b", c.model().path());
+        assertEquals("meta-llama/Llama-2-7b-hf", c.model().name());
+        assertEquals(32768, c.context().targetLength());
+        assertEquals(8.0, c.context().ropeFactor());
+        assertEquals(List.of("q_proj", "k_proj", "v_proj", "o_proj"), c.lora().targetModules());
+        assertEquals(0.95, c.training().adamBeta2());
+        assertEquals(42L, c.training().seed());
+        assertEquals(2, c.distributed().zeroStage());
+        assertEquals(3, c.checkpoint().keep());
+    }
+
+    @Test
+    void fillsDefaultsAndIgnoresUnknownFields() {
+        JobConfig c = JobConfigLoader.parse("""
+                {"model": {"path": "builtin:tiny"}, "data": {"path": "builtin:synthetic", "futureField": 1},
+                 "context": {"originalLength": 128, "targetLength": 500}, "attention": {"pattern": "full"},
+                 "somethingNew": {"x": true}}""");
+        assertEquals(JobConfig.API_VERSION, c.apiVersion());
+        assertEquals("builtin:tiny", c.model().name());
+        assertEquals(4.0, c.context().ropeFactor(), "ceil(500 / 128)");
+        assertEquals("bin", c.data().format());
+        assertEquals(1000, c.training().maxSteps());
+        assertEquals("constant_with_warmup", c.training().schedule());
+        assertEquals(8, c.lora().rank());
+        assertEquals(100, c.checkpoint().everySteps());
+    }
+
+    @Test
+    void overridesApplyToTheFileAndAreValidatedTheSameWay() throws IOException {
+        Path f = dir.resolve("job.json");
+        Files.writeString(f, CONTRACT_EXAMPLE);
+        Map<String, String> o = new LinkedHashMap<>();
+        o.put("training.maxSteps", "7");
+        o.put("model.path", "builtin:tiny");
+        o.put("attention.pattern", "full");
+        JobConfig c = JobConfigLoader.load(f, o);
+        assertEquals(7, c.training().maxSteps());
+        assertEquals("builtin:tiny", c.model().path());
+        assertEquals("full", c.attention().pattern());
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> JobConfigLoader.load(f, Map.of("training.maxSteps", "lots")));
+        assertTrue(e.getMessage().contains("training.maxSteps"), e.getMessage());
+    }
+
+    @Test
+    void validationNamesTheField() {
+        assertMessage("{\"data\":{\"path\":\"x\"}}", "model.path is required");
+        assertMessage(withField("\"training\":{\"learningRate\":-1}"), "training.learningRate=-1.0");
+        assertMessage(withField("\"context\":{\"originalLength\":100,\"targetLength\":1001}"),
+                "context.targetLength=1001 does not split into attention.groups=4");
+        assertMessage(withField("\"training\":{\"schedule\":\"linear\"}"), "training.schedule 'linear'");
+        assertMessage(withField("\"data\":{\"path\":\"x\",\"format\":\"parquet\"}"), "data.format 'parquet'");
+        assertMessage(withField("\"lora\":{\"rank\":\"eight\"}"), "field 'lora.rank' has the wrong type");
+        assertMessage(withField("\"apiVersion\":\"longlora.dev/v2\""), "apiVersion");
+        assertMessage("[1]", "must be a JSON object");
+    }
+
+    @Test
+    void missingFileIsAConfigError() {
+        ConfigException e = assertThrows(ConfigException.class, () -> JobConfigLoader.load(dir.resolve("none.json"), Map.of()));
+        assertTrue(e.getMessage().contains("none.json: config file not found"), e.getMessage());
+    }
+
+    @Test
+    void rankEnvFollowsTheContract() {
+        RankEnv local = RankEnv.from(Map.of());
+        assertEquals(1, local.worldSize());
+        assertEquals(29500, local.masterPort());
+        assertInstanceOf(ResumeFrom.Latest.class, local.resumeFrom());
+        RankEnv pod = RankEnv.from(Map.of("NNODES", "2", "NODE_RANK", "1", "GPUS_PER_NODE", "8", "WORLD_SIZE", "16",
+                "CHECKPOINT_DIR", "/checkpoints", "RESUME_FROM", "300", "ZERO_STAGE", "3"));
+        assertEquals(11, pod.globalRank(3));
+        assertEquals(new ResumeFrom.Step(300), pod.resumeFrom());
+        assertEquals(Path.of("/checkpoints"), pod.checkpointDir());
+        assertTrue(assertThrows(ConfigException.class, () -> RankEnv.from(Map.of("NNODES", "2", "WORLD_SIZE", "3")))
+                .getMessage().contains("WORLD_SIZE=3"));
+        assertTrue(assertThrows(ConfigException.class, () -> RankEnv.from(Map.of("NODE_RANK", "1")))
+                .getMessage().contains("NODE_RANK=1 must be in 0..0"));
+        assertTrue(assertThrows(ConfigException.class, () -> RankEnv.from(Map.of("RESUME_FROM", "yesterday")))
+                .getMessage().contains("RESUME_FROM='yesterday'"));
+        assertInstanceOf(ResumeFrom.None.class, ResumeFrom.parse("none"));
+    }
+
+    private static String withField(String field) {
+        return "{\"model\":{\"path\":\"m\"},\"data\":{\"path\":\"d\"}," + field + "}";
+    }
+
+    private static void assertMessage(String json, String expected) {
+        ConfigException e = assertThrows(ConfigException.class, () -> JobConfigLoader.parse(json));
+        assertTrue(e.getMessage().contains(expected), "'" + e.getMessage() + "' should contain '" + expected + "'");
+    }
+}
