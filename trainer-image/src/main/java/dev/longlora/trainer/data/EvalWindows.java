@@ -2,7 +2,8 @@ package dev.longlora.trainer.data;
 
 /**
  * LongLoRA's perplexity windows (longlora-method.md section 5): starts 0, stride, 2*stride, ... while
- * {@code start < length - seqLen}; each window has {@code seqLen} inputs and the next {@code seqLen} tokens as labels.
+ * {@code start < length - seqLen}; each window is {@code seqLen} tokens and its loss covers every next-token
+ * prediction inside it (labels = the window, shifted by the model as in HF).
  */
 public final class EvalWindows {
     public static final int DEFAULT_STRIDE = 256;

@@ -5,9 +5,9 @@ import dev.longlora.trainer.io.FormatException;
 import java.util.SplittableRandom;
 
 /**
- * Training windows over a token stream: the stream is cut into non-overlapping chunks of {@code seqLen} input
- * tokens (each with the following token as its last label); every epoch visits the chunks in a fresh order
- * shuffled from (seed, epoch). The whole state is the number of windows consumed ({@link #position()}), so a
+ * Training windows over a token stream: the stream is cut into non-overlapping chunks of exactly {@code seqLen}
+ * tokens (LongLoRA's packing); labels are the chunk itself, shifted inside the model (HF convention: position t
+ * predicts token t + 1). Every epoch visits the chunks in a fresh order shuffled from (seed, epoch). The whole state is the number of windows consumed ({@link #position()}), so a
  * checkpoint that stores it resumes on exactly the next window.
  */
 public final class TrainingWindows {
@@ -22,10 +22,10 @@ public final class TrainingWindows {
 
     public TrainingWindows(TokenSource source, int seqLen, long seed) {
         if (seqLen < 1) throw new IllegalArgumentException("sequence length " + seqLen + " must be positive");
-        long n = (source.length() - 1) / seqLen;
+        long n = source.length() / seqLen;
         if (n < 1) {
             throw new FormatException(source.description() + ": has " + source.length()
-                    + " tokens, fewer than one training window of " + seqLen + " + 1 tokens");
+                    + " tokens, fewer than one training window of " + seqLen + " tokens");
         }
         this.source = source;
         this.seqLen = seqLen;
@@ -33,7 +33,7 @@ public final class TrainingWindows {
         this.windowsPerEpoch = (int) Math.min(n, Integer.MAX_VALUE);
     }
 
-    /** One training example: inputs and next-token labels of equal length. */
+    /** One training example: inputs and labels of equal length (the model shifts labels by one). */
     public record Window(int[] inputs, int[] labels, long start) {
     }
 
@@ -59,9 +59,8 @@ public final class TrainingWindows {
             orderEpoch = epoch;
         }
         long start = (long) order[index] * seqLen;
-        int[] tokens = source.slice(start, seqLen + 1);
-        int[] inputs = java.util.Arrays.copyOf(tokens, seqLen);
-        int[] labels = java.util.Arrays.copyOfRange(tokens, 1, seqLen + 1);
+        int[] inputs = source.slice(start, seqLen);
+        int[] labels = inputs.clone();
         position++;
         return new Window(inputs, labels, start);
     }

@@ -1,0 +1,290 @@
+package dev.longlora.trainer.checkpoint;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.longlora.trainer.config.ConfigException;
+import dev.longlora.trainer.config.ResumeFrom;
+import dev.longlora.trainer.io.FormatException;
+import dev.longlora.trainer.io.SafetensorsDtype;
+import dev.longlora.trainer.io.SafetensorsReader;
+import dev.longlora.trainer.io.SafetensorsWriter;
+import dev.longlora.trainer.io.TensorData;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * Atomic training checkpoints under {@code $CHECKPOINT_DIR} (docs/contract.md section 5).
+ *
+ * <p>A save writes {@code step-<N>.tmp/} (trainable.safetensors, optimizer.safetensors, state.json, each fsynced),
+ * then {@code COMPLETE} last, holding the SHA-256 of every other file, fsyncs the directory and renames it to
+ * {@code step-<N>/}. A directory without COMPLETE, or whose files do not match the recorded digests or do not
+ * parse, is never resumed: it is skipped with a logged reason. Only the newest {@code keep} complete
+ * checkpoints are kept.
+ */
+public final class CheckpointManager {
+
+    public static final String TRAINABLE_FILE = "trainable.safetensors";
+    public static final String OPTIMIZER_FILE = "optimizer.safetensors";
+    public static final String STATE_FILE = "state.json";
+    public static final String COMPLETE_FILE = "COMPLETE";
+    private static final Pattern STEP_DIR = Pattern.compile("step-(\\d+)");
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private final Path root;
+    private final int keep;
+    private final Consumer<String> log;
+
+    public CheckpointManager(Path root, int keep, Consumer<String> log) {
+        if (keep < 1) throw new IllegalArgumentException("keep must be >= 1");
+        this.root = root;
+        this.keep = keep;
+        this.log = log;
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    public Path directoryOf(long step) {
+        return root.resolve("step-" + step);
+    }
+
+    /** Saves {@code state} atomically and prunes old checkpoints; returns the final directory. */
+    public Path save(CheckpointState state) {
+        Path tmp = root.resolve("step-" + state.step() + ".tmp");
+        Path dest = directoryOf(state.step());
+        try {
+            Files.createDirectories(root);
+            deleteRecursively(tmp); // the remains of a save that crashed
+            Files.createDirectories(tmp);
+            SafetensorsWriter.write(tmp.resolve(TRAINABLE_FILE), state.trainable(), Map.of("step", Long.toString(state.step())),
+                    SafetensorsDtype.F32, true);
+            SafetensorsWriter.write(tmp.resolve(OPTIMIZER_FILE), state.optimizer(),
+                    Map.of("step", Long.toString(state.step()), "optimizer", "adamw"), SafetensorsDtype.F32, true);
+            writeSynced(tmp.resolve(STATE_FILE), JSON.writeValueAsBytes(stateJson(state)));
+            ObjectNode complete = JSON.createObjectNode();
+            complete.put("step", state.step());
+            ObjectNode digests = complete.putObject("sha256");
+            for (String f : List.of(TRAINABLE_FILE, OPTIMIZER_FILE, STATE_FILE)) digests.put(f, sha256(tmp.resolve(f)));
+            writeSynced(tmp.resolve(COMPLETE_FILE), JSON.writeValueAsBytes(complete));
+            fsyncDirectory(tmp);
+            if (Files.exists(dest)) {
+                // Re-saving a step (e.g. after resuming from an older one): move the old one aside first.
+                Path old = root.resolve("step-" + state.step() + ".old");
+                deleteRecursively(old);
+                move(dest, old);
+                move(tmp, dest);
+                deleteRecursively(old);
+            } else {
+                move(tmp, dest);
+            }
+            fsyncDirectory(root);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write checkpoint " + dest + ": " + e.getMessage(), e);
+        }
+        prune();
+        return dest;
+    }
+
+    private static ObjectNode stateJson(CheckpointState s) {
+        ObjectNode o = JSON.createObjectNode();
+        o.put("step", s.step());
+        o.put("dataPosition", s.dataPosition());
+        ObjectNode rng = o.putObject("rng");
+        rng.put("seed", s.seed());
+        rng.put("dropoutCounter", s.dropoutCounter());
+        o.put("optimizerStep", s.optimizerStep());
+        ObjectNode scalars = o.putObject("scalars");
+        s.scalars().forEach(scalars::put);
+        o.put("time", java.time.Instant.now().toString());
+        return o;
+    }
+
+    /** Steps of the directories that carry a COMPLETE marker, newest first (not yet verified). */
+    public List<Long> completeSteps() {
+        if (!Files.isDirectory(root)) return List.of();
+        List<Long> steps = new ArrayList<>();
+        try (Stream<Path> s = Files.list(root)) {
+            s.forEach(p -> {
+                Matcher m = STEP_DIR.matcher(p.getFileName().toString());
+                if (m.matches() && Files.isDirectory(p)) {
+                    if (Files.exists(p.resolve(COMPLETE_FILE))) {
+                        steps.add(Long.parseLong(m.group(1)));
+                    } else {
+                        log.accept("checkpoint " + p + " has no " + COMPLETE_FILE + " marker (an interrupted save); not resumable");
+                    }
+                }
+            });
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + root + ": " + e.getMessage(), e);
+        }
+        steps.sort(Comparator.reverseOrder());
+        return steps;
+    }
+
+    /**
+     * The checkpoint to resume per RESUME_FROM: latest = the newest one that verifies (skipping broken ones with
+     * a logged reason), none = start fresh, N = exactly step N (a {@link ConfigException} when it is missing or
+     * broken, since the user asked for it).
+     */
+    public Optional<CheckpointState> resolve(ResumeFrom resumeFrom) {
+        return switch (resumeFrom) {
+            case ResumeFrom.None n -> Optional.empty();
+            case ResumeFrom.Latest l -> {
+                for (long step : completeSteps()) {
+                    try {
+                        yield Optional.of(load(step));
+                    } catch (FormatException e) {
+                        log.accept("skipping checkpoint step-" + step + ": " + e.getMessage());
+                    }
+                }
+                yield Optional.empty();
+            }
+            case ResumeFrom.Step s -> {
+                if (!Files.exists(directoryOf(s.step()).resolve(COMPLETE_FILE))) {
+                    throw new ConfigException("RESUME_FROM=" + s.step() + " but " + directoryOf(s.step())
+                            + " is not a complete checkpoint; complete ones: " + completeSteps());
+                }
+                try {
+                    yield Optional.of(load(s.step()));
+                } catch (FormatException e) {
+                    throw new ConfigException("RESUME_FROM=" + s.step() + " names a broken checkpoint: " + e.getMessage());
+                }
+            }
+        };
+    }
+
+    /** Loads and verifies one complete checkpoint; {@link FormatException} when anything does not match. */
+    public CheckpointState load(long step) {
+        Path dir = directoryOf(step);
+        Path completeFile = dir.resolve(COMPLETE_FILE);
+        JsonNode complete = readJson(completeFile);
+        JsonNode digests = complete.path("sha256");
+        for (String f : List.of(TRAINABLE_FILE, OPTIMIZER_FILE, STATE_FILE)) {
+            Path p = dir.resolve(f);
+            if (!Files.exists(p)) throw new FormatException(p, "missing from a checkpoint marked complete");
+            String expected = digests.path(f).asText("");
+            String actual;
+            try {
+                actual = sha256(p);
+            } catch (IOException e) {
+                throw new FormatException(p, "unreadable: " + e.getMessage());
+            }
+            if (!actual.equals(expected)) {
+                throw new FormatException(p, "content does not match the digest recorded in " + COMPLETE_FILE + " (corrupt)");
+            }
+        }
+        JsonNode state = readJson(dir.resolve(STATE_FILE));
+        if (state.path("step").asLong(-1) != step) {
+            throw new FormatException(dir.resolve(STATE_FILE), "records step " + state.path("step") + ", not " + step);
+        }
+        Map<String, String> scalars = new LinkedHashMap<>();
+        state.path("scalars").fields().forEachRemaining(e -> scalars.put(e.getKey(), e.getValue().asText()));
+        return new CheckpointState(step, state.path("dataPosition").asLong(), state.path("rng").path("seed").asLong(),
+                state.path("rng").path("dropoutCounter").asLong(), readAll(dir.resolve(TRAINABLE_FILE)),
+                readAll(dir.resolve(OPTIMIZER_FILE)), state.path("optimizerStep").asLong(), scalars);
+    }
+
+    /** Deletes all but the newest {@code keep} complete checkpoints (incomplete ones are left for inspection). */
+    public void prune() {
+        List<Long> steps = completeSteps();
+        for (int i = keep; i < steps.size(); i++) {
+            Path dir = directoryOf(steps.get(i));
+            try {
+                // Remove the marker first, so a crash halfway leaves a directory that is visibly incomplete.
+                Files.deleteIfExists(dir.resolve(COMPLETE_FILE));
+                deleteRecursively(dir);
+            } catch (IOException e) {
+                log.accept("could not delete old checkpoint " + dir + ": " + e.getMessage());
+            }
+        }
+    }
+
+    private static Map<String, TensorData> readAll(Path file) {
+        Map<String, TensorData> out = new LinkedHashMap<>();
+        try (SafetensorsReader r = SafetensorsReader.open(file)) {
+            for (String n : r.names()) out.put(n, r.read(n));
+        }
+        return out;
+    }
+
+    private static JsonNode readJson(Path file) {
+        try {
+            JsonNode n = JSON.readTree(Files.readAllBytes(file));
+            if (n == null || !n.isObject()) throw new FormatException(file, "is not a JSON object");
+            return n;
+        } catch (IOException e) {
+            throw new FormatException(file, "unreadable or not JSON: " + e.getMessage());
+        }
+    }
+
+    private static void writeSynced(Path file, byte[] bytes) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes);
+            while (b.hasRemaining()) ch.write(b);
+            ch.force(true);
+        }
+    }
+
+    /** Makes a rename or new entry durable; some file systems cannot open directories, which is fine to skip. */
+    private static void fsyncDirectory(Path dir) {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (IOException e) {
+            // not supported on this platform or file system
+        }
+    }
+
+    private static void move(Path from, Path to) throws IOException {
+        try {
+            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(from, to);
+        }
+    }
+
+    static String sha256(Path file) throws IOException {
+        MessageDigest md;
+        try {
+            md = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        byte[] buf = new byte[1 << 16];
+        try (InputStream in = Files.newInputStream(file)) {
+            for (int n; (n = in.read(buf)) > 0; ) md.update(buf, 0, n);
+        }
+        return HexFormat.of().formatHex(md.digest());
+    }
+
+    private static void deleteRecursively(Path p) throws IOException {
+        if (!Files.exists(p)) return;
+        try (Stream<Path> s = Files.walk(p)) {
+            for (Path x : s.sorted(Comparator.reverseOrder()).toList()) Files.delete(x);
+        }
+    }
+}
