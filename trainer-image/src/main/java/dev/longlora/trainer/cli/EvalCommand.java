@@ -1,0 +1,82 @@
+package dev.longlora.trainer.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.longlora.trainer.backend.cpu.CpuBackend;
+import dev.longlora.trainer.data.EvalWindows;
+import dev.longlora.trainer.data.TokenSource;
+import dev.longlora.trainer.eval.PerplexityEvaluator;
+import dev.longlora.trainer.eval.PerplexityResult;
+import dev.longlora.trainer.model.AttentionSpec;
+import dev.longlora.trainer.model.LlamaModel;
+import dev.longlora.trainer.model.LoraConfig;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/** {@code longlora eval}: perplexity over a token file with LongLoRA's windows. */
+@Command(name = "eval", mixinStandardHelpOptions = true,
+        description = "Mean next-token loss and perplexity over windows of --seq-len tokens starting every --stride "
+                + "tokens (LongLoRA's protocol); full attention unless --attn says otherwise.")
+final class EvalCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    ModelOptions model;
+
+    @Mixin
+    TokenOptions tokens;
+
+    @Option(names = "--seq-len", required = true, paramLabel = "N", description = "window length in tokens")
+    int seqLen;
+
+    @Mixin
+    AttentionOptions attention;
+
+    @Option(names = "--rope-factor", paramLabel = "F", description = "linear PI factor (default: the model's rope_scaling)")
+    Double ropeFactor;
+
+    @Option(names = "--stride", paramLabel = "N", description = "distance between window starts (default ${DEFAULT-VALUE})")
+    int stride = EvalWindows.DEFAULT_STRIDE;
+
+    @Option(names = "--json", description = "print one JSON object (loss, ppl, windows, ...)")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        AttentionSpec attn = attention.resolve("full");
+        attn.validate(seqLen);
+        try (CpuBackend backend = new CpuBackend(model.threads);
+             LlamaModel m = ModelLoader.load(model.model, model.adapter, LoraConfig.frozen(), backend, 0);
+             TokenSource source = tokens.open()) {
+            if (ropeFactor != null) m.setRopeScalingFactor(ropeFactor);
+            PerplexityResult r = PerplexityEvaluator.evaluate(m, source, seqLen, attn, stride, null);
+            var out = spec.commandLine().getOut();
+            if (json) {
+                ObjectNode o = new ObjectMapper().createObjectNode();
+                o.put("loss", r.loss());
+                o.put("ppl", r.ppl());
+                o.put("windows", r.windows());
+                o.put("seqLen", r.seqLen());
+                o.put("stride", r.stride());
+                o.put("attention", r.attention());
+                o.put("ropeFactor", r.ropeFactor());
+                o.put("tokens", r.tokens());
+                o.put("model", model.model);
+                o.put("adapter", model.adapter == null ? null : model.adapter.toString());
+                out.println(o);
+            } else {
+                out.printf(Locale.ROOT, "loss %.6f  ppl %.4f  windows %d  (seq-len %d, stride %d, %s attention, rope factor %s)%n",
+                        r.loss(), r.ppl(), r.windows(), r.seqLen(), r.stride(), r.attention(), r.ropeFactor());
+            }
+            out.flush();
+        }
+        return ExitCodes.OK;
+    }
+}

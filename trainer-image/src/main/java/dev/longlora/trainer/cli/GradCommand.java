@@ -1,0 +1,109 @@
+package dev.longlora.trainer.cli;
+
+import dev.longlora.trainer.backend.cpu.CpuBackend;
+import dev.longlora.trainer.data.TokenSource;
+import dev.longlora.trainer.data.VocabularyCheck;
+import dev.longlora.trainer.eval.NonFiniteLossException;
+import dev.longlora.trainer.io.FormatException;
+import dev.longlora.trainer.io.PeftAdapter;
+import dev.longlora.trainer.io.SafetensorsDtype;
+import dev.longlora.trainer.io.SafetensorsWriter;
+import dev.longlora.trainer.io.TensorData;
+import dev.longlora.trainer.model.AttentionSpec;
+import dev.longlora.trainer.model.LlamaModel;
+import dev.longlora.trainer.model.LoraConfig;
+import dev.longlora.trainer.model.Parameter;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code longlora grad}: one forward/backward pass on the first window; writes the loss (in {@code __metadata__})
+ * and the gradient of every trainable parameter. Embedding and norm gradients are stored under their HF names
+ * ({@code model.embed_tokens.weight}, {@code model.layers.0.input_layernorm.weight}, ...), LoRA gradients under
+ * PEFT's adapter keys ({@code base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight}), so each gradient
+ * sits under the name its weight has in the file it comes from.
+ */
+@Command(name = "grad", mixinStandardHelpOptions = true,
+        description = "One forward/backward pass on the first --seq-len tokens; prints the loss and writes it with the "
+                + "gradient of every trainable parameter to --out (safetensors).")
+final class GradCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    ModelOptions model;
+
+    @Mixin
+    TokenOptions tokens;
+
+    @Option(names = "--seq-len", required = true, paramLabel = "N", description = "window length in tokens")
+    int seqLen;
+
+    @Mixin
+    AttentionOptions attention;
+
+    @Option(names = "--rope-factor", paramLabel = "F", description = "linear PI factor (default: the model's rope_scaling)")
+    Double ropeFactor;
+
+    @Option(names = "--out", required = true, paramLabel = "FILE.safetensors", description = "where to write loss and gradients")
+    Path out;
+
+    @Option(names = "--lora-rank", paramLabel = "R", description = "LoRA rank without --adapter (default ${DEFAULT-VALUE})")
+    int loraRank = 8;
+
+    @Option(names = "--lora-alpha", paramLabel = "A", description = "LoRA alpha without --adapter (default ${DEFAULT-VALUE})")
+    double loraAlpha = 16;
+
+    @Option(names = "--seed", paramLabel = "S", description = "seed of the LoRA A initialisation without --adapter (default ${DEFAULT-VALUE})")
+    long seed = 0;
+
+    @Override
+    public Integer call() {
+        AttentionSpec attn = attention.resolve(null);
+        attn.validate(seqLen);
+        LoraConfig defaultLora = LoraConfig.longLora().withRank(loraRank, loraAlpha);
+        try (CpuBackend backend = new CpuBackend(model.threads);
+             LlamaModel m = ModelLoader.load(model.model, model.adapter, defaultLora, backend, seed);
+             TokenSource source = tokens.open()) {
+            if (ropeFactor != null) m.setRopeScalingFactor(ropeFactor);
+            if (source.length() < seqLen) {
+                throw new FormatException(source.description() + ": has " + source.length() + " tokens, fewer than --seq-len " + seqLen);
+            }
+            int[] window = source.slice(0, seqLen);
+            VocabularyCheck.require(window, 0, m.config().vocabSize(), source);
+            m.zeroGrads();
+            double loss = m.forwardBackward(window, window, attn);
+            if (!Double.isFinite(loss)) {
+                throw new NonFiniteLossException("the loss of the first window of " + source.description() + " is " + loss
+                        + ": the model's weights or the adapter are broken");
+            }
+            Map<String, TensorData> grads = new LinkedHashMap<>();
+            for (Parameter p : m.parameters().trainable()) {
+                boolean lora = p.name().contains(".lora_A.") || p.name().contains(".lora_B.");
+                String key = lora ? PeftAdapter.KEY_PREFIX + p.name() : p.name();
+                grads.put(key, new TensorData(p.shape(), m.parameters().grads(p.name())));
+            }
+            Map<String, String> meta = new LinkedHashMap<>();
+            meta.put("format", "pt");
+            meta.put("loss", Double.toString(loss));
+            meta.put("seq_len", Integer.toString(seqLen));
+            meta.put("attention", attn.toString());
+            meta.put("rope_factor", Double.toString(m.ropeScalingFactor()));
+            SafetensorsWriter.write(out, grads, meta, SafetensorsDtype.F32, false);
+            var o = spec.commandLine().getOut();
+            o.printf(Locale.ROOT, "loss %.8f%n", loss);
+            o.printf("wrote %d gradients to %s%n", grads.size(), out);
+            o.flush();
+        }
+        return ExitCodes.OK;
+    }
+}

@@ -1,0 +1,17 @@
+package dev.longlora.trainer.cli;
+
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+
+/** Where the model comes from: {@code --model DIR|builtin:tiny [--adapter DIR] [--threads N]}. */
+final class ModelOptions {
+    @Option(names = "--model", required = true, paramLabel = "DIR", description = "HF model directory (config.json + model.safetensors) or builtin:tiny")
+    String model;
+
+    @Option(names = "--adapter", paramLabel = "DIR", description = "PEFT LoRA adapter directory to apply")
+    Path adapter;
+
+    @Option(names = "--threads", paramLabel = "N", description = "CPU threads (default: all cores)")
+    int threads = Runtime.getRuntime().availableProcessors();
+}

@@ -1,0 +1,157 @@
+package dev.longlora.trainer.cli;
+
+import dev.longlora.trainer.backend.cpu.CpuBackend;
+import dev.longlora.trainer.config.JobConfig;
+import dev.longlora.trainer.config.JobConfigLoader;
+import dev.longlora.trainer.config.RankEnv;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code longlora train --config job.json}: runs a job from the resolved config (docs/contract.md section 4). Flags
+ * override fields of the file; the environment carries the rank wiring, CHECKPOINT_DIR and RESUME_FROM (section 3),
+ * which {@code --checkpoint-dir} and {@code --resume-from} override for local runs.
+ */
+@Command(name = "train", mixinStandardHelpOptions = true,
+        description = "Trains a LoRA adapter per a job config; checkpoints to $CHECKPOINT_DIR and resumes per $RESUME_FROM.")
+final class TrainCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "the resolved job config (job.json); without it only flags are used")
+    Path config;
+
+    @Option(names = "--model", paramLabel = "DIR", description = "overrides model.path (a model directory or builtin:tiny)")
+    String model;
+
+    @Option(names = "--data", paramLabel = "FILE", description = "overrides data.path (a token file, text file or builtin:synthetic)")
+    String data;
+
+    @Option(names = "--data-format", paramLabel = "bin|text", description = "overrides data.format")
+    String dataFormat;
+
+    @Option(names = "--token-dtype", paramLabel = "uint16|uint32", description = "overrides data.tokenDtype")
+    String tokenDtype;
+
+    @Option(names = "--seq-len", paramLabel = "N", description = "overrides context.targetLength (the training length)")
+    Integer seqLen;
+
+    @Option(names = "--original-length", paramLabel = "N", description = "overrides context.originalLength")
+    Integer originalLength;
+
+    @Option(names = "--rope-factor", paramLabel = "F", description = "overrides context.ropeFactor")
+    Double ropeFactor;
+
+    @Option(names = "--attn", paramLabel = "s2|full|short", description = "overrides attention.pattern")
+    String attn;
+
+    @Option(names = "--groups", paramLabel = "N", description = "overrides attention.groups")
+    Integer groups;
+
+    @Option(names = "--group-ratio", paramLabel = "R", description = "overrides attention.groups with 1/R")
+    Double groupRatio;
+
+    @Option(names = "--max-steps", paramLabel = "N", description = "overrides training.maxSteps")
+    Integer maxSteps;
+
+    @Option(names = "--lr", paramLabel = "LR", description = "overrides training.learningRate")
+    Double lr;
+
+    @Option(names = "--grad-accum", paramLabel = "N", description = "overrides training.gradientAccumulationSteps")
+    Integer gradAccum;
+
+    @Option(names = "--seed", paramLabel = "S", description = "overrides training.seed")
+    Long seed;
+
+    @Option(names = "--checkpoint-every", paramLabel = "N", description = "overrides checkpoint.everySteps")
+    Integer checkpointEvery;
+
+    @Option(names = "--set", paramLabel = "PATH=VALUE", description = "overrides any field, e.g. --set training.warmupSteps=5")
+    Map<String, String> set = new LinkedHashMap<>();
+
+    @Option(names = "--checkpoint-dir", paramLabel = "DIR", description = "overrides $CHECKPOINT_DIR (default ./checkpoints)")
+    Path checkpointDir;
+
+    @Option(names = "--resume-from", paramLabel = "latest|none|N", description = "overrides $RESUME_FROM (default latest)")
+    String resumeFrom;
+
+    @Option(names = "--threads", paramLabel = "N", description = "CPU threads (default: all cores)")
+    int threads = Runtime.getRuntime().availableProcessors();
+
+    @Option(names = "--progress", paramLabel = "auto|bar|lines|none",
+            description = "progress display: a bar on a terminal, log lines otherwise (default ${DEFAULT-VALUE})")
+    String progressMode = "auto";
+
+    /** The process environment; tests replace it. */
+    Map<String, String> environment = System.getenv();
+
+    @Override
+    public Integer call() {
+        Map<String, String> overrides = new LinkedHashMap<>();
+        put(overrides, "model.path", model);
+        put(overrides, "data.path", data);
+        put(overrides, "data.format", dataFormat);
+        put(overrides, "data.tokenDtype", tokenDtype);
+        put(overrides, "context.targetLength", seqLen);
+        put(overrides, "context.originalLength", originalLength);
+        put(overrides, "context.ropeFactor", ropeFactor);
+        put(overrides, "attention.pattern", attn);
+        if (groups != null && groupRatio != null) throw new IllegalArgumentException("give either --groups or --group-ratio, not both");
+        put(overrides, "attention.groups", groupRatio != null
+                ? dev.longlora.trainer.model.AttentionSpec.s2FromRatio(groupRatio).groups() : groups);
+        put(overrides, "training.maxSteps", maxSteps);
+        put(overrides, "training.learningRate", lr);
+        put(overrides, "training.gradientAccumulationSteps", gradAccum);
+        put(overrides, "training.seed", seed);
+        put(overrides, "checkpoint.everySteps", checkpointEvery);
+        overrides.putAll(set);
+        JobConfig job = JobConfigLoader.load(config, overrides);
+
+        Map<String, String> env = new HashMap<>(environment);
+        if (checkpointDir != null) env.put("CHECKPOINT_DIR", checkpointDir.toString());
+        if (resumeFrom != null) env.put("RESUME_FROM", resumeFrom);
+        RankEnv rank = RankEnv.from(env);
+
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        out.println("job " + job.job().namespace() + "/" + job.job().name() + ": model " + job.model().path() + ", data "
+                + job.data().path() + ", context " + job.context().targetLength() + " (PI factor " + job.context().ropeFactor()
+                + "), attention " + job.attention().pattern() + ", checkpoints in " + rank.checkpointDir());
+        out.flush();
+        try (CpuBackend backend = new CpuBackend(threads); ProgressSink progress = progressSink(out, job)) {
+            TrainingRun.Result r = new TrainingRun(job, rank, backend, progress, msg -> {
+                err.println(msg);
+                err.flush();
+            }).run();
+            out.printf(Locale.ROOT, "done: steps %d..%d, final loss %s, adapter %s%n", r.firstStep() + 1, r.lastStep(),
+                    r.losses().isEmpty() ? "-" : String.format(Locale.ROOT, "%.6f", r.losses().getLast()), r.adapterDir());
+            out.flush();
+        }
+        return ExitCodes.OK;
+    }
+
+    private ProgressSink progressSink(PrintWriter out, JobConfig job) {
+        return switch (progressMode) {
+            case "none" -> ProgressSink.none();
+            case "lines" -> new LogLineProgress(out, job.training().logEverySteps());
+            case "bar" -> new ConsoleProgressBar(System.err);
+            case "auto" -> System.console() != null && System.console().isTerminal() ? new ConsoleProgressBar(System.err)
+                    : new LogLineProgress(out, job.training().logEverySteps());
+            default -> throw new IllegalArgumentException("--progress '" + progressMode + "' is unknown: use auto, bar, lines or none");
+        };
+    }
+
+    private static void put(Map<String, String> m, String key, Object value) {
+        if (value != null) m.put(key, value.toString());
+    }
+}
