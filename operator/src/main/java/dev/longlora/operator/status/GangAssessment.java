@@ -1,0 +1,61 @@
+package dev.longlora.operator.status;
+
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * The current gang (pods of one restart generation) summed up: how many are ready, failed or done, and the failure
+ * that decides what happens next (the lowest node index, so a decision is stable across reconciles).
+ */
+public record GangAssessment(int desired, List<WorkerObservation> workers) {
+
+  public static GangAssessment of(int desired, List<WorkerObservation> currentGeneration) {
+    return new GangAssessment(desired, currentGeneration.stream()
+        .sorted(Comparator.comparingInt(WorkerObservation::nodeIndex)).toList());
+  }
+
+  public int count(WorkerState state) {
+    return (int) workers.stream().filter(w -> w.state() == state).count();
+  }
+
+  public int ready() {
+    return count(WorkerState.READY);
+  }
+
+  public int failed() {
+    return count(WorkerState.FAILED);
+  }
+
+  public boolean allSucceeded() {
+    return desired > 0 && count(WorkerState.SUCCEEDED) == desired;
+  }
+
+  /** Every pod of the gang is running (the gang is up; readiness is the trainer's business). */
+  public boolean allRunning() {
+    return desired > 0 && count(WorkerState.READY) + count(WorkerState.RUNNING) == desired;
+  }
+
+  public Optional<Failure> firstFailure() {
+    return workers.stream().filter(w -> w.state() == WorkerState.FAILED).findFirst().map(w -> new Failure(w,
+        w.exitCode() != null ? ExitCodes.classify(w.exitCode()) : ExitCodes.withoutExitCode(w.podReason())));
+  }
+
+  /** Node indices with no pod of this generation: to be created. */
+  public List<Integer> missingNodes() {
+    Set<Integer> present = workers.stream().map(WorkerObservation::nodeIndex).collect(Collectors.toSet());
+    return java.util.stream.IntStream.range(0, desired).filter(i -> !present.contains(i)).boxed().toList();
+  }
+
+  /** Rank 0's progress report, when it has written one. */
+  public Optional<ProgressReport> progress() {
+    return workers.stream().filter(w -> w.nodeIndex() == 0).findFirst()
+        .flatMap(w -> ProgressReport.parse(w.progressAnnotation()));
+  }
+
+  /** A failed worker and what its exit means. */
+  public record Failure(WorkerObservation worker, ExitCodes.Classification classification) {
+  }
+}

@@ -1,0 +1,54 @@
+package dev.longlora.operator.status;
+
+import dev.longlora.operator.topology.Labels;
+import io.fabric8.kubernetes.api.model.ContainerStateTerminated;
+import io.fabric8.kubernetes.api.model.ContainerStatus;
+import io.fabric8.kubernetes.api.model.Pod;
+import java.util.Map;
+
+/** One observed trainer pod: its place in the gang and how it is doing. */
+public record WorkerObservation(String name, int nodeIndex, int restartGeneration, WorkerState state, Integer exitCode,
+    String podReason, String progressAnnotation) {
+
+  public static final String TRAINER_CONTAINER = "trainer";
+  public static final String PROGRESS_ANNOTATION = "longlora.dev/progress";
+
+  public static WorkerObservation of(Pod pod) {
+    Map<String, String> labels = pod.getMetadata().getLabels() == null ? Map.of() : pod.getMetadata().getLabels();
+    int index = parse(labels.get(Labels.NODE_INDEX), -1);
+    int generation = parse(labels.get(Labels.RESTART), -1);
+    Map<String, String> annotations = pod.getMetadata().getAnnotations();
+    String progress = annotations == null ? null : annotations.get(PROGRESS_ANNOTATION);
+    ContainerStatus trainer = null;
+    if (pod.getStatus() != null && pod.getStatus().getContainerStatuses() != null) {
+      trainer = pod.getStatus().getContainerStatuses().stream()
+          .filter(c -> TRAINER_CONTAINER.equals(c.getName())).findFirst().orElse(null);
+    }
+    ContainerStateTerminated terminated = trainer != null && trainer.getState() != null
+        ? trainer.getState().getTerminated() : null;
+    Integer exitCode = terminated != null ? terminated.getExitCode() : null;
+    String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
+    String reason = pod.getStatus() == null ? null : pod.getStatus().getReason();
+    WorkerState state;
+    if (pod.getMetadata().getDeletionTimestamp() != null) {
+      state = WorkerState.TERMINATING;
+    } else if ("Succeeded".equals(phase)) {
+      state = WorkerState.SUCCEEDED;
+    } else if ("Failed".equals(phase)) {
+      state = WorkerState.FAILED;
+    } else if ("Running".equals(phase)) {
+      state = trainer != null && Boolean.TRUE.equals(trainer.getReady()) ? WorkerState.READY : WorkerState.RUNNING;
+    } else {
+      state = WorkerState.PENDING;
+    }
+    return new WorkerObservation(pod.getMetadata().getName(), index, generation, state, exitCode, reason, progress);
+  }
+
+  private static int parse(String value, int fallback) {
+    try {
+      return value == null ? fallback : Integer.parseInt(value);
+    } catch (NumberFormatException e) {
+      return fallback;
+    }
+  }
+}
