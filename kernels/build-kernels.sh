@@ -12,7 +12,7 @@ mkdir -p "$out"  # nvcc exits 0 without writing anything when -o's folder is mis
 nvcc=${NVCC:-$(command -v nvcc || true)}
 if [ -z "$nvcc" ] || [ ! -x "$nvcc" ]; then
   echo "[kernels] nvcc not found (set NVCC or run tools/setup.d/30-nvcc.sh): packaging the kernels jar without cubins"
-  rm -f "$out"/*.cubin "$out"/*.ptx
+  rm -f "$out"/*.cubin "$out"/*.ptx "$out/entry-points.txt"
   printf 'built=false\nreason=nvcc not found at build time\n' >"$out/kernels.properties"
   exit 0
 fi
@@ -35,7 +35,7 @@ if [ -f "$out/kernels.properties" ] && grep -qx "stamp=$stamp" "$out/kernels.pro
   echo "[kernels] up to date (nvcc $version)"
   exit 0
 fi
-rm -f "$out"/*.cubin "$out"/*.ptx "$out/kernels.properties"
+rm -f "$out"/*.cubin "$out"/*.ptx "$out/kernels.properties" "$out/entry-points.txt"
 
 flags=(-std=c++17 -O3 -lineinfo "${includes[@]}")
 targets=(sm_80 sm_90a compute_80)
@@ -70,6 +70,7 @@ for m in $(awk '!/^#/ && NF { print $1 }' "$here/entry-points.txt" | sort -u); d
   [ -f "$here/src/$m.cu" ] || { echo "[kernels] error: entry-points.txt names module $m but src/$m.cu is missing" >&2; exit 1; }
 done
 
+cp "$here/entry-points.txt" "$out/entry-points.txt"
 {
   echo "built=true"
   echo "nvcc=$version"

@@ -1,0 +1,133 @@
+package dev.longlora.trainer.cuda;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.MethodHandle;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/**
+ * cuBLAS's fp32 GEMM through Java's FFM API. The library is found at run time (CUDA 13's libcublas.so.13 first,
+ * then 12), so the trainer works with either toolkit and needs no JCublas build for a given CUDA version.
+ * Search order: $LONGLORA_CUBLAS (a file), the dynamic loader's path, CUDA install folders, and the nvidia/cu13/lib
+ * or nvidia/cublas/lib folders of Python environments (PyTorch's wheels).
+ */
+final class Cublas {
+  private static final int OP_N = 0;
+  private static final int OP_T = 1;
+
+  final String library;
+  private final MethodHandle sgemm;
+  private final MemorySegment handle;
+  private final MemorySegment scalars;
+
+  private Cublas(String library, SymbolLookup lookup, long stream) throws Throwable {
+    this.library = library;
+    Linker linker = Linker.nativeLinker();
+    MethodHandle create = linker.downcallHandle(lookup.findOrThrow("cublasCreate_v2"),
+        FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    MethodHandle setStream = linker.downcallHandle(lookup.findOrThrow("cublasSetStream_v2"),
+        FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+    sgemm = linker.downcallHandle(lookup.findOrThrow("cublasSgemm_v2"),
+        FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS,
+            JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
+    MemorySegment out = Arena.global().allocate(ADDRESS);
+    check((int) create.invokeExact(out), "cublasCreate");
+    handle = out.get(ADDRESS, 0);
+    check((int) setStream.invokeExact(handle, MemorySegment.ofAddress(stream)), "cublasSetStream");
+    scalars = Arena.global().allocate(JAVA_FLOAT, 2);
+  }
+
+  /** cuBLAS bound to {@code stream} (a CUstream handle), or empty with the reason logged by the caller. */
+  static Optional<Cublas> load(long stream, List<String> tried) {
+    for (String candidate : candidates()) {
+      SymbolLookup lookup;
+      try {
+        lookup = SymbolLookup.libraryLookup(candidate, Arena.global());
+      } catch (IllegalArgumentException notFound) {
+        tried.add(candidate);
+        continue;
+      }
+      try {
+        return Optional.of(new Cublas(candidate, lookup, stream));
+      } catch (Throwable e) {
+        tried.add(candidate + " (" + e.getMessage() + ")");
+      }
+    }
+    return Optional.empty();
+  }
+
+  private static List<String> candidates() {
+    List<String> c = new ArrayList<>();
+    String explicit = System.getenv("LONGLORA_CUBLAS");
+    if (explicit != null && !explicit.isBlank()) {
+      c.add(explicit);
+    }
+    c.add("libcublas.so.13");
+    c.add("libcublas.so.12");
+    List<Path> dirs = new ArrayList<>(List.of(Path.of("/usr/local/cuda/lib64"),
+        Path.of("/usr/local/cuda/targets/x86_64-linux/lib"), Path.of("/usr/lib/x86_64-linux-gnu")));
+    for (String root : List.of("/usr/lib", "/usr/local/lib", "/opt")) {
+      dirs.addAll(pythonNvidiaDirs(Path.of(root)));
+    }
+    for (Path dir : dirs) {
+      for (String soname : List.of("libcublas.so.13", "libcublas.so.12")) {
+        Path p = dir.resolve(soname);
+        if (Files.isRegularFile(p)) {
+          c.add(p.toString());
+        }
+      }
+    }
+    return c;
+  }
+
+  /** .../site-packages/nvidia/{cu13,cublas}/lib folders up to a few levels below root (venvs under /opt). */
+  private static List<Path> pythonNvidiaDirs(Path root) {
+    if (!Files.isDirectory(root)) {
+      return List.of();
+    }
+    try (Stream<Path> s = Files.find(root, 6, (p, attr) -> attr.isDirectory()
+        && (p.endsWith(Path.of("nvidia", "cu13", "lib")) || p.endsWith(Path.of("nvidia", "cublas", "lib"))))) {
+      return s.toList();
+    } catch (IOException | RuntimeException e) {
+      return List.of();
+    }
+  }
+
+  private static void check(int status, String call) {
+    if (status != 0) {
+      throw new IllegalStateException(call + " failed with cuBLAS status " + status);
+    }
+  }
+
+  /**
+   * Row-major C[m,n] = alpha * op(A) op(B) + beta * C on device addresses. cuBLAS is column-major, so this computes
+   * C^T = op(B)^T op(A)^T, which reads the same memory with the operands swapped.
+   */
+  void sgemmRowMajor(int m, int n, int k, long a, boolean transA, long b, boolean transB, float alpha, float beta,
+      long c) {
+    scalars.setAtIndex(JAVA_FLOAT, 0, alpha);
+    scalars.setAtIndex(JAVA_FLOAT, 1, beta);
+    int status;
+    try {
+      status = (int) sgemm.invokeExact(handle, transB ? OP_T : OP_N, transA ? OP_T : OP_N, n, m, k,
+          scalars, MemorySegment.ofAddress(b), transB ? k : n, MemorySegment.ofAddress(a), transA ? m : k,
+          scalars.asSlice(4), MemorySegment.ofAddress(c), n);
+    } catch (Throwable e) {
+      throw new IllegalStateException("cublasSgemm call failed", e);
+    }
+    check(status, "cublasSgemm");
+  }
+}
