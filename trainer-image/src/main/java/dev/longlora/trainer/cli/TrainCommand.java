@@ -107,8 +107,9 @@ final class TrainCommand implements Callable<Integer> {
         put(overrides, "context.ropeFactor", ropeFactor);
         put(overrides, "attention.pattern", attn);
         if (groups != null && groupRatio != null) throw new IllegalArgumentException("give either --groups or --group-ratio, not both");
-        put(overrides, "attention.groups", groupRatio != null
-                ? dev.longlora.trainer.model.AttentionSpec.s2FromRatio(groupRatio).groups() : groups);
+        Integer resolvedGroups = groups;
+        if (groupRatio != null) resolvedGroups = dev.longlora.trainer.model.AttentionSpec.s2FromRatio(groupRatio).groups();
+        put(overrides, "attention.groups", resolvedGroups);
         put(overrides, "training.maxSteps", maxSteps);
         put(overrides, "training.learningRate", lr);
         put(overrides, "training.gradientAccumulationSteps", gradAccum);

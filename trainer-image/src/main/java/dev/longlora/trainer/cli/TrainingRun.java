@@ -58,6 +58,7 @@ final class TrainingRun {
     private final Backend backend;
     private final ProgressSink progress;
     private final Consumer<String> log;
+    private long stopAfter = Long.MAX_VALUE;
 
     TrainingRun(JobConfig job, RankEnv env, Backend backend, ProgressSink progress, Consumer<String> log) {
         this.job = job;
@@ -65,6 +66,15 @@ final class TrainingRun {
         this.backend = backend;
         this.progress = progress;
         this.log = log;
+    }
+
+    /**
+     * Ends the run after this step (with a checkpoint there, no adapter), as an interrupted job would: the seam
+     * for checkpoint-before-preemption and for resume tests.
+     */
+    TrainingRun stopAfter(long step) {
+        this.stopAfter = step;
+        return this;
     }
 
     Result run() {
@@ -117,9 +127,14 @@ final class TrainingRun {
                     long eta = (long) Math.ceil(seconds / stepsDone * (t.maxSteps() - r.step()));
                     progress.step(new ProgressSink.StepProgress(r.step(), t.maxSteps(), r.loss(), r.learningRate(), tps,
                             eta, r.gradNorm()));
-                    if (r.step() % job.checkpoint().everySteps() == 0 || r.step() == t.maxSteps()) {
+                    boolean stopping = r.step() >= stopAfter;
+                    if (r.step() % job.checkpoint().everySteps() == 0 || r.step() == t.maxSteps() || stopping) {
                         Path dir = checkpoints.save(capture(r.step(), model, trainer, windows, r.loss()));
                         progress.checkpoint(r.step(), dir);
+                    }
+                    if (stopping) {
+                        progress.finish();
+                        return new Result(first, trainer.step(), losses, null);
                     }
                 }
                 progress.finish();

@@ -1,0 +1,56 @@
+package dev.longlora.trainer.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code longlora train} end to end on the built-in model and corpus: nothing downloaded, a few CPU seconds. */
+class CliTrainTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void trainsCheckpointsResumesAndWritesAnAdapterThatEvalLoads() throws Exception {
+        Path job = dir.resolve("job.json");
+        Files.writeString(job, """
+                {"apiVersion": "longlora.dev/v1alpha1", "job": {"name": "tiny", "namespace": "test"},
+                 "model": {"path": "builtin:tiny", "name": "builtin:tiny"},
+                 "data": {"path": "builtin:synthetic"},
+                 "context": {"originalLength": 32, "targetLength": 64},
+                 "attention": {"pattern": "s2", "groups": 4},
+                 "training": {"maxSteps": 100, "learningRate": 1e-3, "warmupSteps": 1, "gradientAccumulationSteps": 1},
+                 "distributed": {"nodes": 1, "gpusPerNode": 0},
+                 "checkpoint": {"everySteps": 2, "keep": 2},
+                 "aFieldFromTheFuture": {"ignored": true}}""");
+        Path ckpt = dir.resolve("checkpoints");
+        CliHarness r = CliHarness.run("train", "--config", job.toString(), "--max-steps", "3", "--checkpoint-dir",
+                ckpt.toString(), "--progress", "lines", "--threads", "1");
+        assertEquals(0, r.code(), r.toString());
+        assertTrue(r.out().contains("step 3/3 loss "), r.out());
+        assertTrue(r.out().contains("checkpoint step 2 -> "), r.out());
+        assertTrue(Files.exists(ckpt.resolve("step-3/COMPLETE")));
+        Path adapter = ckpt.resolve("output/adapter");
+        assertTrue(Files.exists(adapter.resolve("adapter_config.json")));
+        assertTrue(Files.exists(adapter.resolve("adapter_model.safetensors")));
+
+        CliHarness more = CliHarness.run("train", "--config", job.toString(), "--max-steps", "4", "--checkpoint-dir",
+                ckpt.toString(), "--progress", "lines", "--threads", "1");
+        assertEquals(0, more.code(), more.toString());
+        assertTrue(more.err().contains("resumed from") && more.err().contains("step-3"), more.err());
+        assertTrue(more.out().contains("steps 4..4"), more.out());
+
+        Path text = dir.resolve("eval.txt");
+        Files.writeString(text, "The code of alice0 is 1234. The grass is green. What is the code of alice0? It is 1234. "
+                .repeat(8));
+        CliHarness eval = CliHarness.run("eval", "--model", "builtin:tiny", "--adapter", adapter.toString(), "--tokens",
+                text.toString(), "--seq-len", "128", "--json", "--threads", "1");
+        assertEquals(0, eval.code(), eval.toString());
+        assertTrue(eval.out().contains("\"windows\":"), eval.out());
+    }
+}
