@@ -27,6 +27,19 @@ public final class CudaAvailability {
     return r;
   }
 
+  /** JCuda's link errors carry nested stack traces; the line naming the missing shared object says enough. */
+  private static String rootCause(String message) {
+    String[] lines = message.split("\n");
+    for (int i = lines.length - 1; i >= 0; i--) {
+      if (lines[i].contains("cannot open shared object file")) {
+        String line = lines[i].trim();
+        int colon = line.indexOf(".so: ");
+        return colon >= 0 ? line.substring(colon + 5) : line;
+      }
+    }
+    return lines[0].trim();
+  }
+
   private static Optional<String> probe() {
     KernelImages images;
     try {
@@ -47,7 +60,8 @@ public final class CudaAvailability {
       }
       return Optional.empty();
     } catch (LinkageError e) {
-      return Optional.of("no CUDA driver on this machine (JCuda could not load libcuda.so.1: " + e.getMessage() + ")");
+      return Optional.of("no CUDA driver on this machine (JCuda's native library could not be loaded: "
+          + rootCause(String.valueOf(e.getMessage())) + ")");
     } catch (CudaException e) {
       return Optional.of("the CUDA driver failed to initialise: " + e.getMessage());
     }
