@@ -1,0 +1,43 @@
+package dev.longlora.trainer.cli;
+
+import dev.longlora.trainer.config.ConfigException;
+import dev.longlora.trainer.eval.NonFiniteLossException;
+import dev.longlora.trainer.io.FormatException;
+import org.junit.jupiter.api.Test;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ErrorReporterTest {
+
+    @Test
+    void mapsFailuresToTheContractsExitCodes() {
+        assertEquals(2, ErrorReporter.exitCodeOf(new ConfigException("x")));
+        assertEquals(2, ErrorReporter.exitCodeOf(new IllegalArgumentException("x")));
+        assertEquals(3, ErrorReporter.exitCodeOf(new FormatException("x")));
+        assertEquals(3, ErrorReporter.exitCodeOf(new NonFiniteLossException("x")));
+        assertEquals(4, ErrorReporter.exitCodeOf(new OutOfMemoryError("Java heap space")));
+        assertEquals(4, ErrorReporter.exitCodeOf(new RuntimeException(new OutOfMemoryError())));
+        assertEquals(1, ErrorReporter.exitCodeOf(new NullPointerException()));
+    }
+
+    @Test
+    void outOfMemoryGetsAHintAndNoTrace() {
+        StringWriter s = new StringWriter();
+        int code = new ErrorReporter(new boolean[]{false}).report(new OutOfMemoryError("Java heap space"), new PrintWriter(s));
+        assertEquals(4, code);
+        assertTrue(s.toString().contains("out of memory: Java heap space") && s.toString().contains("-Xmx"), s.toString());
+        assertFalse(s.toString().contains("\tat "));
+    }
+
+    @Test
+    void unexpectedFailuresAlwaysShowTheirTrace() {
+        StringWriter s = new StringWriter();
+        assertEquals(1, new ErrorReporter(new boolean[]{false}).report(new NullPointerException("bug"), new PrintWriter(s)));
+        assertTrue(s.toString().contains("\tat "), s.toString());
+    }
+}
