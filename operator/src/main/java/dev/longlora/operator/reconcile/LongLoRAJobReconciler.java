@@ -1,0 +1,109 @@
+package dev.longlora.operator.reconcile;
+
+import dev.longlora.operator.api.JobPhase;
+import dev.longlora.operator.api.LongLoRAJob;
+import dev.longlora.operator.api.LongLoRAJobStatus;
+import dev.longlora.operator.metrics.OperatorMetrics;
+import dev.longlora.operator.topology.Labels;
+import dev.longlora.operator.topology.TopologySettings;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceAccount;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
+import jakarta.inject.Inject;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The JOSDK glue: observe (informer caches of the job's pods and objects, selected by the job-name label), plan
+ * ({@link JobPlanner}, pure), write ({@link PlanExecutor}). The job itself is only ever written through its status.
+ */
+@ControllerConfiguration(name = LongLoRAJobReconciler.NAME)
+public class LongLoRAJobReconciler implements Reconciler<LongLoRAJob> {
+  public static final String NAME = "longlorajob";
+  /** Secondary resources the operator owns, one informer each. */
+  static final List<Class<? extends HasMetadata>> SECONDARY = List.of(Pod.class, PersistentVolumeClaim.class,
+      Service.class, ConfigMap.class, ServiceAccount.class, Role.class, RoleBinding.class);
+
+  private final JobPlanner planner;
+  private final OperatorMetrics metrics;
+  private final Clock clock;
+
+  @Inject
+  public LongLoRAJobReconciler(OperatorConfig config, OperatorMetrics metrics) {
+    this(new TopologySettings(config.trainer().image(), config.trainer().imagePullPolicy()), metrics,
+        Clock.systemUTC());
+  }
+
+  public LongLoRAJobReconciler(TopologySettings settings, OperatorMetrics metrics, Clock clock) {
+    this.planner = new JobPlanner(settings);
+    this.metrics = metrics;
+    this.clock = clock;
+  }
+
+  @Override
+  public List<EventSource<?, LongLoRAJob>> prepareEventSources(EventSourceContext<LongLoRAJob> context) {
+    List<EventSource<?, LongLoRAJob>> sources = new ArrayList<>();
+    for (Class<? extends HasMetadata> type : SECONDARY) {
+      sources.add(informer(type, context));
+    }
+    return sources;
+  }
+
+  private static <R extends HasMetadata> InformerEventSource<R, LongLoRAJob> informer(Class<R> type,
+      EventSourceContext<LongLoRAJob> context) {
+    // By label, not owner reference: the checkpoint claim is deliberately not owned by the job.
+    return new InformerEventSource<>(InformerEventSourceConfiguration.from(type, LongLoRAJob.class)
+        .withLabelSelector(Labels.JOB)
+        .withSecondaryToPrimaryMapper(Mappers.fromLabel(Labels.JOB, null, LongLoRAJob.class))
+        .build(), context);
+  }
+
+  @Override
+  public UpdateControl<LongLoRAJob> reconcile(LongLoRAJob job, Context<LongLoRAJob> context) {
+    long started = System.nanoTime();
+    metrics.countJobsFrom(() -> context.getPrimaryCache().list().toList());
+    List<Pod> pods = new ArrayList<>(context.getSecondaryResources(Pod.class));
+    List<HasMetadata> objects = new ArrayList<>();
+    for (Class<? extends HasMetadata> type : SECONDARY.subList(1, SECONDARY.size())) {
+      objects.addAll(context.getSecondaryResources(type));
+    }
+    Plan plan = planner.plan(job, Observed.of(pods, objects), clock.instant());
+    PlanExecutor.execute(plan, job, context);
+    record(job.getStatus(), plan.status());
+    metrics.reconciled(Duration.ofNanos(System.nanoTime() - started));
+    UpdateControl<LongLoRAJob> control = UpdateControl.noUpdate();
+    plan.requeueAfter().ifPresent(control::rescheduleAfter);
+    return control;
+  }
+
+  private void record(LongLoRAJobStatus before, LongLoRAJobStatus after) {
+    if (after == null) {
+      return;
+    }
+    int restartsBefore = before == null || before.restarts() == null ? 0 : before.restarts();
+    int restartsAfter = after.restarts() == null ? 0 : after.restarts();
+    if (restartsAfter > restartsBefore) {
+      metrics.restarted(restartsAfter - restartsBefore);
+    }
+    JobPhase was = before == null ? null : before.phase();
+    if (after.phase() != null && after.phase().isFinished() && after.phase() != was) {
+      metrics.finished(after.phase());
+    }
+  }
+}
