@@ -64,8 +64,8 @@ runs kube-apiserver --version && runs kubectl version --client \
 LDFLAGS_EXTRA=""
 if ! runs etcd --version; then
   build_wrapper etcd go.etcd.io/etcd/server/v3
-  # The server module's main package builds as "v3"; kube-api-test looks for "etcd".
-  mv "$out/v3" "$out/etcd"
+  # Go names the binary after the module path's last non-version element ("server"); kube-api-test wants "etcd".
+  mv "$out/server" "$out/etcd"
 fi
 LDFLAGS_EXTRA="-X helm.sh/helm/v3/internal/version.version=v$HELM_VERSION"
 runs helm version || build_wrapper helm helm.sh/helm/v3/cmd/helm

@@ -1,0 +1,163 @@
+package dev.longlora.operator.it;
+
+import io.fabric8.kubeapitest.KubeAPIServer;
+import io.fabric8.kubeapitest.KubeAPIServerConfigBuilder;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * One kube-apiserver + etcd per JVM (test run), started on first use from the binaries that
+ * {@link ControlPlaneBinaries} locates, with the repository's CRDs installed; stopped by a shutdown hook.
+ *
+ * <p>kube-api-test runs in offline mode: it is handed a directory laid out the way it expects
+ * ({@code k8s/<version>-linux-amd64/} linked to the built binaries) and never downloads anything.
+ * The server has no controller manager, scheduler or garbage collector: pods stay unscheduled
+ * (set nodeName yourself if you need one), deleted owners leave their dependents behind, and
+ * deleted namespaces stay Terminating. Check ownerReferences rather than garbage collection.
+ */
+public final class SharedApiServer {
+
+  private static final String FIELD_MANAGER = "longlora-tests";
+  private static SharedApiServer instance;
+
+  private final ControlPlaneBinaries binaries;
+  private final KubeAPIServer server;
+  private final Path kubeconfig;
+  private final KubernetesClient adminClient;
+
+  private SharedApiServer(ControlPlaneBinaries binaries) throws IOException {
+    this.binaries = binaries;
+    Path testDir = Files.createTempDirectory("longlora-kube-api-test");
+    Path versionDir = testDir.resolve("k8s").resolve(binaries.kubeVersion() + "-linux-amd64");
+    Files.createDirectories(versionDir.getParent());
+    Files.createSymbolicLink(versionDir, binaries.binDir().toAbsolutePath());
+    this.server = new KubeAPIServer(KubeAPIServerConfigBuilder.anAPIServerConfig()
+        .withTestDir(testDir.toString())
+        .withApiServerVersion(binaries.kubeVersion())
+        .withOfflineMode(true)
+        .withUpdateKubeConfig(false)
+        .withStartupTimeout(120_000)
+        .build());
+    server.start();
+    Runtime.getRuntime().addShutdownHook(new Thread(server::stop, "stop-kube-apiserver"));
+    this.kubeconfig = testDir.resolve("kubeconfig.yaml");
+    Files.writeString(kubeconfig, server.getKubeConfigYaml());
+    this.adminClient = newClient();
+    installCrds();
+  }
+
+  /**
+   * The shared server, started on first call.
+   *
+   * @throws IllegalStateException when the binaries are missing (callers decide whether to skip)
+   */
+  public static synchronized SharedApiServer get() {
+    if (instance == null) {
+      ControlPlaneBinaries.Lookup lookup = ControlPlaneBinaries.locate();
+      ControlPlaneBinaries found = lookup.binaries()
+          .orElseThrow(() -> new IllegalStateException(lookup.problem()));
+      try {
+        instance = new SharedApiServer(found);
+      } catch (IOException e) {
+        throw new UncheckedIOException("could not start kube-apiserver from " + found.binDir(), e);
+      }
+    }
+    return instance;
+  }
+
+  /** A new client with cluster-admin rights; close it when done (or use {@link #client()}). */
+  public KubernetesClient newClient() {
+    Config config = Config.fromKubeconfig(server.getKubeConfigYaml());
+    return new KubernetesClientBuilder().withConfig(config).build();
+  }
+
+  /** The shared cluster-admin client; do not close it. */
+  public KubernetesClient client() {
+    return adminClient;
+  }
+
+  /** The kubeconfig file for this server (cluster-admin), for tools and for an operator under test. */
+  public Path kubeconfig() {
+    return kubeconfig;
+  }
+
+  /** The kubeconfig text, e.g. for {@code Config.fromKubeconfig}. */
+  public String kubeconfigYaml() {
+    return server.getKubeConfigYaml();
+  }
+
+  public ControlPlaneBinaries binaries() {
+    return binaries;
+  }
+
+  /** The built kubectl, pointed at this server. */
+  public Tool kubectl() {
+    return new Tool(binaries.kubectl(), Map.of("KUBECONFIG", kubeconfig.toString()));
+  }
+
+  /** The built helm, pointed at this server, with its caches in a scratch folder. */
+  public Tool helm() {
+    Path helm = binaries.helm().orElseThrow(() -> new IllegalStateException(
+        ControlPlaneBinaries.HELM_VAR + " is not set or not executable: source tools/setup.d/10-control-plane.sh"));
+    Path home = kubeconfig.getParent().resolve("helm-home");
+    return new Tool(helm, Map.of(
+        "KUBECONFIG", kubeconfig.toString(),
+        "HELM_CACHE_HOME", home.resolve("cache").toString(),
+        "HELM_CONFIG_HOME", home.resolve("config").toString(),
+        "HELM_DATA_HOME", home.resolve("data").toString()));
+  }
+
+  /** Creates a namespace with a unique name starting with {@code prefix} and returns its name. */
+  public String createNamespace(String prefix) {
+    String base = prefix.toLowerCase().replaceAll("[^a-z0-9-]", "-");
+    String name = (base.length() > 40 ? base.substring(0, 40) : base).replaceAll("-+$", "")
+        + "-" + UUID.randomUUID().toString().substring(0, 8);
+    adminClient.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(name)
+        .endMetadata().build()).create();
+    return name;
+  }
+
+  /** Server-side applies every YAML file in crds/ and waits until each CRD is Established. */
+  private void installCrds() throws IOException {
+    Path dir = RepositoryLayout.crds();
+    if (!Files.isDirectory(dir)) {
+      return;
+    }
+    List<Path> files;
+    try (Stream<Path> list = Files.list(dir)) {
+      files = list.filter(p -> p.toString().endsWith(".yaml") || p.toString().endsWith(".yml")).sorted().toList();
+    }
+    for (Path file : files) {
+      try (InputStream in = Files.newInputStream(file)) {
+        for (var item : adminClient.load(in).items()) {
+          if (item instanceof CustomResourceDefinition crd) {
+            adminClient.resource(crd).fieldManager(FIELD_MANAGER).forceConflicts().serverSideApply();
+            adminClient.apiextensions().v1().customResourceDefinitions().withName(crd.getMetadata().getName())
+                .waitUntilCondition(SharedApiServer::established, Duration.ofSeconds(60).toMillis(),
+                    TimeUnit.MILLISECONDS);
+          }
+        }
+      }
+    }
+  }
+
+  private static boolean established(CustomResourceDefinition crd) {
+    return crd != null && crd.getStatus() != null && crd.getStatus().getConditions() != null
+        && crd.getStatus().getConditions().stream()
+            .anyMatch(c -> "Established".equals(c.getType()) && "True".equals(c.getStatus()));
+  }
+}
