@@ -135,8 +135,8 @@ public final class HfConfigJson {
         o.put("max_position_embeddings", c.maxPositionEmbeddings());
         if (c.ropeScalingFactor() != 1.0) {
             ObjectNode s = o.putObject("rope_scaling");
+            // Only "type": older transformers insist on exactly {type, factor}; newer ones map type to rope_type.
             s.put("type", "linear");
-            s.put("rope_type", "linear");
             s.put("factor", c.ropeScalingFactor());
         } else {
             o.putNull("rope_scaling");
