@@ -30,7 +30,7 @@ __device__ __forceinline__ void attn_fwd(const bf16* __restrict__ q, const bf16*
                                          int H, int Hkv, int L, int G, int shift, float scale) {
   using C = FwdCfg<D>;
   constexpr int BM = C::BM, BN = C::BN, LDS = C::LDS, T = C::THREADS;
-  extern __shared__ __align__(16) unsigned char smem_raw[];
+  LL_DYNAMIC_SMEM(smem_raw);
   bf16* Qs = reinterpret_cast<bf16*>(smem_raw);
   // K and V tiles are double-buffered: buffer i of K at Qs + (BM + i*BN)*LDS, of V at Qs + (BM + (2+i)*BN)*LDS.
   auto kbuf = [&](int i) { return Qs + (BM + i * BN) * LDS; };
@@ -233,7 +233,7 @@ __device__ __forceinline__ void attn_bwd(const bf16* __restrict__ q, const bf16*
                                          int H, int Hkv, int L, int G, int shift, float scale) {
   using C = BwdCfg<D>;
   constexpr int BM = C::BM, BN = C::BN, LDS = C::LDS, LDP = C::LDP, T = C::THREADS;
-  extern __shared__ __align__(16) unsigned char smem_raw[];
+  LL_DYNAMIC_SMEM(smem_raw);
   bf16* Ks = reinterpret_cast<bf16*>(smem_raw);
   bf16* Vs = Ks + BN * LDS;
   bf16* Qs = Vs + BN * LDS;
