@@ -2,7 +2,7 @@ package dev.longlora.trainer.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.longlora.trainer.backend.cpu.CpuBackend;
+import dev.longlora.trainer.backend.Backend;
 import dev.longlora.trainer.data.EvalWindows;
 import dev.longlora.trainer.data.TokenSource;
 import dev.longlora.trainer.eval.PerplexityEvaluator;
@@ -52,7 +52,7 @@ final class EvalCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         AttentionSpec attn = attention.resolve("full");
         attn.validate(seqLen);
-        try (CpuBackend backend = new CpuBackend(model.threads);
+        try (Backend backend = model.openBackend();
              LlamaModel m = ModelLoader.load(model.model, model.adapter, LoraConfig.frozen(), backend, 0);
              TokenSource source = tokens.open()) {
             if (ropeFactor != null) m.setRopeScalingFactor(ropeFactor);

@@ -1,6 +1,6 @@
 package dev.longlora.trainer.cli;
 
-import dev.longlora.trainer.backend.cpu.CpuBackend;
+import dev.longlora.trainer.backend.Backend;
 import dev.longlora.trainer.data.TokenSource;
 import dev.longlora.trainer.data.VocabularyCheck;
 import dev.longlora.trainer.eval.NonFiniteLossException;
@@ -71,7 +71,7 @@ final class GradCommand implements Callable<Integer> {
         AttentionSpec attn = attention.resolve(null);
         attn.validate(seqLen);
         LoraConfig defaultLora = LoraConfig.longLora().withRank(loraRank, loraAlpha);
-        try (CpuBackend backend = new CpuBackend(model.threads);
+        try (Backend backend = model.openBackend();
              LlamaModel m = ModelLoader.load(model.model, model.adapter, defaultLora, backend, seed);
              TokenSource source = tokens.open()) {
             if (ropeFactor != null) m.setRopeScalingFactor(ropeFactor);

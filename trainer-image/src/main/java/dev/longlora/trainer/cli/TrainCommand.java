@@ -1,6 +1,7 @@
 package dev.longlora.trainer.cli;
 
-import dev.longlora.trainer.backend.cpu.CpuBackend;
+import dev.longlora.trainer.backend.Backend;
+import dev.longlora.trainer.cuda.BackendSelector;
 import dev.longlora.trainer.config.JobConfig;
 import dev.longlora.trainer.config.JobConfigLoader;
 import dev.longlora.trainer.config.RankEnv;
@@ -88,6 +89,13 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--threads", paramLabel = "N", description = "CPU threads (default: all cores)")
     int threads = Runtime.getRuntime().availableProcessors();
 
+    @Option(names = "--backend", paramLabel = "cpu|cuda",
+            description = "compute backend (default: $LONGLORA_BACKEND, else cuda when GPUS_PER_NODE > 0, else cpu)")
+    String backendName;
+
+    @Option(names = "--dry-run", description = "print the resolved config and rank wiring as JSON, then exit")
+    boolean dryRun;
+
     @Option(names = "--progress", paramLabel = "auto|bar|lines|none",
             description = "progress display: a bar on a terminal, log lines otherwise (default ${DEFAULT-VALUE})")
     String progressMode = "auto";
@@ -125,11 +133,21 @@ final class TrainCommand implements Callable<Integer> {
 
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        if (dryRun) {
+            out.println(JobConfigLoader.toJson(job));
+            out.println("rank: " + rank);
+            out.flush();
+            return ExitCodes.OK;
+        }
+        String backendChoice = backendName != null ? backendName
+                : env.get("LONGLORA_BACKEND") != null ? env.get("LONGLORA_BACKEND")
+                : rank.gpusPerNode() > 0 ? "cuda" : "cpu";
         out.println("job " + job.job().namespace() + "/" + job.job().name() + ": model " + job.model().path() + ", data "
                 + job.data().path() + ", context " + job.context().targetLength() + " (PI factor " + job.context().ropeFactor()
                 + "), attention " + job.attention().pattern() + ", checkpoints in " + rank.checkpointDir());
         out.flush();
-        try (CpuBackend backend = new CpuBackend(threads); ProgressSink progress = progressSink(out, job)) {
+        try (Backend backend = BackendSelector.open(backendChoice, threads); ProgressSink progress = progressSink(out, job)) {
+            out.println("backend " + backend.name());
             TrainingRun.Result r = new TrainingRun(job, rank, backend, progress, msg -> {
                 err.println(msg);
                 err.flush();

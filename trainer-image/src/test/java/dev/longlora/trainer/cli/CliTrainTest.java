@@ -53,4 +53,16 @@ class CliTrainTest {
         assertEquals(0, eval.code(), eval.toString());
         assertTrue(eval.out().contains("\"windows\":"), eval.out());
     }
+
+    @Test
+    void dryRunPrintsTheResolvedConfigWithFlagsApplied() {
+        CliHarness r = CliHarness.run("train", "--model", "builtin:tiny", "--data", "builtin:synthetic", "--seq-len", "512",
+                "--original-length", "128", "--set", "lora.rank=4", "--group-ratio", "0.125", "--dry-run");
+        assertEquals(0, r.code(), r.toString());
+        assertTrue(r.out().contains("\"targetLength\" : 512"), r.out());
+        assertTrue(r.out().contains("\"ropeFactor\" : 4.0"), "ceil(512 / 128): " + r.out());
+        assertTrue(r.out().contains("\"groups\" : 8"), r.out());
+        assertTrue(r.out().contains("\"rank\" : 4"), r.out());
+        assertTrue(r.out().contains("rank: RankEnv[nnodes=1"), r.out());
+    }
 }
