@@ -13,6 +13,7 @@ import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -32,10 +33,17 @@ class CudaBackendTest {
 
   @BeforeAll
   static void open() {
+    if (CudaAvailability.unavailableReason().isEmpty()) {
+      cpu = new CpuBackend(2);
+      gpu = CudaBackend.open(0);
+    }
+  }
+
+  /** Each test reports its own skip, with the reason, so no test passes silently without a GPU. */
+  @BeforeEach
+  void requireCuda() {
     var reason = CudaAvailability.unavailableReason();
-    assumeTrue(reason.isEmpty(), () -> "CUDA backend tests skipped: " + reason.orElse(""));
-    cpu = new CpuBackend(2);
-    gpu = CudaBackend.open(0);
+    assumeTrue(reason.isEmpty(), () -> "CUDA backend test skipped: " + reason.orElse(""));
   }
 
   @AfterAll
