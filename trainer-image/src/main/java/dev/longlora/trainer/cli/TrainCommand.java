@@ -148,15 +148,45 @@ final class TrainCommand implements Callable<Integer> {
         out.flush();
         try (Backend backend = BackendSelector.open(backendChoice, threads); ProgressSink progress = progressSink(out, job)) {
             out.println("backend " + backend.name());
-            TrainingRun.Result r = new TrainingRun(job, rank, backend, progress, msg -> {
+            TrainingRun run = new TrainingRun(job, rank, backend, progress, msg -> {
                 err.println(msg);
                 err.flush();
-            }).run();
+            });
+            TrainingRun.Result r = runWithStopOnTerm(run, err);
             out.printf(Locale.ROOT, "done: steps %d..%d, final loss %s, adapter %s%n", r.firstStep() + 1, r.lastStep(),
                     r.losses().isEmpty() ? "-" : String.format(Locale.ROOT, "%.6f", r.losses().getLast()), r.adapterDir());
             out.flush();
         }
         return ExitCodes.OK;
+    }
+
+    /**
+     * On SIGTERM (pod deletion, preemption, suspension) the JVM runs shutdown hooks; ours asks the run to stop after
+     * the current step and waits until its checkpoint is written, so the restarted job loses at most one step.
+     */
+    private static TrainingRun.Result runWithStopOnTerm(TrainingRun run, PrintWriter err) {
+        java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+        Thread hook = new Thread(() -> {
+            err.println("termination requested: finishing the current step and saving a checkpoint");
+            err.flush();
+            run.requestStop();
+            try {
+                done.await(10, java.util.concurrent.TimeUnit.MINUTES);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "checkpoint-on-term");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            return run.run();
+        } finally {
+            done.countDown();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook is running and has just been released
+            }
+        }
     }
 
     private ProgressSink progressSink(PrintWriter out, JobConfig job) {

@@ -59,6 +59,7 @@ final class TrainingRun {
     private final ProgressSink progress;
     private final Consumer<String> log;
     private long stopAfter = Long.MAX_VALUE;
+    private final java.util.concurrent.atomic.AtomicBoolean stopRequested = new java.util.concurrent.atomic.AtomicBoolean();
 
     TrainingRun(JobConfig job, RankEnv env, Backend backend, ProgressSink progress, Consumer<String> log) {
         this.job = job;
@@ -75,6 +76,14 @@ final class TrainingRun {
     TrainingRun stopAfter(long step) {
         this.stopAfter = step;
         return this;
+    }
+
+    /**
+     * Asks the run to stop after the step in progress, saving a checkpoint first (SIGTERM on preemption or
+     * suspension): the restarted pod then resumes from exactly there. Safe to call from any thread.
+     */
+    void requestStop() {
+        stopRequested.set(true);
     }
 
     Result run() {
@@ -127,7 +136,7 @@ final class TrainingRun {
                     long eta = (long) Math.ceil(seconds / stepsDone * (t.maxSteps() - r.step()));
                     progress.step(new ProgressSink.StepProgress(r.step(), t.maxSteps(), r.loss(), r.learningRate(), tps,
                             eta, r.gradNorm()));
-                    boolean stopping = r.step() >= stopAfter;
+                    boolean stopping = (r.step() >= stopAfter || stopRequested.get()) && r.step() < t.maxSteps();
                     if (r.step() % job.checkpoint().everySteps() == 0 || r.step() == t.maxSteps() || stopping) {
                         Path dir = checkpoints.save(capture(r.step(), model, trainer, windows, r.loss()));
                         progress.checkpoint(r.step(), dir);
