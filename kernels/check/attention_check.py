@@ -29,33 +29,36 @@ def ptr(t):
 class AttentionKernels:
     """Launches the kernels of attention.cu with the shapes its header documents."""
 
-    def __init__(self, module_path):
+    def __init__(self, module_path, fwd_rows=64, bwd_keys=64):
+        """fwd_rows: 64 (attn_fwd_d*) or 128 (the _m128 variant); bwd_keys: 64 or 128 (the _n128 variant)."""
         self.module = cp.RawModule(path=module_path)
-        self.fwd = {d: self.module.get_function(f"attn_fwd_d{d}") for d in (64, 128)}
-        self.bwd = {d: self.module.get_function(f"attn_bwd_d{d}") for d in (64, 128)}
+        self.fwd_rows, self.bwd_keys = fwd_rows, bwd_keys
+        fsuffix = "" if fwd_rows == 64 else "_m128"
+        bsuffix = "" if bwd_keys == 64 else "_n128"
+        self.fwd = {d: self.module.get_function(f"attn_fwd_d{d}{fsuffix}") for d in (64, 128)}
+        self.bwd = {d: self.module.get_function(f"attn_bwd_d{d}{bsuffix}") for d in (64, 128)}
         self.pre = self.module.get_function("attn_bwd_preprocess")
         self.conv = self.module.get_function("attn_dq_convert")
         for d in (64, 128):
             self.fwd[d].max_dynamic_shared_size_bytes = self.fwd_smem(d)
             self.bwd[d].max_dynamic_shared_size_bytes = self.bwd_smem(d)
 
-    @staticmethod
-    def fwd_smem(d):
-        return (64 + 4 * 64) * (d + 8) * 2
+    def fwd_smem(self, d):
+        return (self.fwd_rows + 4 * 64) * (d + 8) * 2
 
-    @staticmethod
-    def bwd_smem(d):
+    def bwd_smem(self, d):
         bm = 32 if d == 128 else 64
-        return (2 * 64 + 2 * bm) * (d + 8) * 2 + bm * 72 * 2 + 2 * bm * 4
+        bn = self.bwd_keys
+        return (2 * bn + 2 * bm) * (d + 8) * 2 + bm * (bn + 8) * 2 + 2 * bm * 4
 
     def forward(self, q, k, v, group, shift, o=None, lse=None):
         b, l, h, d = q.shape
         hkv = k.shape[2]
         o = torch.empty_like(q) if o is None else o
         lse = torch.empty(b, h, l, device=q.device, dtype=torch.float32) if lse is None else lse
-        grid = ((l + 63) // 64, h, b)
+        grid = ((l + self.fwd_rows - 1) // self.fwd_rows, h, b)
         with cp.cuda.ExternalStream(torch.cuda.current_stream().cuda_stream):
-            self.fwd[d](grid, (128,), (ptr(q), ptr(k), ptr(v), ptr(o), ptr(lse), np.int32(h), np.int32(hkv),
+            self.fwd[d](grid, (self.fwd_rows * 2,), (ptr(q), ptr(k), ptr(v), ptr(o), ptr(lse), np.int32(h), np.int32(hkv),
                                        np.int32(l), np.int32(group), np.int32(shift),
                                        np.float32(1.0 / math.sqrt(d))), shared_mem=self.fwd_smem(d))
         return o, lse
@@ -72,7 +75,7 @@ class AttentionKernels:
         with cp.cuda.ExternalStream(torch.cuda.current_stream().cuda_stream):
             self.pre(((rows + 3) // 4,), (128,), (ptr(o), ptr(dout), ptr(delta), ptr(dq_acc), np.int32(b),
                                                    np.int32(h), np.int32(l), np.int32(d)))
-            self.bwd[d](((l + 63) // 64, hkv, b), (128,),
+            self.bwd[d](((l + self.bwd_keys - 1) // self.bwd_keys, hkv, b), (self.bwd_keys * 2,),
                         (ptr(q), ptr(k), ptr(v), ptr(dout), ptr(lse), ptr(delta), ptr(dq_acc), ptr(dk), ptr(dv),
                          np.int32(h), np.int32(hkv), np.int32(l), np.int32(group), np.int32(shift),
                          np.float32(1.0 / math.sqrt(d))), shared_mem=self.bwd_smem(d))
@@ -215,6 +218,28 @@ def bench(kern, results, lengths):
     return rows
 
 
+def variants(default, variant, results):
+    """Times the default tiles (fwd 64 rows, bwd 64 keys) against the variant (128/128) at L=16k full causal."""
+    b, h, d, l = 1, 32, 128, 16384
+    q = torch.randn(b, l, h, d, device="cuda", dtype=torch.bfloat16)
+    k, v, dout = torch.randn_like(q), torch.randn_like(q), torch.randn_like(q)
+    out = {}
+    for name, kern in (("fwd64/bwd64", default), ("fwd128/bwd128", variant)):
+        o, lse = kern.forward(q, k, v, l, 0)
+        grads = (torch.empty_like(q), torch.empty_like(k), torch.empty_like(v),
+                 torch.empty(b, h, l, device="cuda"), torch.empty(b, l, h, d, device="cuda"))
+        f = time_ms(lambda: kern.forward(q, k, v, l, 0, o, lse))
+        bw = time_ms(lambda: kern.backward(q, k, v, o, lse, dout, l, 0, grads))
+        out[name] = {"fwd_ms": f, "bwd_ms": bw}
+        print(f"variant {name}: fwd {f:.2f} ms, bwd {bw:.2f} ms (L=16k full causal, H=32, d=128)", flush=True)
+    results["variants"] = out
+    fwd_rows = 64 if out["fwd64/bwd64"]["fwd_ms"] <= out["fwd128/bwd128"]["fwd_ms"] else 128
+    bwd_keys = 64 if out["fwd64/bwd64"]["bwd_ms"] <= out["fwd128/bwd128"]["bwd_ms"] else 128
+    results["bench_variant"] = {"fwd_rows": fwd_rows, "bwd_keys": bwd_keys}
+    print(f"bench uses forward {fwd_rows}-row tiles and backward {bwd_keys}-key tiles", flush=True)
+    return fwd_rows, bwd_keys
+
+
 def table(rows):
     lines = ["| card | shape (B=1,H=32,d=128) | ours fwd ms | ours fwd+bwd ms | ours fwd+bwd TFLOP/s | "
              "SDPA fwd ms | SDPA fwd+bwd ms | SDPA fwd+bwd TFLOP/s | ratio |",
@@ -248,12 +273,18 @@ def main():
     results = {"device": torch.cuda.get_device_name(), "module": path, "checks": []}
     kern = AttentionKernels(path)
     ok = check(kern, results)
+    # The tile-size variants must be right before they are timed.
+    variant = AttentionKernels(path, fwd_rows=128, bwd_keys=128)
+    ok &= check(variant, {"checks": []})
     # The compute_80 PTX must also load (the driver JIT-compiles it for cards without a cubin).
     ptx = AttentionKernels(os.path.join(args.kernels, "attention.compute_80.ptx"))
     ok &= check(ptx, {"checks": []}) if target != "compute_80" else True
     if ok and not args.skip_bench:
-        rows = bench(kern, results, [int(x) for x in args.lengths.split(",")])
-        md = table(rows)
+        fwd_rows, bwd_keys = variants(kern, variant, results)
+        best = AttentionKernels(path, fwd_rows=fwd_rows, bwd_keys=bwd_keys)
+        rows = bench(best, results, [int(x) for x in args.lengths.split(",")])
+        md = table(rows) + (f"\n\nTiles: forward {fwd_rows} query rows per block, backward {bwd_keys} keys per block"
+                            " (the faster of each at L=16k).")
         print(md)
         with open(os.path.join(args.out, "attention-bench.md"), "w") as f:
             f.write(md + "\n")

@@ -8,8 +8,11 @@
 // 0 for full or unshifted). Each query tile reads only the key range of its own segment; no roll, no copy.
 //
 // Launch shapes (the host code in Java and kernels/check/attention_check.py use the same formulas):
-//   attn_fwd_d{64,128}:  grid (ceil(L/64), H, B), block 128, dynamic smem (64 + 4*64) * (D+8) * 2 bytes
-//   attn_bwd_d{64,128}:  grid (ceil(L/64), Hkv, B), block 128, dynamic smem see BwdCfg::SMEM
+//   attn_fwd_d{64,128}:      grid (ceil(L/64), H, B),  block 128, dynamic smem (64 + 4*64) * (D+8) * 2 bytes
+//   attn_fwd_d{64,128}_m128: grid (ceil(L/128), H, B), block 256, dynamic smem (128 + 4*64) * (D+8) * 2 bytes
+//   attn_bwd_d{64,128}:      grid (ceil(L/64), Hkv, B),  block 128, dynamic smem BwdCfg<D,64>::SMEM
+//   attn_bwd_d{64,128}_n128: grid (ceil(L/128), Hkv, B), block 256, dynamic smem BwdCfg<D,128>::SMEM
+//     BwdCfg<D,BN>::SMEM = (2*BN + 2*BM) * (D+8) * 2 + BM * (BN+8) * 2 + 2*BM*4, BM = 32 for D=128, else 64
 //   attn_bwd_preprocess: grid (ceil(B*L*H / 4)), block 128 (one warp per row)
 //   attn_dq_convert:     grid (ceil(n / 256)), block 256
 #include "common.cuh"
@@ -18,17 +21,18 @@
 #define LL_LOG2E 1.4426950408889634f
 #define LL_LN2 0.6931471805599453f
 
-template <int D>
+// BM_ query rows per block, one warp per 16 rows.
+template <int D, int BM_>
 struct FwdCfg {
-  static constexpr int BM = 64, BN = 64, THREADS = 128, LDS = D + 8;
+  static constexpr int BM = BM_, BN = 64, THREADS = BM / 16 * 32, LDS = D + 8;
   static constexpr int SMEM = (BM + 4 * BN) * LDS * 2;  // Q + double-buffered K and V
 };
 
-template <int D>
+template <int D, int BM_>
 __device__ __forceinline__ void attn_fwd(const bf16* __restrict__ q, const bf16* __restrict__ k,
                                          const bf16* __restrict__ v, bf16* __restrict__ o, float* __restrict__ lse,
                                          int H, int Hkv, int L, int G, int shift, float scale) {
-  using C = FwdCfg<D>;
+  using C = FwdCfg<D, BM_>;
   constexpr int BM = C::BM, BN = C::BN, LDS = C::LDS, T = C::THREADS;
   LL_DYNAMIC_SMEM(smem_raw);
   bf16* Qs = reinterpret_cast<bf16*>(smem_raw);
@@ -176,17 +180,19 @@ __device__ __forceinline__ void attn_fwd(const bf16* __restrict__ q, const bf16*
   }
 }
 
-extern "C" __global__ void __launch_bounds__(128) attn_fwd_d64(const bf16* q, const bf16* k, const bf16* v, bf16* o,
-                                                               float* lse, int H, int Hkv, int L, int G, int shift,
-                                                               float scale) {
-  attn_fwd<64>(q, k, v, o, lse, H, Hkv, L, G, shift, scale);
-}
+#define LL_ATTN_FWD_ENTRY(NAME, D, BM)                                                                         \
+  extern "C" __global__ void __launch_bounds__(BM / 16 * 32)                                                   \
+      NAME(const bf16* q, const bf16* k, const bf16* v, bf16* o, float* lse, int H, int Hkv, int L, int G,    \
+           int shift, float scale) {                                                                           \
+    attn_fwd<D, BM>(q, k, v, o, lse, H, Hkv, L, G, shift, scale);                                              \
+  }
 
-extern "C" __global__ void __launch_bounds__(128) attn_fwd_d128(const bf16* q, const bf16* k, const bf16* v, bf16* o,
-                                                                float* lse, int H, int Hkv, int L, int G, int shift,
-                                                                float scale) {
-  attn_fwd<128>(q, k, v, o, lse, H, Hkv, L, G, shift, scale);
-}
+// The default forward (64-row query tiles, 4 warps) and a variant with 128-row tiles and 8 warps, which reads each
+// K/V tile for twice as many queries; kernels/check/attention_check.py times both.
+LL_ATTN_FWD_ENTRY(attn_fwd_d64, 64, 64)
+LL_ATTN_FWD_ENTRY(attn_fwd_d128, 128, 64)
+LL_ATTN_FWD_ENTRY(attn_fwd_d64_m128, 64, 128)
+LL_ATTN_FWD_ENTRY(attn_fwd_d128_m128, 128, 128)
 
 // delta = rowsum(dO * O) per (b, h, query) for the backward pass, and dq_acc zeroed. One warp per row.
 extern "C" __global__ void attn_bwd_preprocess(const bf16* __restrict__ o, const bf16* __restrict__ dout,
@@ -215,23 +221,23 @@ extern "C" __global__ void attn_dq_convert(const float* __restrict__ dq_acc, bf1
   if (i < n) dq[i] = __float2bfloat16(dq_acc[i]);
 }
 
-template <int D>
+template <int D, int BN_>
 struct BwdCfg {
-  static constexpr int BN = 64;                   // keys per block: 4 warps x 16 keys
+  static constexpr int BN = BN_;                  // keys per block, one warp per 16 keys
   static constexpr int BM = (D == 128) ? 32 : 64;  // queries per step (keeps dK, dV and S^T in registers)
-  static constexpr int THREADS = 128, LDS = D + 8, LDP = BN + 8;
+  static constexpr int WARPS = BN / 16, THREADS = WARPS * 32, LDS = D + 8, LDP = BN + 8;
   static constexpr int SMEM = (2 * BN + 2 * BM) * LDS * 2 + BM * LDP * 2 + 2 * BM * 4;
 };
 
 // One block owns a 64-key tile of one KV head and loops over every query head that shares it (GQA without
 // repeating K/V) and over the query tiles of that key tile's segment, keeping dK and dV in registers.
-template <int D>
+template <int D, int BN_>
 __device__ __forceinline__ void attn_bwd(const bf16* __restrict__ q, const bf16* __restrict__ k,
                                          const bf16* __restrict__ v, const bf16* __restrict__ dout,
                                          const float* __restrict__ lse, const float* __restrict__ delta,
                                          float* __restrict__ dq_acc, bf16* __restrict__ dk, bf16* __restrict__ dv,
                                          int H, int Hkv, int L, int G, int shift, float scale) {
-  using C = BwdCfg<D>;
+  using C = BwdCfg<D, BN_>;
   constexpr int BM = C::BM, BN = C::BN, LDS = C::LDS, LDP = C::LDP, T = C::THREADS;
   LL_DYNAMIC_SMEM(smem_raw);
   bf16* Ks = reinterpret_cast<bf16*>(smem_raw);
@@ -355,8 +361,9 @@ __device__ __forceinline__ void attn_bwd(const bf16* __restrict__ q, const bf16*
       __syncthreads();
 
       constexpr int MB = BM / 16;        // 16-query row blocks of the dQ tile
-      constexpr int WPM = 4 / MB;        // warps sharing one row block
+      constexpr int WPM = C::WARPS / MB;  // warps sharing one row block
       constexpr int NBW = (D / 8) / WPM;  // 8-column blocks per warp
+      static_assert(C::WARPS % MB == 0 && NBW % 2 == 0, "dQ tile split");
       const int mblk = warp / WPM, nbase = (warp % WPM) * NBW;
       float dqa[NBW][4];
 #pragma unroll
@@ -405,16 +412,16 @@ __device__ __forceinline__ void attn_bwd(const bf16* __restrict__ q, const bf16*
   }
 }
 
-extern "C" __global__ void __launch_bounds__(128) attn_bwd_d64(const bf16* q, const bf16* k, const bf16* v,
-                                                               const bf16* dout, const float* lse, const float* delta,
-                                                               float* dq_acc, bf16* dk, bf16* dv, int H, int Hkv,
-                                                               int L, int G, int shift, float scale) {
-  attn_bwd<64>(q, k, v, dout, lse, delta, dq_acc, dk, dv, H, Hkv, L, G, shift, scale);
-}
+#define LL_ATTN_BWD_ENTRY(NAME, D, BN)                                                                         \
+  extern "C" __global__ void __launch_bounds__(BN / 16 * 32)                                                   \
+      NAME(const bf16* q, const bf16* k, const bf16* v, const bf16* dout, const float* lse, const float* delta, \
+           float* dq_acc, bf16* dk, bf16* dv, int H, int Hkv, int L, int G, int shift, float scale) {         \
+    attn_bwd<D, BN>(q, k, v, dout, lse, delta, dq_acc, dk, dv, H, Hkv, L, G, shift, scale);                   \
+  }
 
-extern "C" __global__ void __launch_bounds__(128) attn_bwd_d128(const bf16* q, const bf16* k, const bf16* v,
-                                                                const bf16* dout, const float* lse, const float* delta,
-                                                                float* dq_acc, bf16* dk, bf16* dv, int H, int Hkv,
-                                                                int L, int G, int shift, float scale) {
-  attn_bwd<128>(q, k, v, dout, lse, delta, dq_acc, dk, dv, H, Hkv, L, G, shift, scale);
-}
+// The default backward (64-key tiles, 4 warps) and a variant with 128-key tiles and 8 warps (half the dQ atomics
+// and Q/dO reloads per key); kernels/check/attention_check.py times both.
+LL_ATTN_BWD_ENTRY(attn_bwd_d64, 64, 64)
+LL_ATTN_BWD_ENTRY(attn_bwd_d128, 128, 64)
+LL_ATTN_BWD_ENTRY(attn_bwd_d64_n128, 64, 128)
+LL_ATTN_BWD_ENTRY(attn_bwd_d128_n128, 128, 128)
