@@ -132,6 +132,8 @@ int main(int argc, char** argv) {
       {1, 160, 2, 1, 64, 40, 0, "B1 L160 H2/1 d64 short G40 no shift"},
       {1, 200, 4, 2, 64, 40, 20, "B1 L200 H4/2 d64 s2 G40 (m128/n128)", 128, 128},
       {1, 192, 2, 1, 128, 96, 48, "B1 L192 H2/1 d128 s2 G96 (m128/n128)", 128, 128},
+      {1, 40, 2, 2, 64, 40, 0, "B1 L40 H2/2 d64 full (shorter than a tile)"},
+      {1, 8, 1, 1, 64, 4, 2, "B1 L8 H1/1 d64 s2 G4 (one head: shifted)"},
   };
   const bool quick = argc > 1 && std::string(argv[1]) == "--quick";
   bool ok = true;
