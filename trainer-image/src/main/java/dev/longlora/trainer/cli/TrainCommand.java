@@ -153,8 +153,14 @@ final class TrainCommand implements Callable<Integer> {
                 err.flush();
             });
             TrainingRun.Result r = runWithStopOnTerm(run, err);
-            out.printf(Locale.ROOT, "done: steps %d..%d, final loss %s, adapter %s%n", r.firstStep() + 1, r.lastStep(),
-                    r.losses().isEmpty() ? "-" : String.format(Locale.ROOT, "%.6f", r.losses().getLast()), r.adapterDir());
+            String last = r.losses().isEmpty() ? "-" : String.format(Locale.ROOT, "%.6f", r.losses().getLast());
+            if (r.adapterDir() != null) {
+                out.printf(Locale.ROOT, "done: steps %d..%d, final loss %s, adapter %s%n", r.firstStep() + 1, r.lastStep(),
+                        last, r.adapterDir());
+            } else {
+                out.printf(Locale.ROOT, "stopped after step %d (loss %s); a restart resumes from its checkpoint%n",
+                        r.lastStep(), last);
+            }
             out.flush();
         }
         return ExitCodes.OK;
