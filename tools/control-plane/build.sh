@@ -46,7 +46,16 @@ build_wrapper() {
         (cd "$dir" && go mod edit -replace="$mod=$mod@$staging")
       done ;;
     etcd) (cd "$dir" && go mod edit -require="go.etcd.io/etcd/server/v3@v$ETCD_VERSION") ;;
-    helm) (cd "$dir" && go mod edit -require="helm.sh/helm/v3@v$HELM_VERSION") ;;
+    helm)
+      (cd "$dir" && go mod edit -require="helm.sh/helm/v3@v$HELM_VERSION")
+      # As helm's Makefile does: the default Kubernetes version for `helm template`/`lint` comes from the
+      # client-go it is built with (v0.N -> 1.N); without it helm assumes 1.20 and refuses kubeVersion ranges.
+      local client_go minor
+      client_go=$(cd "$dir" && go list -m -f '{{.Version}}' k8s.io/client-go)
+      minor=$(echo "$client_go" | cut -d. -f2)
+      for pkg in helm.sh/helm/v3/pkg/chartutil helm.sh/helm/v3/pkg/lint/rules; do
+        LDFLAGS_EXTRA="$LDFLAGS_EXTRA -X $pkg.k8sVersionMajor=1 -X $pkg.k8sVersionMinor=$minor"
+      done ;;
   esac
   local start=$SECONDS
   echo "control-plane: building $* ..." >&2

@@ -131,7 +131,12 @@ public final class SharedApiServer {
     return name;
   }
 
-  /** Server-side applies every YAML file in crds/ and waits until each CRD is Established. */
+  /**
+   * Installs every YAML file in crds/ the way docs/operations.md tells admins to ({@code kubectl apply
+   * --server-side}), then waits until each CRD is Established. Going through kubectl rather than the
+   * Fabric8 model keeps the stored CRD byte-for-byte what the file says, so later applies of the same
+   * file (the chart's copy) co-own its fields instead of conflicting.
+   */
   private void installCrds() throws IOException {
     Path dir = RepositoryLayout.crds();
     if (!Files.isDirectory(dir)) {
@@ -142,10 +147,14 @@ public final class SharedApiServer {
       files = list.filter(p -> p.toString().endsWith(".yaml") || p.toString().endsWith(".yml")).sorted().toList();
     }
     for (Path file : files) {
+      ToolResult apply = kubectl().run("apply", "--server-side", "--field-manager=" + FIELD_MANAGER,
+          "-f", file.toString());
+      if (!apply.succeeded()) {
+        throw new IllegalStateException("could not install the CRDs in " + file + "\n" + apply.describe());
+      }
       try (InputStream in = Files.newInputStream(file)) {
         for (var item : adminClient.load(in).items()) {
           if (item instanceof CustomResourceDefinition crd) {
-            adminClient.resource(crd).fieldManager(FIELD_MANAGER).forceConflicts().serverSideApply();
             adminClient.apiextensions().v1().customResourceDefinitions().withName(crd.getMetadata().getName())
                 .waitUntilCondition(SharedApiServer::established, Duration.ofSeconds(60).toMillis(),
                     TimeUnit.MILLISECONDS);
