@@ -10,6 +10,9 @@ import dev.longlora.trainer.eval.PerplexityResult;
 import dev.longlora.trainer.model.AttentionSpec;
 import dev.longlora.trainer.model.LlamaModel;
 import dev.longlora.trainer.model.LoraConfig;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -56,7 +59,17 @@ final class EvalCommand implements Callable<Integer> {
              LlamaModel m = ModelLoader.load(model.model, model.adapter, LoraConfig.frozen(), backend, 0);
              TokenSource source = tokens.open()) {
             if (ropeFactor != null) m.setRopeScalingFactor(ropeFactor);
-            PerplexityResult r = PerplexityEvaluator.evaluate(m, source, seqLen, attn, stride, null);
+            PerplexityResult r;
+            long windows = EvalWindows.count(source.length(), seqLen, stride);
+            if (System.console() != null && System.console().isTerminal() && windows > 1) {
+                // A bar on stderr for long evaluations; stdout keeps only the result (scripts parse it).
+                try (ProgressBar bar = new ProgressBarBuilder().setTaskName("eval").setInitialMax(windows)
+                        .setUnit(" windows", 1).setConsumer(new ConsoleProgressBarConsumer(System.err)).build()) {
+                    r = PerplexityEvaluator.evaluate(m, source, seqLen, attn, stride, bar::stepTo);
+                }
+            } else {
+                r = PerplexityEvaluator.evaluate(m, source, seqLen, attn, stride, null);
+            }
             var out = spec.commandLine().getOut();
             if (json) {
                 ObjectNode o = new ObjectMapper().createObjectNode();
