@@ -10,9 +10,10 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Causal attention inside segments (full, S2 with half the heads shifted by G/2, or unshifted groups), with
- * grouped-query heads read in place (query head h uses KV head h / (H / Hkv), nothing repeated). Scores are
- * computed a vector of keys at a time from a transposed copy of the segment's keys; softmax uses the stored
- * log-sum-exp in backward, FlashAttention style.
+ * grouped-query heads read in place (query head h uses KV head h / (H / Hkv), nothing repeated). Work is split
+ * into tiles of up to 64 queries of one head and segment; each tile's scores, probabilities and gradients are
+ * register-tiled matrix products ({@link TileKernel}); backward recomputes the probabilities from the stored
+ * log-sum-exp, FlashAttention style.
  */
 final class CpuAttention {
   private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -72,46 +73,49 @@ final class CpuAttention {
     int qc = heads * d;
     int kc = kvHeads * d;
     float scale = (float) (1.0 / Math.sqrt(d));
+    int rows = task.q1 - task.q0;
     int nKeys = task.q1 - task.s0;
     int ld = roundUp(nKeys);
     float[] kT = transposeKeys(k, task.s0, nKeys, kc, kvh * d, d, ld);
-    float[] scores = new float[ld];
-    float[] qs = new float[d];
-    for (int i = task.q0; i < task.q1; i++) {
-      int qo = i * qc + h * d;
-      for (int c = 0; c < d; c++) {
-        qs[c] = q[qo + c] * scale;
-      }
+    // S = Q K^T for the whole tile (the part above the diagonal is masked below), then P = softmax(scale * S)
+    // row by row, then O = P V: two register-tiled matrix products.
+    float[] p = new float[rows * ld];
+    TileKernel.multiply(q, task.q0 * qc + h * d, qc, kT, 0, ld, p, 0, ld, rows, nKeys, d, scale, 0f);
+    for (int r = 0; r < rows; r++) {
+      int i = task.q0 + r;
       int nk = i - task.s0 + 1;
-      int nkPad = roundUp(nk);
-      scores(kT, ld, qs, d, nkPad, scores);
-      for (int j = nk; j < nkPad; j++) {
-        scores[j] = Float.NEGATIVE_INFINITY;
-      }
-      float max = Float.NEGATIVE_INFINITY;
-      for (int j = 0; j < nkPad; j += V) {
-        max = Math.max(max, FloatVector.fromArray(S, scores, j).reduceLanes(VectorOperators.MAX));
-      }
-      FloatVector sum = FloatVector.zero(S);
-      for (int j = 0; j < nkPad; j += V) {
-        FloatVector p = FloatVector.fromArray(S, scores, j).sub(max).lanewise(VectorOperators.EXP);
-        p.intoArray(scores, j);
-        sum = sum.add(p);
-      }
-      float l = sum.reduceLanes(VectorOperators.ADD);
-      lse[h * t + i] = max + (float) Math.log(l);
-      float inv = 1f / l;
-      int oo = i * qc + h * d;
-      for (int c0 = 0; c0 < d; c0 += V) {
-        var mask = S.indexInRange(c0, d);
-        FloatVector acc = FloatVector.zero(S);
-        int vo = task.s0 * kc + kvh * d + c0;
-        for (int j = 0; j < nk; j++, vo += kc) {
-          acc = FloatVector.broadcast(S, scores[j]).fma(FloatVector.fromArray(S, v, vo, mask), acc);
-        }
-        acc.mul(inv).intoArray(out, oo + c0, mask);
-      }
+      lse[h * t + i] = softmaxRow(p, r * ld, nk, ld);
     }
+    TileKernel.multiply(p, 0, ld, v, task.s0 * kc + kvh * d, kc, out, task.q0 * qc + h * d, qc, rows, d, nKeys, 1f,
+        0f);
+  }
+
+  /**
+   * In place on row[off, off+ld): exp(x - lse) normalised over the first nk entries, zero beyond; returns lse.
+   */
+  private static float softmaxRow(float[] x, int off, int nk, int ld) {
+    int nkPad = roundUp(nk);
+    for (int j = nk; j < nkPad; j++) {
+      x[off + j] = Float.NEGATIVE_INFINITY;
+    }
+    FloatVector mv = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+    for (int j = 0; j < nkPad; j += V) {
+      mv = mv.max(FloatVector.fromArray(S, x, off + j));
+    }
+    float max = mv.reduceLanes(VectorOperators.MAX);
+    FloatVector sum = FloatVector.zero(S);
+    for (int j = 0; j < nkPad; j += V) {
+      FloatVector e = FloatVector.fromArray(S, x, off + j).sub(max).lanewise(VectorOperators.EXP);
+      e.intoArray(x, off + j);
+      sum = sum.add(e);
+    }
+    float l = sum.reduceLanes(VectorOperators.ADD);
+    float inv = 1f / l;
+    for (int j = 0; j < nkPad; j += V) {
+      FloatVector.fromArray(S, x, off + j).mul(inv).intoArray(x, off + j);
+    }
+    java.util.Arrays.fill(x, off + nkPad, off + ld, 0f);
+    return max + (float) Math.log(l);
   }
 
   static void backward(ForkJoinPool pool, float[] dq, float[] dk, float[] dv, float[] dOut, float[] q, float[] k,
@@ -145,70 +149,60 @@ final class CpuAttention {
     int qc = heads * d;
     int kc = kvHeads * d;
     float scale = (float) (1.0 / Math.sqrt(d));
-    int nKeys = task.s1 - task.s0;
-    int ld = roundUp(nKeys);
-    float[] kT = transposeKeys(k, task.s0, nKeys, kc, kvh * d, d, ld);
-    float[] vT = transposeKeys(v, task.s0, nKeys, kc, kvh * d, d, ld);
-    float[] p = new float[ld];
-    float[] ds = new float[ld];
-    float[] qs = new float[d];
-    float[] g = new float[d];
-    for (int i = task.s0; i < task.s1; i++) {
-      int qo = i * qc + h * d;
-      float di = 0f;
-      for (int c = 0; c < d; c++) {
-        qs[c] = q[qo + c] * scale;
-        g[c] = dOut[qo + c];
-        di += g[c] * out[qo + c];
-      }
-      int nk = i - task.s0 + 1;
-      int nkPad = roundUp(nk);
-      scores(kT, ld, qs, d, nkPad, p);
-      float li = lse[h * t + i];
-      // dp = dO . v_j for all keys at once, from the transposed values.
-      scores(vT, ld, g, d, nkPad, ds);
-      for (int j = 0; j < nkPad; j += V) {
-        FloatVector pj = FloatVector.fromArray(S, p, j).sub(li).lanewise(VectorOperators.EXP);
-        pj.intoArray(p, j);
-        pj.mul(FloatVector.fromArray(S, ds, j).sub(di)).intoArray(ds, j);
-      }
-      for (int j = nk; j < nkPad; j++) {
-        p[j] = 0f;
-        ds[j] = 0f;
-      }
-      // dq_i = scale * sum_j ds_j k_j
-      for (int c0 = 0; c0 < d; c0 += V) {
-        var mask = S.indexInRange(c0, d);
-        FloatVector acc = FloatVector.zero(S);
-        int ko = task.s0 * kc + kvh * d + c0;
-        for (int j = 0; j < nk; j++, ko += kc) {
-          acc = FloatVector.broadcast(S, ds[j]).fma(FloatVector.fromArray(S, k, ko, mask), acc);
+    int segKeys = task.s1 - task.s0;
+    int ldSeg = roundUp(segKeys);
+    float[] kT = transposeKeys(k, task.s0, segKeys, kc, kvh * d, d, ldSeg);
+    float[] vT = transposeKeys(v, task.s0, segKeys, kc, kvh * d, d, ldSeg);
+    int ko = task.s0 * kc + kvh * d;
+    for (int q0 = task.s0; q0 < task.s1; q0 += QUERY_BLOCK) {
+      int q1 = Math.min(task.s1, q0 + QUERY_BLOCK);
+      int rows = q1 - q0;
+      int nKeys = q1 - task.s0;
+      int ld = roundUp(nKeys);
+      int qo = q0 * qc + h * d;
+      // P = exp(scale * Q K^T - lse), recomputed; dP = dO V^T; dS = P * (dP - rowsum(dO * O)).
+      float[] p = new float[rows * ld];
+      float[] ds = new float[rows * ld];
+      TileKernel.multiply(q, qo, qc, kT, 0, ldSeg, p, 0, ld, rows, nKeys, d, scale, 0f);
+      TileKernel.multiply(dOut, qo, qc, vT, 0, ldSeg, ds, 0, ld, rows, nKeys, d, 1f, 0f);
+      for (int r = 0; r < rows; r++) {
+        int i = q0 + r;
+        int nk = i - task.s0 + 1;
+        float di = 0f;
+        for (int c = 0; c < d; c++) {
+          di += dOut[qo + r * qc + c] * out[qo + r * qc + c];
         }
-        FloatVector.fromArray(S, dq, qo + c0, mask).add(acc.mul(scale)).intoArray(dq, qo + c0, mask);
-      }
-      // dk_j += scale * ds_j q_i ; dv_j += p_j dO_i
-      for (int c0 = 0; c0 < d; c0 += V) {
-        var mask = S.indexInRange(c0, d);
-        FloatVector qv = FloatVector.fromArray(S, q, qo + c0, mask).mul(scale);
-        FloatVector gv = FloatVector.fromArray(S, g, c0, mask);
-        int ro = task.s0 * d + c0;
-        for (int j = 0; j < nk; j++, ro += d) {
-          FloatVector.broadcast(S, ds[j]).fma(qv, FloatVector.fromArray(S, dkh, ro, mask)).intoArray(dkh, ro, mask);
-          FloatVector.broadcast(S, p[j]).fma(gv, FloatVector.fromArray(S, dvh, ro, mask)).intoArray(dvh, ro, mask);
+        float li = lse[h * t + i];
+        int off = r * ld;
+        int nkPad = roundUp(nk);
+        for (int j = 0; j < nkPad; j += V) {
+          FloatVector pj = FloatVector.fromArray(S, p, off + j).sub(li).lanewise(VectorOperators.EXP);
+          pj.intoArray(p, off + j);
+          pj.mul(FloatVector.fromArray(S, ds, off + j).sub(di)).intoArray(ds, off + j);
         }
+        java.util.Arrays.fill(p, off + nk, off + ld, 0f);
+        java.util.Arrays.fill(ds, off + nk, off + ld, 0f);
       }
+      // dQ += scale * dS K
+      TileKernel.multiply(ds, 0, ld, k, ko, kc, dq, qo, qc, rows, d, nKeys, scale, 1f);
+      // dK += scale * dS^T Q ; dV += P^T dO
+      float[] dsT = transpose(ds, rows, ld, nKeys);
+      float[] pT = transpose(p, rows, ld, nKeys);
+      TileKernel.multiply(dsT, 0, rows, q, qo, qc, dkh, task.s0 * d, d, nKeys, d, rows, scale, 1f);
+      TileKernel.multiply(pT, 0, rows, dOut, qo, qc, dvh, task.s0 * d, d, nKeys, d, rows, 1f, 1f);
     }
   }
 
-  /** out[j] = sum_c x[c] * mT[c*ld + j] for j < n (n a multiple of the vector length). */
-  private static void scores(float[] mT, int ld, float[] x, int d, int n, float[] out) {
-    for (int j = 0; j < n; j += V) {
-      FloatVector acc = FloatVector.zero(S);
-      for (int c = 0, o = j; c < d; c++, o += ld) {
-        acc = FloatVector.broadcast(S, x[c]).fma(FloatVector.fromArray(S, mT, o), acc);
+  /** The [cols, rows] transpose of the first cols columns of a [rows, ld] matrix. */
+  private static float[] transpose(float[] x, int rows, int ld, int cols) {
+    float[] t = new float[cols * rows];
+    for (int r = 0; r < rows; r++) {
+      int o = r * ld;
+      for (int j = 0; j < cols; j++) {
+        t[j * rows + r] = x[o + j];
       }
-      acc.intoArray(out, j);
     }
+    return t;
   }
 
   /** The [d, ld] transpose of rows [s0, s0+n) of one head (columns [col, col+d)) of a [T, stride] matrix. */
