@@ -39,6 +39,7 @@ inline float2 unpack_bf16(uint32_t v) {
 }
 
 void mma_bf16_16816(float (&d)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1);
+void ldmatrix_x4(uint32_t& r0, uint32_t& r1, uint32_t& r2, uint32_t& r3, const bf16* smem_row);
 void ldmatrix_x4_trans(uint32_t& r0, uint32_t& r1, uint32_t& r2, uint32_t& r3, const bf16* smem_row);
 
 inline uint32_t lds32(const bf16* p) {

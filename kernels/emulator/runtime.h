@@ -72,6 +72,23 @@ void mma_bf16_16816(float (&d)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t
   warp_sync();
 }
 
+// ldmatrix.x4: lanes 8i..8i+7 give the rows of matrix i; lane L receives M_i[g][2t] (low) and M_i[g][2t+1].
+void ldmatrix_x4(uint32_t& r0, uint32_t& r1, uint32_t& r2, uint32_t& r3, const bf16* row) {
+  WarpExchange& w = warps[warp()];
+  const int L = lane();
+  w.p[L] = row;
+  warp_sync();
+  const int g = L / 4, t = L % 4;
+  uint32_t r[4];
+  for (int i = 0; i < 4; ++i)
+    r[i] = uint32_t(w.p[8 * i + g][2 * t].bits) | (uint32_t(w.p[8 * i + g][2 * t + 1].bits) << 16);
+  warp_sync();
+  r0 = r[0];
+  r1 = r[1];
+  r2 = r[2];
+  r3 = r[3];
+}
+
 // ldmatrix.x4.trans: lanes 8i..8i+7 give the rows of matrix i; lane L receives M_i[2t][g] (low) and M_i[2t+1][g].
 void ldmatrix_x4_trans(uint32_t& r0, uint32_t& r1, uint32_t& r2, uint32_t& r3, const bf16* row) {
   WarpExchange& w = warps[warp()];

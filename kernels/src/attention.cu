@@ -64,15 +64,15 @@ __device__ __forceinline__ void attn_fwd(const bf16* __restrict__ q, const bf16*
   cp_async_wait_all();
   __syncthreads();
 
+  // ldmatrix lane roles: an A fragment (16 rows x 16) reads rows a_row and columns a_col + 16*kk; two B fragments
+  // (rows = 16 keys/queries of two 8-blocks, 16 columns) read rows b_row and columns b_col + 16*kk.
+  const int a_row = ((lane >> 3) & 1) * 8 + (lane & 7), a_col = (lane >> 4) * 8;
+  const int b_row = (lane >> 4) * 8 + (lane & 7), b_col = ((lane >> 3) & 1) * 8;
+
   uint32_t qf[D / 16][4];
 #pragma unroll
-  for (int kk = 0; kk < D / 16; ++kk) {
-    const bf16* base = Qs + (warp * 16 + g) * LDS + kk * 16 + 2 * t;
-    qf[kk][0] = lds32(base);
-    qf[kk][1] = lds32(base + 8 * LDS);
-    qf[kk][2] = lds32(base + 8);
-    qf[kk][3] = lds32(base + 8 * LDS + 8);
-  }
+  for (int kk = 0; kk < D / 16; ++kk)
+    ldmatrix_x4(qf[kk][0], qf[kk][1], qf[kk][2], qf[kk][3], Qs + (warp * 16 + a_row) * LDS + kk * 16 + a_col);
 
   const float scale_log2 = scale * LL_LOG2E;
   float m[2] = {-LL_INF, -LL_INF}, l[2] = {0.f, 0.f};
@@ -100,9 +100,11 @@ __device__ __forceinline__ void attn_fwd(const bf16* __restrict__ q, const bf16*
 #pragma unroll
     for (int kk = 0; kk < D / 16; ++kk) {
 #pragma unroll
-      for (int nb = 0; nb < BN / 8; ++nb) {
-        const bf16* kr = Ks + (nb * 8 + g) * LDS + kk * 16 + 2 * t;
-        mma_bf16_16816(sc[nb], qf[kk], lds32(kr), lds32(kr + 8));
+      for (int nb = 0; nb < BN / 8; nb += 2) {
+        uint32_t b0, b1, b2, b3;
+        ldmatrix_x4(b0, b1, b2, b3, Ks + (nb * 8 + b_row) * LDS + kk * 16 + b_col);
+        mma_bf16_16816(sc[nb], qf[kk], b0, b1);
+        mma_bf16_16816(sc[nb + 1], qf[kk], b2, b3);
       }
     }
 
@@ -255,6 +257,9 @@ __device__ __forceinline__ void attn_bwd(const bf16* __restrict__ q, const bf16*
   const bf16* vb = v + (long)b * L * kstride + (long)hk * D;
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
   const int key_lo = k0 + warp * 16 + g, key_hi = key_lo + 8;
+  // ldmatrix lane roles, as in the forward kernel.
+  const int a_row = ((lane >> 3) & 1) * 8 + (lane & 7), a_col = (lane >> 4) * 8;
+  const int b_row = (lane >> 4) * 8 + (lane & 7), b_col = ((lane >> 3) & 1) * 8;
   const float scale_log2 = scale * LL_LOG2E;
 
   load_tile_async<BN, D, LDS, T>(Ks, kb, kstride, k0, L);
@@ -297,16 +302,18 @@ __device__ __forceinline__ void attn_bwd(const bf16* __restrict__ q, const bf16*
         for (int c = 0; c < 4; ++c) st[nb][c] = dpt[nb][c] = 0.f;
 #pragma unroll
       for (int kk = 0; kk < D / 16; ++kk) {
-        const bf16* kr = Ks + (warp * 16 + g) * LDS + kk * 16 + 2 * t;
-        const bf16* vr = Vs + (warp * 16 + g) * LDS + kk * 16 + 2 * t;
-        const uint32_t ka[4] = {lds32(kr), lds32(kr + 8 * LDS), lds32(kr + 8), lds32(kr + 8 * LDS + 8)};
-        const uint32_t va[4] = {lds32(vr), lds32(vr + 8 * LDS), lds32(vr + 8), lds32(vr + 8 * LDS + 8)};
+        uint32_t ka[4], va[4];
+        ldmatrix_x4(ka[0], ka[1], ka[2], ka[3], Ks + (warp * 16 + a_row) * LDS + kk * 16 + a_col);
+        ldmatrix_x4(va[0], va[1], va[2], va[3], Vs + (warp * 16 + a_row) * LDS + kk * 16 + a_col);
 #pragma unroll
-        for (int nb = 0; nb < BM / 8; ++nb) {
-          const bf16* qr = Qs + (nb * 8 + g) * LDS + kk * 16 + 2 * t;
-          const bf16* dr = dOs + (nb * 8 + g) * LDS + kk * 16 + 2 * t;
-          mma_bf16_16816(st[nb], ka, lds32(qr), lds32(qr + 8));
-          mma_bf16_16816(dpt[nb], va, lds32(dr), lds32(dr + 8));
+        for (int nb = 0; nb < BM / 8; nb += 2) {
+          uint32_t b0, b1, b2, b3;
+          ldmatrix_x4(b0, b1, b2, b3, Qs + (nb * 8 + b_row) * LDS + kk * 16 + b_col);
+          mma_bf16_16816(st[nb], ka, b0, b1);
+          mma_bf16_16816(st[nb + 1], ka, b2, b3);
+          ldmatrix_x4(b0, b1, b2, b3, dOs + (nb * 8 + b_row) * LDS + kk * 16 + b_col);
+          mma_bf16_16816(dpt[nb], va, b0, b1);
+          mma_bf16_16816(dpt[nb + 1], va, b2, b3);
         }
       }
 
@@ -370,8 +377,8 @@ __device__ __forceinline__ void attn_bwd(const bf16* __restrict__ q, const bf16*
       for (int j = 0; j < NBW; ++j) dqa[j][0] = dqa[j][1] = dqa[j][2] = dqa[j][3] = 0.f;
 #pragma unroll
       for (int kk = 0; kk < BN / 16; ++kk) {
-        const bf16* sr = dSs + (mblk * 16 + g) * LDP + kk * 16 + 2 * t;
-        const uint32_t sa[4] = {lds32(sr), lds32(sr + 8 * LDP), lds32(sr + 8), lds32(sr + 8 * LDP + 8)};
+        uint32_t sa[4];
+        ldmatrix_x4(sa[0], sa[1], sa[2], sa[3], dSs + (mblk * 16 + a_row) * LDP + kk * 16 + a_col);
         const int trow = kk * 16 + ((lane >> 3) & 1) * 8 + (lane & 7);
 #pragma unroll
         for (int j = 0; j < NBW; j += 2) {

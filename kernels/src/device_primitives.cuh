@@ -36,6 +36,15 @@ LL_DEVICE void mma_bf16_16816(float (&d)[4], const uint32_t (&a)[4], uint32_t b0
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
 
+// Four 8x8 b16 matrices from shared memory; lane L supplies the address of row L%8 of matrix L/8 and receives
+// row L/4, columns 2*(L%4) and 2*(L%4)+1 of each matrix (the mma A/B fragment layout).
+LL_DEVICE void ldmatrix_x4(uint32_t& r0, uint32_t& r1, uint32_t& r2, uint32_t& r3, const bf16* smem_row) {
+  uint32_t addr = static_cast<uint32_t>(__cvta_generic_to_shared(smem_row));
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(r0), "=r"(r1), "=r"(r2), "=r"(r3)
+               : "r"(addr));
+}
+
 // Four transposed 8x8 b16 matrices from shared memory; lane L supplies the address of row L%8 of matrix L/8.
 LL_DEVICE void ldmatrix_x4_trans(uint32_t& r0, uint32_t& r1, uint32_t& r2, uint32_t& r3, const bf16* smem_row) {
   uint32_t addr = static_cast<uint32_t>(__cvta_generic_to_shared(smem_row));
