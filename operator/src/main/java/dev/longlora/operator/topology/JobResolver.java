@@ -44,7 +44,7 @@ public final class JobResolver {
     int target = Objects.requireNonNull(ctx.targetLength(), "spec.context.targetLength");
     double rope = ctx.ropeFactor() != null ? ctx.ropeFactor() : Math.ceil((double) target / original);
     List<String> modules = lora.targetModules() == null || lora.targetModules().isEmpty()
-        ? DEFAULT_TARGET_MODULES : List.copyOf(lora.targetModules());
+        ? DEFAULT_TARGET_MODULES : lora.targetModules().stream().map(m -> json(m, m)).distinct().toList();
 
     return new JobConfig(LongLoRAJob.API_VERSION,
         new JobConfig.Job(job.getMetadata().getName(), job.getMetadata().getNamespace()),
