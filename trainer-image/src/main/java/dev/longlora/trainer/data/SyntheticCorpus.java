@@ -22,7 +22,7 @@ public final class SyntheticCorpus {
         int[] buf = new int[Math.max(tokens, 1) + 4096];
         int n = 0;
         while (n < tokens) {
-            int[] doc = ByteTokenizer.encodeDocument(document(rnd));
+            int[] doc = ByteTokenizer.INSTANCE.encodeDocument(document(rnd));
             if (n + doc.length > buf.length) buf = java.util.Arrays.copyOf(buf, 2 * (n + doc.length));
             System.arraycopy(doc, 0, buf, n, doc.length);
             n += doc.length;

@@ -10,14 +10,18 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
 /**
- * A plain-text file through the byte-level tokenizer: documents are separated by blank lines, each one
- * wrapped in BOS/EOS and joined, as LongLoRA joins documents with EOS before cutting windows.
+ * A plain-text file through a tokenizer (the byte-level one for the tiny models): documents are separated by
+ * blank lines, each one wrapped in BOS/EOS and joined, as LongLoRA joins documents with EOS before cutting windows.
  */
 public final class TextCorpus {
     private TextCorpus() {
     }
 
     public static TokenSource open(Path file) {
+        return open(file, ByteTokenizer.INSTANCE);
+    }
+
+    public static TokenSource open(Path file, Tokenizer tokenizer) {
         String text;
         try {
             text = StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(Files.readAllBytes(file))).toString();
@@ -30,7 +34,7 @@ public final class TextCorpus {
         }
         var ids = new java.util.ArrayList<int[]>();
         for (String doc : text.replace("\r\n", "\n").split("\n[ \t]*\n")) {
-            if (!doc.isBlank()) ids.add(ByteTokenizer.encodeDocument(doc.strip()));
+            if (!doc.isBlank()) ids.add(tokenizer.encodeDocument(doc.strip()));
         }
         int n = ids.stream().mapToInt(a -> a.length).sum();
         int[] all = new int[n];
@@ -39,6 +43,6 @@ public final class TextCorpus {
             System.arraycopy(a, 0, all, at, a.length);
             at += a.length;
         }
-        return TokenSource.of(all, file + " (text, " + n + " byte tokens)");
+        return TokenSource.of(all, file + " (text, " + n + " tokens)");
     }
 }

@@ -53,15 +53,15 @@ class TokenDataTest {
     @Test
     void byteTokenizerRoundTripsUtf8AndWrapsDocuments() throws IOException {
         String text = "Grüße, 世界!";
-        assertEquals(text, ByteTokenizer.decode(ByteTokenizer.encode(text)));
-        int[] doc = ByteTokenizer.encodeDocument("ab");
+        assertEquals(text, ByteTokenizer.INSTANCE.decode(ByteTokenizer.INSTANCE.encode(text)));
+        int[] doc = ByteTokenizer.INSTANCE.encodeDocument("ab");
         assertArrayEquals(new int[]{ByteTokenizer.BOS, 'a', 'b', ByteTokenizer.EOS}, doc);
         Path f = dir.resolve("c.txt");
         Files.writeString(f, "first doc\n\n\nsecond\r\ndoc\n");
         try (TokenSource s = TextCorpus.open(f)) {
             int[] all = s.slice(0, (int) s.length());
             assertEquals(ByteTokenizer.BOS, all[0]);
-            assertEquals("first docsecond\ndoc", ByteTokenizer.decode(all));
+            assertEquals("first docsecond\ndoc", ByteTokenizer.INSTANCE.decode(all));
             assertEquals(2, java.util.Arrays.stream(all).filter(t -> t == ByteTokenizer.EOS).count());
         }
     }
