@@ -55,6 +55,23 @@ class CliTrainTest {
     }
 
     @Test
+    void trainsOnATextFileAndOnAUint32TokenFile() throws Exception {
+        Path text = dir.resolve("corpus.txt");
+        Files.writeString(text, ("Documents are separated by blank lines.\n\nThe pass key is 4711. Remember it.\n\n").repeat(20));
+        CliHarness t = CliHarness.run("train", "--model", "builtin:tiny", "--data", text.toString(), "--data-format", "text",
+                "--seq-len", "64", "--max-steps", "1", "--grad-accum", "1", "--checkpoint-dir", dir.resolve("ct").toString(),
+                "--progress", "none", "--threads", "1");
+        assertEquals(0, t.code(), t.toString());
+        Path bin = dir.resolve("ids32.bin");
+        int[] ids = new java.util.SplittableRandom(1).ints(300, 0, 258).toArray();
+        dev.longlora.trainer.data.TokenFileWriter.write(bin, ids, dev.longlora.trainer.data.TokenDtype.UINT32);
+        CliHarness b = CliHarness.run("train", "--model", "builtin:tiny", "--data", bin.toString(), "--token-dtype", "uint32",
+                "--seq-len", "64", "--max-steps", "1", "--grad-accum", "1", "--checkpoint-dir", dir.resolve("cb").toString(),
+                "--progress", "none", "--threads", "1");
+        assertEquals(0, b.code(), b.toString());
+    }
+
+    @Test
     void dryRunPrintsTheResolvedConfigWithFlagsApplied() {
         CliHarness r = CliHarness.run("train", "--model", "builtin:tiny", "--data", "builtin:synthetic", "--seq-len", "512",
                 "--original-length", "128", "--set", "lora.rank=4", "--group-ratio", "0.125", "--dry-run");
