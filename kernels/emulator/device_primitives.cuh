@@ -53,3 +53,7 @@ inline void cp_async16(bf16* smem, const bf16* gmem, bool valid) {
 }
 inline void cp_async_commit() {}
 inline void cp_async_wait_all() {}
+inline void atomic_add_pair(float* p, float a, float b) {
+  atomicAdd(p, a);
+  atomicAdd(p + 1, b);
+}

@@ -396,8 +396,7 @@ __device__ __forceinline__ void attn_bwd(const bf16* __restrict__ q, const bf16*
 #pragma unroll
           for (int j = 0; j < NBW; ++j) {
             const int col = (nbase + j) * 8 + 2 * t;
-            atomicAdd(dst + col, dqa[j][2 * r] * scale);
-            atomicAdd(dst + col + 1, dqa[j][2 * r + 1] * scale);
+            atomic_add_pair(dst + col, dqa[j][2 * r] * scale, dqa[j][2 * r + 1] * scale);
           }
         }
       }

@@ -63,3 +63,13 @@ LL_DEVICE void cp_async16(bf16* smem, const bf16* gmem, bool valid) {
 }
 LL_DEVICE void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
 LL_DEVICE void cp_async_wait_all() { asm volatile("cp.async.wait_group 0;\n" ::); }
+
+// p[0] += a, p[1] += b in global memory (p 8-byte aligned): one vector reduction on sm_90, two scalar ones before.
+LL_DEVICE void atomic_add_pair(float* p, float a, float b) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  atomicAdd(reinterpret_cast<float2*>(p), make_float2(a, b));
+#else
+  atomicAdd(p, a);
+  atomicAdd(p + 1, b);
+#endif
+}
