@@ -27,11 +27,15 @@ import java.util.stream.Stream;
 final class Cublas {
   private static final int OP_N = 0;
   private static final int OP_T = 1;
+  private static final int DEFAULT_MATH = 0;
+  private static final int TF32_TENSOR_OP_MATH = 3;
 
   final String library;
   private final MethodHandle sgemm;
   private final MemorySegment handle;
   private final MemorySegment scalars;
+
+  private final MethodHandle setMathMode;
 
   private Cublas(String library, SymbolLookup lookup, long stream) throws Throwable {
     this.library = library;
@@ -43,6 +47,8 @@ final class Cublas {
     sgemm = linker.downcallHandle(lookup.findOrThrow("cublasSgemm_v2"),
         FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS,
             JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
+    setMathMode = linker.downcallHandle(lookup.findOrThrow("cublasSetMathMode"),
+        FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
     MemorySegment out = Arena.global().allocate(ADDRESS);
     check((int) create.invokeExact(out), "cublasCreate");
     handle = out.get(ADDRESS, 0);
@@ -103,6 +109,18 @@ final class Cublas {
       return s.toList();
     } catch (IOException | RuntimeException e) {
       return List.of();
+    }
+  }
+
+  /**
+   * TF32 tensor cores for the fp32 GEMMs (about 8x the fp32 rate on A100/H100, with a 10-bit mantissa for the
+   * products, like PyTorch's allow_tf32) or exact fp32 (the default).
+   */
+  void useTf32(boolean on) {
+    try {
+      check((int) setMathMode.invokeExact(handle, on ? TF32_TENSOR_OP_MATH : DEFAULT_MATH), "cublasSetMathMode");
+    } catch (Throwable e) {
+      throw new IllegalStateException("cublasSetMathMode call failed", e);
     }
   }
 

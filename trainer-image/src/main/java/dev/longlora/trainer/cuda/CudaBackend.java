@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import jcuda.Pointer;
@@ -62,7 +63,25 @@ public final class CudaBackend implements Backend {
     }
     List<String> tried = new ArrayList<>();
     cublas = Cublas.load(CudaDevice.address(device.stream), tried);
-    gemmNote = cublas.map(c -> "cuBLAS " + c.library).orElse("own fp32 GEMM; cuBLAS not found in " + tried);
+    boolean tf32 = matmulPrecision().equals("tf32");
+    cublas.ifPresent(c -> c.useTf32(tf32));
+    gemmNote = cublas.map(c -> "cuBLAS " + c.library + (tf32 ? " (TF32)" : " (fp32)"))
+        .orElse("own fp32 GEMM; cuBLAS not found in " + tried);
+  }
+
+  /** LONGLORA_CUDA_MATMUL: fp32 (exact, the default) or tf32 (tensor cores; matmul error near 1e-3). */
+  private static String matmulPrecision() {
+    String v = System.getenv().getOrDefault("LONGLORA_CUDA_MATMUL", "fp32").trim().toLowerCase(Locale.ROOT);
+    if (!v.equals("fp32") && !v.equals("tf32")) {
+      throw new IllegalArgumentException("LONGLORA_CUDA_MATMUL=" + v + " is not fp32 or tf32");
+    }
+    return v;
+  }
+
+  /** Switches cuBLAS between exact fp32 and TF32 tensor-core GEMMs (no effect on the fallback GEMM). */
+  public void useTf32Matmul(boolean on) {
+    device.makeCurrent();
+    cublas.ifPresent(c -> c.useTf32(on));
   }
 
   /**

@@ -129,6 +129,21 @@ class CudaBackendTest {
   }
 
   @Test
+  void tf32MatmulStaysWithinTheBf16Bound() {
+    Pair a = randomPair(1, 300, 256);
+    Pair b = randomPair(1, 256, 200);
+    Pair c = pair(nan(300 * 200), 300, 200);
+    cpu.matmul(c.c, a.c, false, b.c, false, 1f, 0f);
+    gpu.useTf32Matmul(true);
+    try {
+      gpu.matmul(c.g, a.g, false, b.g, false, 1f, 0f);
+    } finally {
+      gpu.useTf32Matmul(false);
+    }
+    assertClose(c, BF16, "TF32 matmul");
+  }
+
+  @Test
   void rmsnormForwardAndBackward() {
     int rows = 33;
     int cols = 520;
