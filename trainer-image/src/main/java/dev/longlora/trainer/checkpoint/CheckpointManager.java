@@ -125,6 +125,10 @@ public final class CheckpointManager {
 
     /** Steps of the directories that carry a COMPLETE marker, newest first (not yet verified). */
     public List<Long> completeSteps() {
+        return completeSteps(false);
+    }
+
+    private List<Long> completeSteps(boolean logIncomplete) {
         if (!Files.isDirectory(root)) return List.of();
         List<Long> steps = new ArrayList<>();
         try (Stream<Path> s = Files.list(root)) {
@@ -133,7 +137,7 @@ public final class CheckpointManager {
                 if (m.matches() && Files.isDirectory(p)) {
                     if (Files.exists(p.resolve(COMPLETE_FILE))) {
                         steps.add(Long.parseLong(m.group(1)));
-                    } else {
+                    } else if (logIncomplete) {
                         log.accept("checkpoint " + p + " has no " + COMPLETE_FILE + " marker (an interrupted save); not resumable");
                     }
                 }
@@ -154,7 +158,8 @@ public final class CheckpointManager {
         return switch (resumeFrom) {
             case ResumeFrom.None n -> Optional.empty();
             case ResumeFrom.Latest l -> {
-                for (long step : completeSteps()) {
+                removeStaleTemporaries();
+                for (long step : completeSteps(true)) {
                     try {
                         yield Optional.of(load(step));
                     } catch (FormatException e) {
@@ -175,6 +180,22 @@ public final class CheckpointManager {
                 }
             }
         };
+    }
+
+    /**
+     * Deletes {@code step-<N>.tmp/} directories: saves that crashed before their rename. Only called at start,
+     * when no save of this job is in progress (rank 0 is the only writer).
+     */
+    private void removeStaleTemporaries() {
+        if (!Files.isDirectory(root)) return;
+        try (Stream<Path> s = Files.list(root)) {
+            for (Path p : s.filter(p -> p.getFileName().toString().matches("step-\\d+\\.(tmp|old)")).toList()) {
+                log.accept("removing " + p + ", left by a save that was interrupted");
+                deleteRecursively(p);
+            }
+        } catch (IOException e) {
+            log.accept("could not clean up interrupted saves in " + root + ": " + e.getMessage());
+        }
     }
 
     /** Loads and verifies one complete checkpoint; {@link FormatException} when anything does not match. */

@@ -70,6 +70,11 @@ class CheckpointManagerTest {
         Files.createDirectories(root.resolve("step-30.tmp"));
         assertEquals(10, m.resolve(new ResumeFrom.Latest()).orElseThrow().step());
         assertTrue(logged.stream().anyMatch(s -> s.contains("step-20") && s.contains("COMPLETE")), logged.toString());
+        assertFalse(Files.exists(root.resolve("step-30.tmp")), "the remains of a crashed save are removed at start");
+        assertTrue(Files.exists(root.resolve("step-20")), "an unmarked directory is left for inspection");
+        logged.clear();
+        m.save(state(40));
+        assertTrue(logged.isEmpty(), "saving does not repeat start-up warnings: " + logged);
         ConfigException e = assertThrows(ConfigException.class, () -> m.resolve(new ResumeFrom.Step(20)));
         assertTrue(e.getMessage().contains("RESUME_FROM=20"), e.getMessage());
     }
