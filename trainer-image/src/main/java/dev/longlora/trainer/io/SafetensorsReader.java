@@ -109,13 +109,18 @@ public final class SafetensorsReader implements AutoCloseable {
         MemorySegment src = data.asSlice(e.begin(), e.byteLength());
         switch (e.dtype()) {
             case F32 -> MemorySegment.copy(src, F32_LE, 0, out, 0, out.length);
-            case BF16 -> {
-                for (int i = 0; i < out.length; i++) {
-                    out[i] = Float.intBitsToFloat((src.getAtIndex(I16_LE, i) & 0xffff) << 16);
+            case BF16, F16 -> {
+                // Bulk-copy the 16-bit words, then widen; chunked so a huge tensor needs no second full-size array.
+                short[] words = new short[Math.min(out.length, 1 << 20)];
+                for (int off = 0; off < out.length; off += words.length) {
+                    int count = Math.min(words.length, out.length - off);
+                    MemorySegment.copy(src, I16_LE, (long) off * 2, words, 0, count);
+                    if (e.dtype() == SafetensorsDtype.BF16) {
+                        for (int i = 0; i < count; i++) out[off + i] = Float.intBitsToFloat((words[i] & 0xffff) << 16);
+                    } else {
+                        for (int i = 0; i < count; i++) out[off + i] = Float.float16ToFloat(words[i]);
+                    }
                 }
-            }
-            case F16 -> {
-                for (int i = 0; i < out.length; i++) out[i] = Float.float16ToFloat(src.getAtIndex(I16_LE, i));
             }
         }
         return new TensorData(e.intShape(), out);

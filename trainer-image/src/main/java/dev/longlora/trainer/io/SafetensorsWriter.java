@@ -67,20 +67,23 @@ public final class SafetensorsWriter {
                 StandardOpenOption.TRUNCATE_EXISTING)) {
             writeFully(ch, head);
             ByteBuffer buf = ByteBuffer.allocateDirect(CHUNK).order(ByteOrder.LITTLE_ENDIAN);
+            int perChunk = CHUNK / dtype.byteSize();
+            short[] halves = dtype == SafetensorsDtype.BF16 ? new short[perChunk] : null;
             for (String name : names) {
                 float[] v = tensors.get(name).values();
-                for (float x : v) {
-                    if (buf.remaining() < 4) {
-                        buf.flip();
-                        writeFully(ch, buf);
-                        buf.clear();
+                for (int off = 0; off < v.length; off += perChunk) {
+                    int n = Math.min(perChunk, v.length - off);
+                    buf.clear();
+                    if (dtype == SafetensorsDtype.F32) {
+                        buf.asFloatBuffer().put(v, off, n); // bulk copy in the buffer's (little-endian) order
+                    } else {
+                        for (int i = 0; i < n; i++) halves[i] = toBf16(v[off + i]);
+                        buf.asShortBuffer().put(halves, 0, n);
                     }
-                    if (dtype == SafetensorsDtype.F32) buf.putFloat(x);
-                    else buf.putShort(toBf16(x));
+                    buf.limit(n * dtype.byteSize());
+                    writeFully(ch, buf);
                 }
             }
-            buf.flip();
-            writeFully(ch, buf);
             if (fsync) ch.force(true);
         } catch (IOException e) {
             throw new java.io.UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
