@@ -20,6 +20,12 @@ public record LongLoRAJobStatus(
     @JsonPropertyDescription("Trainer progress reported by rank 0.") TrainingProgress progress,
     @JsonPropertyDescription("The newest complete checkpoint reported by rank 0.") CheckpointRef lastCheckpoint) {
 
+  /** The same status with another message. */
+  public LongLoRAJobStatus withMessage(String newMessage) {
+    return new LongLoRAJobStatus(phase, conditions, observedGeneration, workers, restarts, startTime, completionTime,
+        newMessage, lastFailure, progress, lastCheckpoint);
+  }
+
   public static LongLoRAJobStatus initial() {
     return new LongLoRAJobStatus(JobPhase.Pending, List.of(), null, new WorkerCounts(0, 0, 0), 0, null, null,
         "waiting for the first reconcile", null, null, null);

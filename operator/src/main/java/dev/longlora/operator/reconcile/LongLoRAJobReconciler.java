@@ -17,13 +17,16 @@ import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import jakarta.inject.Inject;
+import java.net.HttpURLConnection;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -90,6 +93,35 @@ public class LongLoRAJobReconciler implements Reconciler<LongLoRAJob> {
     UpdateControl<LongLoRAJob> control = UpdateControl.noUpdate();
     plan.requeueAfter().ifPresent(control::rescheduleAfter);
     return control;
+  }
+
+  /**
+   * A write the API server refused (say, a pod built from an overlay it does not accept) would otherwise retry
+   * unseen: the reason goes into status.message while JOSDK retries with backoff. Conflicts are routine (the
+   * optimistic lock on status) and stay out of it.
+   */
+  @Override
+  public ErrorStatusUpdateControl<LongLoRAJob> updateErrorStatus(LongLoRAJob job, Context<LongLoRAJob> context,
+      Exception e) {
+    if (e instanceof KubernetesClientException k && k.getCode() == HttpURLConnection.HTTP_CONFLICT) {
+      return ErrorStatusUpdateControl.defaultErrorProcessing();
+    }
+    String message = "reconcile failed, retrying: " + describe(e);
+    LongLoRAJobStatus current = job.getStatus() != null ? job.getStatus() : LongLoRAJobStatus.initial();
+    if (message.equals(current.message())) {
+      return ErrorStatusUpdateControl.defaultErrorProcessing();
+    }
+    job.setStatus(current.withMessage(message));
+    return ErrorStatusUpdateControl.patchStatus(job);
+  }
+
+  static String describe(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof KubernetesClientException k && k.getStatus() != null && k.getStatus().getMessage() != null) {
+        return k.getStatus().getMessage();
+      }
+    }
+    return String.valueOf(e.getMessage());
   }
 
   private void record(LongLoRAJobStatus before, LongLoRAJobStatus after) {

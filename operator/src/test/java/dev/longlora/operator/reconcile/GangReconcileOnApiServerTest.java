@@ -342,6 +342,27 @@ class GangReconcileOnApiServerTest {
   }
 
   @Test
+  void aPodTheServerRefusesIsReportedInTheStatus(KubernetesClient client, TestNamespace namespace) {
+    String ns = namespace.name();
+    try (RunningOperator operator = new RunningOperator(client, ns)) {
+      LongLoRAJob job = job(ns, "refused", 1, 0, 3);
+      // The CRD cannot know every pod rule: an env name with '=' passes the schema, the pod is refused.
+      job.setSpec(dev.longlora.operator.topology.TestJobs.withOverlay(job.getSpec(),
+          new dev.longlora.operator.api.PodTemplateOverlay(null, null,
+              List.of(new io.fabric8.kubernetes.api.model.EnvVar("BAD=NAME", "x", null)), null, null, null, null, null,
+              null, null, null)));
+      client.resource(job).create();
+      await("the refusal in status.message", WAIT, () -> {
+        LongLoRAJob j = get(client, ns, "refused");
+        return j.getStatus() != null && j.getStatus().message() != null
+            && j.getStatus().message().startsWith("reconcile failed, retrying:")
+            && j.getStatus().message().contains("BAD=NAME");
+      });
+      assertTrue(pods(client, ns).isEmpty());
+    }
+  }
+
+  @Test
   void deadlineFailsARunningJob(KubernetesClient client, TestNamespace namespace) {
     String ns = namespace.name();
     try (RunningOperator operator = new RunningOperator(client, ns)) {
