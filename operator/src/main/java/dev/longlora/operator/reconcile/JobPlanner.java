@@ -9,6 +9,7 @@ import dev.longlora.operator.reconcile.Action.CreatePod;
 import dev.longlora.operator.reconcile.Action.DeleteJob;
 import dev.longlora.operator.reconcile.Action.DeletePod;
 import dev.longlora.operator.reconcile.Action.RecordEvent;
+import dev.longlora.operator.status.ExitCodes;
 import dev.longlora.operator.status.GangAssessment;
 import dev.longlora.operator.status.StatusBuilder;
 import dev.longlora.operator.status.WorkerObservation;
@@ -179,7 +180,7 @@ public final class JobPlanner {
 
     Plan handleFailure(WorkerFailure failure, GangAssessment gang) {
       String explanation = failure.exitCode() != null
-          ? dev.longlora.operator.status.ExitCodes.classify(failure.exitCode()).explanation()
+          ? ExitCodes.classify(failure.exitCode()).explanation()
           : "the pod was removed or failed (" + failure.reason() + ") without a trainer exit code";
       String who = "worker " + failure.pod() + ": " + explanation;
       int limit = JobResolver.backoffLimit(spec);

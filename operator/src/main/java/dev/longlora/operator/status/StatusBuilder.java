@@ -153,11 +153,8 @@ public final class StatusBuilder {
   }
 
   private StatusBuilder running(boolean value, String reason, String why) {
-    // Running=False is only worth showing once the job has run.
-    if (value || Conditions.isTrue(conditions, Conditions.RUNNING)
-        || conditions.stream().anyMatch(c -> Conditions.RUNNING.equals(c.getType()))) {
-      conditions = Conditions.set(conditions, Conditions.RUNNING, value, reason, why, generation, now);
-    }
+    // Conditions.set adds Running only once it is True: Running=False shows once the job has run.
+    conditions = Conditions.set(conditions, Conditions.RUNNING, value, reason, why, generation, now);
     return this;
   }
 }

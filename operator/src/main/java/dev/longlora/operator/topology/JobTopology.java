@@ -11,6 +11,7 @@ import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
@@ -151,11 +152,11 @@ public final class JobTopology {
   }
 
   /** The whole gang for one restart generation. */
-  public List<io.fabric8.kubernetes.api.model.Pod> pods(int restartGeneration) {
+  public List<Pod> pods(int restartGeneration) {
     return IntStream.range(0, config.distributed().nodes()).mapToObj(i -> pod(i, restartGeneration)).toList();
   }
 
-  public io.fabric8.kubernetes.api.model.Pod pod(int nodeIndex, int restartGeneration) {
+  public Pod pod(int nodeIndex, int restartGeneration) {
     return new TrainerPod(this, settings).build(nodeIndex, restartGeneration);
   }
 
