@@ -6,6 +6,7 @@
 # In CI (CI=true) a failed install is an error, so the kernels are always compiled there; elsewhere it only warns,
 # because the CPU build and the demo never need nvcc. LONGLORA_SKIP_NVCC=1 skips the step outside CI.
 
+: "${LONGLORA_CACHE:=$HOME/.cache/longlora}"  # tools/env.sh sets it; a bare `source` of this file must not install into /
 longlora_nvcc_series=13.0
 longlora_nvcc_home="$LONGLORA_CACHE/nvcc/cuda-$longlora_nvcc_series"
 longlora_nvcc_specs="nvidia-cuda-nvcc==$longlora_nvcc_series.* nvidia-cuda-runtime==$longlora_nvcc_series.* nvidia-cuda-crt==$longlora_nvcc_series.* nvidia-nvvm==$longlora_nvcc_series.* nvidia-cuda-cccl==$longlora_nvcc_series.*"
