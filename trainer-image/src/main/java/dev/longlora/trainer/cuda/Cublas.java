@@ -11,12 +11,15 @@ import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.stream.Stream;
+import java.util.Set;
 
 /**
  * cuBLAS's fp32 GEMM through Java's FFM API. The library is found at run time (CUDA 13's libcublas.so.13 first,
@@ -99,29 +102,47 @@ final class Cublas {
     return c;
   }
 
-  /** .../site-packages/nvidia/{cu13,cublas}/lib folders up to a few levels below root (venvs under /opt). */
+  /**
+   * .../site-packages/nvidia/{cu13,cublas}/lib folders below root (venvs under /opt sit about 8 levels down);
+   * inside a site-packages folder only nvidia/ is entered, so the walk stays small.
+   */
   private static List<Path> pythonNvidiaDirs(Path root) {
     if (!Files.isDirectory(root)) {
       return List.of();
     }
-    try (Stream<Path> s = Files.find(root, 6, (p, attr) -> attr.isDirectory()
-        && (p.endsWith(Path.of("nvidia", "cu13", "lib")) || p.endsWith(Path.of("nvidia", "cublas", "lib"))))) {
-      return s.toList();
-    } catch (IOException | RuntimeException e) {
-      return List.of();
-    }
-  }
-
-  /**
-   * TF32 tensor cores for the fp32 GEMMs (about 8x the fp32 rate on A100/H100, with a 10-bit mantissa for the
-   * products, like PyTorch's allow_tf32) or exact fp32 (the default).
-   */
-  void useTf32(boolean on) {
+    List<Path> found = new ArrayList<>();
     try {
-      check((int) setMathMode.invokeExact(handle, on ? TF32_TENSOR_OP_MATH : DEFAULT_MATH), "cublasSetMathMode");
-    } catch (Throwable e) {
-      throw new IllegalStateException("cublasSetMathMode call failed", e);
+      Files.walkFileTree(root, Set.of(), 9, new SimpleFileVisitor<>() {
+        @Override
+        public FileVisitResult preVisitDirectory(Path dir,
+            BasicFileAttributes attrs) {
+          // Under /usr/lib and /usr/local/lib only the python3.* folders can hold wheels.
+          if (!root.startsWith("/opt") && dir.getParent() != null && dir.getParent().equals(root)
+              && !dir.getFileName().toString().startsWith("python")) {
+            return FileVisitResult.SKIP_SUBTREE;
+          }
+          Path parent = dir.getParent();
+          String parentName = parent == null || parent.getFileName() == null ? "" : parent.getFileName().toString();
+          if ((parentName.equals("site-packages") || parentName.equals("dist-packages"))
+              && !dir.getFileName().toString().equals("nvidia")) {
+            return FileVisitResult.SKIP_SUBTREE;
+          }
+          if (dir.endsWith(Path.of("nvidia", "cu13", "lib")) || dir.endsWith(Path.of("nvidia", "cublas", "lib"))) {
+            found.add(dir);
+            return FileVisitResult.SKIP_SUBTREE;
+          }
+          return FileVisitResult.CONTINUE;
+        }
+
+        @Override
+        public FileVisitResult visitFileFailed(Path file, IOException e) {
+          return FileVisitResult.CONTINUE;
+        }
+      });
+    } catch (IOException | RuntimeException e) {
+      return found;
     }
+    return found;
   }
 
   private static void check(int status, String call) {
