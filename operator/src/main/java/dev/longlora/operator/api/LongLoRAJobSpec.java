@@ -63,7 +63,8 @@ public record LongLoRAJobSpec(
     @Default("false") @JsonPropertyDescription("true removes the pods and keeps volume and status; false resumes from the latest checkpoint.") Boolean suspend,
     @Default("3") @Min(0) @Max(100) @JsonPropertyDescription("Gang restarts allowed after retryable failures before the job fails.") Integer backoffLimit,
     @Min(1) @JsonPropertyDescription("Seconds the job may run (counted from its last start or resume) before it fails.") Long activeDeadlineSeconds,
-    @Min(0) @JsonPropertyDescription("Seconds after success or failure before the job is deleted (its checkpoint claim stays unless checkpoint.deleteWithJob).") Integer ttlSecondsAfterFinished) {
+    @Min(0) @JsonPropertyDescription("Seconds after success or failure before the job is deleted (its checkpoint claim stays unless checkpoint.deleteWithJob).") Integer ttlSecondsAfterFinished,
+    @Min(1) @JsonPropertyDescription("Seconds the running gang may go without a new progress report from rank 0 (or, before the first, since the gang started) before it counts as stalled and is restarted like a failed worker; unset: no stall detection.") Long progressDeadlineSeconds) {
 
   /** Image pull policy of the trainer container. */
   public enum PullPolicy { Always, IfNotPresent, Never }

@@ -16,6 +16,7 @@ import dev.longlora.operator.status.WorkerObservation;
 import dev.longlora.operator.status.WorkerState;
 import dev.longlora.operator.topology.JobResolver;
 import dev.longlora.operator.topology.JobTopology;
+import dev.longlora.operator.topology.Names;
 import dev.longlora.operator.topology.SpecValidation;
 import dev.longlora.operator.topology.TopologySettings;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -32,6 +33,8 @@ import java.util.Optional;
  * Pure: the same job, observation and clock give the same plan, which makes every rule unit-testable.
  */
 public final class JobPlanner {
+  /** lastFailure.reason of a gang that stopped reporting progress. */
+  public static final String STALLED = "Stalled";
   private final TopologySettings settings;
 
   public JobPlanner(TopologySettings settings) {
@@ -141,6 +144,14 @@ public final class JobPlanner {
       }
       status.workers(new WorkerCounts(nodes, gang.ready(), gang.failed()));
       gang.progress().ifPresent(status::progress);
+      if (gang.allRunning() && spec.progressDeadlineSeconds() != null) {
+        Instant due = lastProgress(gang).plusSeconds(spec.progressDeadlineSeconds());
+        if (!now.isBefore(due)) {
+          return handleFailure(new WorkerFailure(Names.pod(job.getMetadata().getName(), 0), null, STALLED, false,
+              status.now()), gang);
+        }
+        requeueWithin(Duration.between(now, due).plusSeconds(1));
+      }
       int running = gang.count(WorkerState.READY) + gang.count(WorkerState.RUNNING);
       if (gang.allRunning()) {
         if (before != JobPhase.Running) {
@@ -178,10 +189,23 @@ public final class JobPlanner {
           .map(w -> new WorkerFailure(w.name(), null, "Deleted", false, status.now()));
     }
 
+    /** The newest sign of life: rank 0's last report, or the start of the current gang. */
+    Instant lastProgress(GangAssessment gang) {
+      Instant last = gang.workers().stream().filter(w -> w.nodeIndex() == 0).findFirst()
+          .map(w -> instant(w.createdAt())).orElse(null);
+      Instant reported = status.progress() == null ? null : instant(status.progress().updateTime());
+      if (last == null || (reported != null && reported.isAfter(last))) {
+        last = reported;
+      }
+      return last != null ? last : now;
+    }
+
     Plan handleFailure(WorkerFailure failure, GangAssessment gang) {
       String explanation = failure.exitCode() != null
           ? ExitCodes.classify(failure.exitCode()).explanation()
-          : "the pod was removed or failed (" + failure.reason() + ") without a trainer exit code";
+          : STALLED.equals(failure.reason())
+              ? "no progress from rank 0 for " + spec.progressDeadlineSeconds() + "s (spec.progressDeadlineSeconds)"
+              : "the pod was removed or failed (" + failure.reason() + ") without a trainer exit code";
       String who = "worker " + failure.pod() + ": " + explanation;
       int limit = JobResolver.backoffLimit(spec);
       if (failure.permanent()) {
@@ -244,13 +268,27 @@ public final class JobPlanner {
       Long deadline = spec.activeDeadlineSeconds();
       String start = status.startTime();
       if (deadline != null && start != null) {
-        requeue = Duration.between(now, Instant.parse(start).plusSeconds(deadline)).plusSeconds(1);
+        requeueWithin(Duration.between(now, Instant.parse(start).plusSeconds(deadline)).plusSeconds(1));
+      }
+    }
+
+    void requeueWithin(Duration d) {
+      if (requeue == null || d.compareTo(requeue) < 0) {
+        requeue = d;
       }
     }
 
     void ttlRequeue() {
       if (spec.ttlSecondsAfterFinished() != null) {
         requeue = Duration.ofSeconds(spec.ttlSecondsAfterFinished() + 1L);
+      }
+    }
+
+    static Instant instant(String time) {
+      try {
+        return time == null ? null : Instant.parse(time);
+      } catch (java.time.format.DateTimeParseException e) {
+        return null;
       }
     }
 

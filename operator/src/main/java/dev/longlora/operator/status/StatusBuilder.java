@@ -59,6 +59,10 @@ public final class StatusBuilder {
     return now;
   }
 
+  public TrainingProgress progress() {
+    return progress;
+  }
+
   public StatusBuilder created() {
     conditions = Conditions.set(conditions, Conditions.CREATED, true, "ObjectsCreated",
         "checkpoint claim, service, config and trainer identity are in place", generation, now);

@@ -8,7 +8,7 @@ import java.util.Map;
 
 /** One observed trainer pod: its place in the gang and how it is doing. */
 public record WorkerObservation(String name, int nodeIndex, int restartGeneration, WorkerState state, Integer exitCode,
-    String podReason, String progressAnnotation) {
+    String podReason, String progressAnnotation, String createdAt) {
 
   public static final String TRAINER_CONTAINER = "trainer";
   public static final String PROGRESS_ANNOTATION = "longlora.dev/progress";
@@ -41,7 +41,8 @@ public record WorkerObservation(String name, int nodeIndex, int restartGeneratio
     } else {
       state = WorkerState.PENDING;
     }
-    return new WorkerObservation(pod.getMetadata().getName(), index, generation, state, exitCode, reason, progress);
+    return new WorkerObservation(pod.getMetadata().getName(), index, generation, state, exitCode, reason, progress,
+        pod.getMetadata().getCreationTimestamp());
   }
 
   private static int parse(String value, int fallback) {

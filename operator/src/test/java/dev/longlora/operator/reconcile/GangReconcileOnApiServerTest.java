@@ -52,7 +52,7 @@ class GangReconcileOnApiServerTest {
     LongLoRAJobSpec spec = new LongLoRAJobSpec(new ModelSpec("builtin:tiny", null, null),
         new DatasetSpec("builtin:synthetic", null, null), new ContextSpec(256, 1024, null), null, null, null,
         new DistributedSpec(nodes, gpus, 2, null, null), checkpoint, null, null, null, null, null, null, null, null,
-        null, null, backoffLimit, null, null);
+        null, null, backoffLimit, null, null, null);
     return new LongLoRAJob(ns, name, spec);
   }
 
@@ -287,7 +287,7 @@ class GangReconcileOnApiServerTest {
         new DistributedSpec(d.nodes(), gpus, d.zeroStage(), d.offloadOptimizer(), d.masterPort()), s.checkpoint(),
         s.image(), s.imagePullPolicy(), s.resources(), s.nodeSelector(), s.tolerations(), s.affinity(),
         s.priorityClassName(), s.schedulerName(), s.podTemplate(), suspend, s.backoffLimit(),
-        s.activeDeadlineSeconds(), s.ttlSecondsAfterFinished()));
+        s.activeDeadlineSeconds(), s.ttlSecondsAfterFinished(), s.progressDeadlineSeconds()));
     return j;
   }
 

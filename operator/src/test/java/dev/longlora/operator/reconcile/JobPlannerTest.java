@@ -268,13 +268,39 @@ class JobPlannerTest {
   }
 
   @Test
+  void aGangWithoutProgressPastTheDeadlineIsRestartedAsStalled() {
+    LongLoRAJob job = TestJobs.job("llama", TestJobs.withProgressDeadline(TestJobs.spec(2, 8), 600L));
+    List<Pod> pods = gang(job, 2, 0, "Running");
+    pods.forEach(p -> p.getMetadata().setCreationTimestamp(T0.toString()));
+    pods.get(0).getMetadata().setAnnotations(Map.of("longlora.dev/progress",
+        "{\"step\": 3, \"updateTime\": \"" + T0.plusSeconds(300) + "\"}"));
+    LongLoRAJobStatus running = new LongLoRAJobStatus(JobPhase.Running, List.of(), 1L, null, 0, T0.toString(), null,
+        null, null, null, null);
+    Plan alive = planner.plan(withStatus(job, running), observed(job, pods), T0.plusSeconds(800));
+    assertEquals(JobPhase.Running, alive.status().phase());
+    assertEquals(Duration.ofSeconds(101), alive.requeueAfter().orElseThrow(), "look again when it would stall");
+
+    Plan stalled = planner.plan(withStatus(job, alive.status()), observed(job, pods), T0.plusSeconds(900));
+    assertEquals(JobPhase.Restarting, stalled.status().phase());
+    assertEquals("Stalled", stalled.status().lastFailure().reason());
+    assertEquals(2, stalled.actions(DeletePod.class).size());
+    assertTrue(stalled.status().message().contains("spec.progressDeadlineSeconds"), stalled.status().message());
+
+    // The next gang gets its own deadline, counted from its creation, not from the old report.
+    List<Pod> next = gang(job, 2, 1, "Running");
+    next.forEach(p -> p.getMetadata().setCreationTimestamp(T0.plusSeconds(1000).toString()));
+    Plan fresh = planner.plan(withStatus(job, stalled.status()), observed(job, next), T0.plusSeconds(1100));
+    assertEquals(JobPhase.Running, fresh.status().phase());
+  }
+
+  @Test
   void anInvalidSpecFailsWithTheFieldNamed() {
     LongLoRAJob job = TestJobs.job(2, 8);
     // 32768 tokens do not split into 3 S2 groups.
     LongLoRAJob broken = TestJobs.job("llama", new dev.longlora.operator.api.LongLoRAJobSpec(job.getSpec().model(),
         job.getSpec().dataset(), job.getSpec().context(), new dev.longlora.operator.api.AttentionSpec(null, 3), null,
         null, job.getSpec().distributed(), job.getSpec().checkpoint(), null, null, null, null, null, null, null, null,
-        null, null, null, null, null));
+        null, null, null, null, null, null));
     Plan plan = planner.plan(broken, Observed.empty(), T0);
     assertEquals(JobPhase.Failed, plan.status().phase());
     assertTrue(plan.status().message().contains("spec.attention.groups"));

@@ -40,7 +40,7 @@ class JobConfigTest {
   void minimalJobResolvesToTheContractExampleKeyForKey() throws Exception {
     LongLoRAJobSpec spec = new LongLoRAJobSpec(new ModelSpec("/models/llama-2-7b", "meta-llama/Llama-2-7b-hf", null),
         new DatasetSpec("/data/redpajama.bin", null, null), new ContextSpec(null, 32768, null), null, null, null,
-        null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+        null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
     LongLoRAJob job = TestJobs.job("llama2-7b-32k", spec);
     String json = new JobTopology(job, TestJobs.SETTINGS).configMap().getData().get("job.json");
     ObjectMapper mapper = new ObjectMapper();
@@ -56,7 +56,7 @@ class JobConfigTest {
   void ropeFactorRoundsUpTheContextRatio() {
     LongLoRAJobSpec spec = new LongLoRAJobSpec(new ModelSpec("builtin:tiny", null, null),
         new DatasetSpec("builtin:synthetic", null, null), new ContextSpec(4096, 10000, null), null, null, null,
-        null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+        null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
     assertEquals(3.0, JobResolver.resolve(TestJobs.job("t", spec)).context().ropeFactor());
   }
 

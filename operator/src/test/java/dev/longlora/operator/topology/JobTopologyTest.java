@@ -202,6 +202,6 @@ class JobTopologyTest {
     return new LongLoRAJobSpec(s.model(), s.dataset(), s.context(), s.attention(), s.lora(), s.training(),
         s.distributed(), c, s.image(), s.imagePullPolicy(), s.resources(), s.nodeSelector(), s.tolerations(),
         s.affinity(), s.priorityClassName(), s.schedulerName(), s.podTemplate(), s.suspend(), s.backoffLimit(),
-        s.activeDeadlineSeconds(), s.ttlSecondsAfterFinished());
+        s.activeDeadlineSeconds(), s.ttlSecondsAfterFinished(), s.progressDeadlineSeconds());
   }
 }

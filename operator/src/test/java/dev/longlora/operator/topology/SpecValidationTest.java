@@ -17,7 +17,7 @@ class SpecValidationTest {
     return new LongLoRAJobSpec(new ModelSpec("builtin:tiny", null, null),
         new DatasetSpec("builtin:synthetic", null, null), new ContextSpec(original, target, null),
         new AttentionSpec(null, groups), null, null, new DistributedSpec(nodes, 0, 0, null, null), null, null, null,
-        null, null, null, null, null, null, null, null, null, null, null);
+        null, null, null, null, null, null, null, null, null, null, null, null);
   }
 
   static List<String> problems(String name, LongLoRAJobSpec spec) {

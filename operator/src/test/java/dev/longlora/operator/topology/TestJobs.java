@@ -25,7 +25,7 @@ public final class TestJobs {
     return new LongLoRAJobSpec(new ModelSpec("/models/llama-2-7b", null, null),
         new DatasetSpec("/data/redpajama.bin", null, null), new ContextSpec(4096, 32768, null), null, null, null,
         new DistributedSpec(nodes, gpusPerNode, 3, null, null), checkpoint, null, null, null, null, null, null, null,
-        null, null, null, 2, null, null);
+        null, null, null, 2, null, null, null);
   }
 
   public static LongLoRAJob job(String name, LongLoRAJobSpec spec) {
@@ -43,13 +43,20 @@ public final class TestJobs {
     return new LongLoRAJobSpec(s.model(), s.dataset(), s.context(), s.attention(), s.lora(), s.training(),
         s.distributed(), s.checkpoint(), s.image(), s.imagePullPolicy(), s.resources(), s.nodeSelector(),
         s.tolerations(), s.affinity(), s.priorityClassName(), s.schedulerName(), overlay, s.suspend(),
-        s.backoffLimit(), s.activeDeadlineSeconds(), s.ttlSecondsAfterFinished());
+        s.backoffLimit(), s.activeDeadlineSeconds(), s.ttlSecondsAfterFinished(), s.progressDeadlineSeconds());
+  }
+
+  public static LongLoRAJobSpec withProgressDeadline(LongLoRAJobSpec s, Long progressDeadline) {
+    return new LongLoRAJobSpec(s.model(), s.dataset(), s.context(), s.attention(), s.lora(), s.training(),
+        s.distributed(), s.checkpoint(), s.image(), s.imagePullPolicy(), s.resources(), s.nodeSelector(),
+        s.tolerations(), s.affinity(), s.priorityClassName(), s.schedulerName(), s.podTemplate(), s.suspend(),
+        s.backoffLimit(), s.activeDeadlineSeconds(), s.ttlSecondsAfterFinished(), progressDeadline);
   }
 
   public static LongLoRAJobSpec with(LongLoRAJobSpec s, Boolean suspend, Long deadline, Integer ttl) {
     return new LongLoRAJobSpec(s.model(), s.dataset(), s.context(), s.attention(), s.lora(), s.training(),
         s.distributed(), s.checkpoint(), s.image(), s.imagePullPolicy(), s.resources(), s.nodeSelector(),
         s.tolerations(), s.affinity(), s.priorityClassName(), s.schedulerName(), s.podTemplate(), suspend,
-        s.backoffLimit(), deadline, ttl);
+        s.backoffLimit(), deadline, ttl, s.progressDeadlineSeconds());
   }
 }
