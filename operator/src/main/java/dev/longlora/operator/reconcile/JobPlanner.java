@@ -160,9 +160,9 @@ public final class JobPlanner {
         status.running(nodes);
       } else if (before == JobPhase.Restarting) {
         status.stillRestarting("gang restart " + generation + ": " + running + " of " + nodes
-            + " worker(s) running");
+            + " worker(s) running" + waitingFor(gang));
       } else {
-        status.pending("waiting for workers: " + running + " of " + nodes + " running");
+        status.pending("waiting for workers: " + running + " of " + nodes + " running" + waitingFor(gang));
       }
       deadlineRequeue();
       return done();
@@ -187,6 +187,12 @@ public final class JobPlanner {
       }
       return gang.workers().stream().filter(w -> w.state() == WorkerState.TERMINATING).findFirst()
           .map(w -> new WorkerFailure(w.name(), null, "Deleted", false, status.now()));
+    }
+
+    /** What the first waiting worker waits for (e.g. unschedulable: not enough GPUs), for the status message. */
+    String waitingFor(GangAssessment gang) {
+      return gang.workers().stream().filter(w -> w.waitingFor() != null).findFirst()
+          .map(w -> "; " + w.name() + ": " + w.waitingFor()).orElse("");
     }
 
     /** The newest sign of life: rank 0's last report, or the start of the current gang. */

@@ -4,11 +4,12 @@ import dev.longlora.operator.topology.Labels;
 import io.fabric8.kubernetes.api.model.ContainerStateTerminated;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodCondition;
 import java.util.Map;
 
 /** One observed trainer pod: its place in the gang and how it is doing. */
 public record WorkerObservation(String name, int nodeIndex, int restartGeneration, WorkerState state, Integer exitCode,
-    String podReason, String progressAnnotation, String createdAt) {
+    String podReason, String progressAnnotation, String createdAt, String waitingFor) {
 
   public static final String TRAINER_CONTAINER = "trainer";
   public static final String PROGRESS_ANNOTATION = "longlora.dev/progress";
@@ -42,7 +43,25 @@ public record WorkerObservation(String name, int nodeIndex, int restartGeneratio
       state = WorkerState.PENDING;
     }
     return new WorkerObservation(pod.getMetadata().getName(), index, generation, state, exitCode, reason, progress,
-        pod.getMetadata().getCreationTimestamp());
+        pod.getMetadata().getCreationTimestamp(), state == WorkerState.PENDING ? waitingFor(pod, trainer) : null);
+  }
+
+  /** Why a pending pod is not running yet: unschedulable (no GPUs free), image pull errors, bad config refs. */
+  static String waitingFor(Pod pod, ContainerStatus trainer) {
+    if (trainer != null && trainer.getState() != null && trainer.getState().getWaiting() != null
+        && trainer.getState().getWaiting().getReason() != null) {
+      var waiting = trainer.getState().getWaiting();
+      return waiting.getReason() + (waiting.getMessage() != null ? ": " + waiting.getMessage() : "");
+    }
+    if (pod.getStatus() != null && pod.getStatus().getConditions() != null) {
+      for (PodCondition c : pod.getStatus().getConditions()) {
+        if ("PodScheduled".equals(c.getType()) && "False".equals(c.getStatus())) {
+          return (c.getReason() != null ? c.getReason() : "NotScheduled")
+              + (c.getMessage() != null ? ": " + c.getMessage() : "");
+        }
+      }
+    }
+    return null;
   }
 
   private static int parse(String value, int fallback) {

@@ -294,6 +294,21 @@ class JobPlannerTest {
   }
 
   @Test
+  void thePendingMessageSaysWhatAWorkerWaitsFor() {
+    LongLoRAJob job = TestJobs.job(2, 8);
+    List<Pod> pods = new ArrayList<>(gang(job, 2, 0, "Running"));
+    Pod pending = new JobTopology(job, TestJobs.SETTINGS).pod(1, 0);
+    pending.setStatus(new io.fabric8.kubernetes.api.model.PodStatusBuilder().withPhase("Pending")
+        .addNewCondition().withType("PodScheduled").withStatus("False").withReason("Unschedulable")
+        .withMessage("0/4 nodes are available: 4 Insufficient nvidia.com/gpu.").endCondition().build());
+    pods.set(1, pending);
+    Plan plan = planner.plan(job, observed(job, pods), T0);
+    assertEquals(JobPhase.Pending, plan.status().phase());
+    assertEquals("waiting for workers: 1 of 2 running; llama-node-1: Unschedulable: 0/4 nodes are available: "
+        + "4 Insufficient nvidia.com/gpu.", plan.status().message());
+  }
+
+  @Test
   void anInvalidSpecFailsWithTheFieldNamed() {
     LongLoRAJob job = TestJobs.job(2, 8);
     // 32768 tokens do not split into 3 S2 groups.

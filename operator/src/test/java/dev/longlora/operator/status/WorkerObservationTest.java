@@ -55,6 +55,15 @@ class WorkerObservationTest {
   }
 
   @Test
+  void aPendingPodSaysWhyItWaits() {
+    Pod pulling = pod("Pending").editStatus().withContainerStatuses(new ContainerStatusBuilder().withName("trainer")
+        .withNewState().withNewWaiting().withReason("ImagePullBackOff").withMessage("not found").endWaiting()
+        .endState().build()).endStatus().build();
+    assertEquals("ImagePullBackOff: not found", WorkerObservation.of(pulling).waitingFor());
+    assertNull(WorkerObservation.of(pod("Pending").build()).waitingFor());
+  }
+
+  @Test
   void malformedProgressIsIgnored() {
     assertEquals(java.util.Optional.empty(), ProgressReport.parse("{not json"));
     assertEquals(42L, ProgressReport.parse("{\"step\": 42, \"future\": true}").orElseThrow().step());
