@@ -1,5 +1,6 @@
 package dev.longlora.trainer.cli;
 
+import dev.longlora.trainer.demo.DemoCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -12,8 +13,8 @@ import java.io.PrintWriter;
  */
 @Command(name = "longlora", mixinStandardHelpOptions = true, version = "longlora trainer 0.1.0",
         description = "LongLoRA fine-tuning: position interpolation + S2-Attn + LoRA with trainable embeddings and norms.",
-        subcommands = {TrainCommand.class, EvalCommand.class, GradCommand.class, InitModelCommand.class,
-                InitAdapterCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {DemoCommand.class, TrainCommand.class, EvalCommand.class, GradCommand.class,
+                InitModelCommand.class, InitAdapterCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     /** Shared with the error reporter; set by {@code --debug} on the top command or any subcommand. */
@@ -29,7 +30,7 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "missing command: use train, eval, grad, init-model or init-adapter");
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing command: use demo, train, eval, grad, init-model or init-adapter");
     }
 
     public static void main(String[] args) {

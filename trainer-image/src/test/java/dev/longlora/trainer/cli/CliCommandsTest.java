@@ -143,6 +143,19 @@ class CliCommandsTest {
         }
     }
 
+    @Test
+    void everyCommandIsRegistered() {
+        CliHarness help = CliHarness.run("--help");
+        assertEquals(0, help.code(), help.toString());
+        for (String c : new String[]{"demo", "train", "eval", "grad", "init-model", "init-adapter"}) {
+            assertTrue(help.out().contains("  " + c + " "), c + " missing from:\n" + help.out());
+            assertEquals(0, CliHarness.run(c, "--help").code(), c);
+        }
+        CliHarness none = CliHarness.run();
+        assertEquals(2, none.code());
+        assertTrue(none.err().contains("missing command"), none.toString());
+    }
+
     static double norm(float[] v) {
         double s = 0;
         for (float x : v) s += x * x;
