@@ -1,45 +1,70 @@
 package dev.longlora.trainer.backend.cpu;
 
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The serial matrix-multiply kernel shared by the GEMM and the attention: C[m, n] = alpha * A[m, k] * B[k, n] +
- * beta * C on row-major blocks with leading dimensions, computed in tiles of MR rows x 2 vectors of C held in
- * registers (A broadcast, B streamed), with masked edges.
+ * beta * C on row-major blocks with leading dimensions. C is first scaled by beta, then accumulated in tiles of
+ * {@value #MR} rows x 2 vectors held in registers (A broadcast, B streamed), with masked edges.
+ *
+ * <p>The inner kernel is written out without helper calls on purpose: C2 must inline and intrinsify every vector
+ * op in it, and a helper taking vectors as arguments that misses its inlining budget forces the vectors to be boxed
+ * (heap-allocated) on every call, which made the whole GEMM several times slower.
  */
 final class TileKernel {
   static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
   static final int V = S.length();
   static final int NR = 2 * V;
   static final int MR = 6;
+  static final int KB = 256;
 
   private TileKernel() {}
 
   /** c[co + i*ldc + j] = alpha * sum_p a[ao + i*lda + p] * b[bo + p*ldb + j] + beta * c[...], i < m, j < n. */
   static void multiply(float[] a, int ao, int lda, float[] b, int bo, int ldb, float[] c, int co, int ldc, int m,
       int n, int k, float alpha, float beta) {
-    int i = 0;
-    for (; i + MR <= m; i += MR) {
-      int j = 0;
-      for (; j + NR <= n; j += NR) {
-        kernelRows(a, ao + i * lda, lda, b, bo + j, ldb, c, co + i * ldc + j, ldc, k, alpha, beta);
-      }
-      if (j < n) {
-        edge(a, ao + i * lda, lda, b, bo + j, ldb, c, co + i * ldc + j, ldc, MR, n - j, k, alpha, beta);
+    if (beta != 1f) {
+      for (int i = 0; i < m; i++) {
+        int row = co + i * ldc;
+        if (beta == 0f) {
+          Arrays.fill(c, row, row + n, 0f);
+        } else {
+          for (int j = row; j < row + n; j++) {
+            c[j] *= beta;
+          }
+        }
       }
     }
-    if (i < m) {
-      for (int j = 0; j < n; j += NR) {
-        edge(a, ao + i * lda, lda, b, bo + j, ldb, c, co + i * ldc + j, ldc, m - i, Math.min(NR, n - j), k, alpha,
-            beta);
+    // k in blocks of KB so that a B strip (KB x 2 vectors) stays in L1 while all row tiles pass over it.
+    for (int kb = 0; kb < k; kb += KB) {
+      int kl = Math.min(KB, k - kb);
+      int mFull = m - m % MR;
+      int nFull = n - n % NR;
+      for (int j = 0; j < nFull; j += NR) {
+        for (int i = 0; i < mFull; i += MR) {
+          kernel(a, ao + i * lda + kb, lda, b, bo + kb * ldb + j, ldb, c, co + i * ldc + j, ldc, kl, alpha);
+        }
+      }
+      if (nFull < n) {
+        for (int i = 0; i < mFull; i += MR) {
+          edge(a, ao + i * lda + kb, lda, b, bo + kb * ldb + nFull, ldb, c, co + i * ldc + nFull, ldc, MR, n - nFull,
+              kl, alpha);
+        }
+      }
+      if (mFull < m) {
+        for (int j = 0; j < n; j += NR) {
+          edge(a, ao + mFull * lda + kb, lda, b, bo + kb * ldb + j, ldb, c, co + mFull * ldc + j, ldc, m - mFull,
+              Math.min(NR, n - j), kl, alpha);
+        }
       }
     }
   }
 
-  private static void kernelRows(float[] a, int ao, int lda, float[] b, int bo, int ldb, float[] c, int co, int ldc,
-      int k, float alpha, float beta) {
+  private static void kernel(float[] a, int ao, int lda, float[] b, int bo, int ldb, float[] c, int co, int ldc,
+      int k, float alpha) {
     FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
     FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
     FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
@@ -70,27 +95,30 @@ final class TileKernel {
       c50 = x.fma(b0, c50);
       c51 = x.fma(b1, c51);
     }
-    put(c, co + 0 * ldc, c00, c01, alpha, beta);
-    put(c, co + 1 * ldc, c10, c11, alpha, beta);
-    put(c, co + 2 * ldc, c20, c21, alpha, beta);
-    put(c, co + 3 * ldc, c30, c31, alpha, beta);
-    put(c, co + 4 * ldc, c40, c41, alpha, beta);
-    put(c, co + 5 * ldc, c50, c51, alpha, beta);
-  }
-
-  private static void put(float[] c, int off, FloatVector v0, FloatVector v1, float alpha, float beta) {
-    if (beta == 0f) {
-      v0.mul(alpha).intoArray(c, off);
-      v1.mul(alpha).intoArray(c, off + V);
-    } else {
-      v0.mul(alpha).add(FloatVector.fromArray(S, c, off).mul(beta)).intoArray(c, off);
-      v1.mul(alpha).add(FloatVector.fromArray(S, c, off + V).mul(beta)).intoArray(c, off + V);
-    }
+    int o;
+    o = co + 0 * ldc;
+    FloatVector.fromArray(S, c, o).add(c00.mul(alpha)).intoArray(c, o);
+    FloatVector.fromArray(S, c, o + V).add(c01.mul(alpha)).intoArray(c, o + V);
+    o = co + 1 * ldc;
+    FloatVector.fromArray(S, c, o).add(c10.mul(alpha)).intoArray(c, o);
+    FloatVector.fromArray(S, c, o + V).add(c11.mul(alpha)).intoArray(c, o + V);
+    o = co + 2 * ldc;
+    FloatVector.fromArray(S, c, o).add(c20.mul(alpha)).intoArray(c, o);
+    FloatVector.fromArray(S, c, o + V).add(c21.mul(alpha)).intoArray(c, o + V);
+    o = co + 3 * ldc;
+    FloatVector.fromArray(S, c, o).add(c30.mul(alpha)).intoArray(c, o);
+    FloatVector.fromArray(S, c, o + V).add(c31.mul(alpha)).intoArray(c, o + V);
+    o = co + 4 * ldc;
+    FloatVector.fromArray(S, c, o).add(c40.mul(alpha)).intoArray(c, o);
+    FloatVector.fromArray(S, c, o + V).add(c41.mul(alpha)).intoArray(c, o + V);
+    o = co + 5 * ldc;
+    FloatVector.fromArray(S, c, o).add(c50.mul(alpha)).intoArray(c, o);
+    FloatVector.fromArray(S, c, o + V).add(c51.mul(alpha)).intoArray(c, o + V);
   }
 
   /** Up to MR rows and up to 2 vectors of columns, masked. */
   private static void edge(float[] a, int ao, int lda, float[] b, int bo, int ldb, float[] c, int co, int ldc,
-      int rowCount, int cols, int k, float alpha, float beta) {
+      int rowCount, int cols, int k, float alpha) {
     VectorMask<Float> m0 = S.indexInRange(0, cols);
     VectorMask<Float> m1 = S.indexInRange(V, cols);
     boolean two = cols > V;
@@ -107,18 +135,10 @@ final class TileKernel {
         }
       }
       int cr = co + r * ldc;
-      store(c, cr, acc0, alpha, beta, m0);
+      FloatVector.fromArray(S, c, cr, m0).add(acc0.mul(alpha)).intoArray(c, cr, m0);
       if (two) {
-        store(c, cr + V, acc1, alpha, beta, m1);
+        FloatVector.fromArray(S, c, cr + V, m1).add(acc1.mul(alpha)).intoArray(c, cr + V, m1);
       }
     }
-  }
-
-  private static void store(float[] c, int off, FloatVector v, float alpha, float beta, VectorMask<Float> mask) {
-    FloatVector out = v.mul(alpha);
-    if (beta != 0f) {
-      out = out.add(FloatVector.fromArray(S, c, off, mask).mul(beta));
-    }
-    out.intoArray(c, off, mask);
   }
 }
