@@ -34,7 +34,6 @@ import jcuda.driver.CUmodule;
  * inputs to bf16 for the tensor cores and accumulates its gradients back in fp32.
  */
 public final class CudaBackend implements Backend {
-  private static final int ATTN_BM = 64;
 
   private final CudaDevice device;
   private final DeviceMemoryPool pool = new DeviceMemoryPool();
@@ -43,6 +42,8 @@ public final class CudaBackend implements Backend {
   private final Optional<Cublas> cublas;
   private final String gemmNote;
   private final boolean syncEachLaunch = "1".equals(System.getenv("LONGLORA_CUDA_SYNC"));
+  private int attnFwdRows = tileSize("LONGLORA_CUDA_ATTN_FWD_ROWS");
+  private int attnBwdKeys = tileSize("LONGLORA_CUDA_ATTN_BWD_KEYS");
   private long bytes;
   private long peak;
   private boolean closed;
@@ -56,10 +57,12 @@ public final class CudaBackend implements Backend {
       modules.put(module, m);
     }
     for (int d : new int[] {64, 128}) {
-      cuFuncSetAttribute(function("attn_fwd_d" + d), CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
-          attnFwdSmem(d));
-      cuFuncSetAttribute(function("attn_bwd_d" + d), CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
-          attnBwdSmem(d));
+      for (int tile : new int[] {64, 128}) {
+        cuFuncSetAttribute(function(attnFwdKernel(d, tile)),
+            CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, attnFwdSmem(d, tile));
+        cuFuncSetAttribute(function(attnBwdKernel(d, tile)),
+            CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, attnBwdSmem(d, tile));
+      }
     }
     List<String> tried = new ArrayList<>();
     cublas = Cublas.load(CudaDevice.address(device.stream), tried);
@@ -377,13 +380,44 @@ public final class CudaBackend implements Backend {
     launch("rope", x.rows(), 1, 1, 256, 0, a(x), heads, dim, theta, factor, direction);
   }
 
-  static int attnFwdSmem(int d) {
-    return (ATTN_BM + 4 * 64) * (d + 8) * 2;
+  /** Attention tile sizes from the environment: 64 (the default) or 128 (the 8-warp variants). */
+  private static int tileSize(String variable) {
+    String v = System.getenv().getOrDefault(variable, "64").trim();
+    if (!v.equals("64") && !v.equals("128")) {
+      throw new IllegalArgumentException(variable + "=" + v + " is not 64 or 128");
+    }
+    return Integer.parseInt(v);
   }
 
-  static int attnBwdSmem(int d) {
+  /**
+   * Chooses the attention kernels' tiles: query rows per forward block and keys per backward block, each 64 or
+   * 128 (kernels/check/attention_check.py times both on a GPU).
+   */
+  public void setAttentionTiles(int forwardRows, int backwardKeys) {
+    for (int v : new int[] {forwardRows, backwardKeys}) {
+      if (v != 64 && v != 128) {
+        throw new IllegalArgumentException("attention tile size " + v + " is not 64 or 128");
+      }
+    }
+    attnFwdRows = forwardRows;
+    attnBwdKeys = backwardKeys;
+  }
+
+  static String attnFwdKernel(int d, int rows) {
+    return "attn_fwd_d" + d + (rows == 128 ? "_m128" : "");
+  }
+
+  static String attnBwdKernel(int d, int keys) {
+    return "attn_bwd_d" + d + (keys == 128 ? "_n128" : "");
+  }
+
+  static int attnFwdSmem(int d, int rows) {
+    return (rows + 4 * 64) * (d + 8) * 2;
+  }
+
+  static int attnBwdSmem(int d, int keys) {
     int bm = d == 128 ? 32 : 64;
-    return (2 * 64 + 2 * bm) * (d + 8) * 2 + bm * 72 * 2 + 2 * bm * 4;
+    return (2 * keys + 2 * bm) * (d + 8) * 2 + bm * (keys + 8) * 2 + 2 * bm * 4;
   }
 
   /** The attention kernels' S2 arguments: group size G and the shift of heads [H/2, H). */
@@ -425,7 +459,8 @@ public final class CudaBackend implements Backend {
     DeviceMemoryPool.Block kb = toBf16(k);
     DeviceMemoryPool.Block vb = toBf16(v);
     DeviceMemoryPool.Block ob = scratch(2 * out.numel());
-    launch("attn_fwd_d" + d, blocks(tokens, ATTN_BM), heads, 1, 128, attnFwdSmem(d), qb.address(), kb.address(),
+    launch(attnFwdKernel(d, attnFwdRows), blocks(tokens, attnFwdRows), heads, 1, attnFwdRows * 2,
+        attnFwdSmem(d, attnFwdRows), qb.address(), kb.address(),
         vb.address(), ob.address(), a(lse), heads, kvHeads, tokens, s[2], s[3], (float) (1.0 / Math.sqrt(d)));
     elementwise("bf16_to_f32", out.numel(), ob.address(), a(out), out.numel(), 0f);
     for (DeviceMemoryPool.Block b : List.of(qb, kb, vb, ob)) {
@@ -451,7 +486,8 @@ public final class CudaBackend implements Backend {
     long rows = (long) tokens * heads;
     launch("attn_bwd_preprocess", blocks(rows, 4), 1, 1, 128, 0, ob.address(), gb.address(), delta.address(),
         dqAcc.address(), 1, heads, tokens, d);
-    launch("attn_bwd_d" + d, blocks(tokens, 64), kvHeads, 1, 128, attnBwdSmem(d), qb.address(), kb.address(),
+    launch(attnBwdKernel(d, attnBwdKeys), blocks(tokens, attnBwdKeys), kvHeads, 1, attnBwdKeys * 2,
+        attnBwdSmem(d, attnBwdKeys), qb.address(), kb.address(),
         vb.address(), gb.address(), a(lse), delta.address(), dqAcc.address(), dkb.address(), dvb.address(), heads,
         kvHeads, tokens, s[2], s[3], (float) (1.0 / Math.sqrt(d)));
     elementwise("axpy_f32", q.numel(), 1f, dqAcc.address(), a(dq), q.numel());

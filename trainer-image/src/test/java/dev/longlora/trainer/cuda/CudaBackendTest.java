@@ -175,14 +175,25 @@ class CudaBackendTest {
     assertClose(x, F32, "rope backward");
   }
 
-  @ParameterizedTest(name = "T={0} H={1}/{2} d={3} G={4} shift={5}")
+  @ParameterizedTest(name = "T={0} H={1}/{2} d={3} G={4} shift={5} tiles={6}")
   @CsvSource({
-    "200, 4, 2, 64, 200, false",   // full causal, T not a multiple of the 64-row tile, GQA 2
-    "256, 8, 2, 128, 64, true",    // S2 with tile-aligned groups, GQA 4
-    "96, 4, 1, 64, 24, true",      // S2 whose half-group (12) splits tiles, multi-query
-    "192, 2, 2, 128, 48, false",   // short attention without the shift
+    "200, 4, 2, 64, 200, false, 64",   // full causal, T not a multiple of the 64-row tile, GQA 2
+    "256, 8, 2, 128, 64, true, 64",    // S2 with tile-aligned groups, GQA 4
+    "96, 4, 1, 64, 24, true, 64",      // S2 whose half-group (12) splits tiles, multi-query
+    "192, 2, 2, 128, 48, false, 64",   // short attention without the shift
+    "200, 4, 2, 64, 40, true, 128",    // the 128-row / 128-key tile variants
+    "320, 4, 4, 128, 80, true, 128",
   })
-  void attentionForwardAndBackwardMatchTheReference(int t, int h, int hkv, int d, int g, boolean shift) {
+  void attentionForwardAndBackwardMatchTheReference(int t, int h, int hkv, int d, int g, boolean shift, int tiles) {
+    gpu.setAttentionTiles(tiles, tiles);
+    try {
+      attentionCase(t, h, hkv, d, g, shift);
+    } finally {
+      gpu.setAttentionTiles(64, 64);
+    }
+  }
+
+  private void attentionCase(int t, int h, int hkv, int d, int g, boolean shift) {
     Pair q = randomPair(1, t, h * d);
     Pair k = randomPair(1, t, hkv * d);
     Pair v = randomPair(1, t, hkv * d);
