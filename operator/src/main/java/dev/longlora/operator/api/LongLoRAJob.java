@@ -39,7 +39,7 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @ValidationRule(value = "!has(self.spec) || "
     + "size(self.metadata.name) + 6 + size(string(self.spec.distributed.nodes - 1)) <= 63",
     message = "metadata.name is too long: pod names '<name>-node-<index>' must fit 63 characters; "
-        + "shorten the name (at most 56 characters for a 1-node job, 55 for up to 10 nodes)",
+        + "shorten the name (at most 56 characters for up to 10 nodes, 55 for up to 100)",
     reason = "FieldValueInvalid")
 public class LongLoRAJob extends CustomResource<LongLoRAJobSpec, LongLoRAJobStatus> implements Namespaced {
   public static final String GROUP = "longlora.dev";
