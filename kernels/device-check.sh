@@ -54,7 +54,7 @@ if [ -x "$jdir/jre/bin/java" ]; then
   if [ "${DEVICE_CHECK_SKIP_STEP:-0}" != 1 ]; then
     say "== whole LongLoRA step, ${STEP_SEQ:-8192} tokens, 1.1B LLaMA (22 layers, hidden 2048, 32/4 heads), S2"
     timeout 300 "$jdir/jre/bin/java" "${jopts[@]}" -cp "$cp_java" dev.longlora.trainer.cuda.CudaStepBenchmark \
-      --seq "${STEP_SEQ:-8192}" --steps 2 --warmup 1 --matmul tf32 2>&1 | grep -v '^WARNING' \
+      --seq "${STEP_SEQ:-8192}" --steps 2 --warmup 1 --matmul bf16 2>&1 | grep -v '^WARNING' \
       | tee -a "$OUT/step-bench.json" "$log" || status=1
     timeout 300 python3 "$root/kernels/check/torch_step_gpu.py" --seq "${STEP_SEQ:-8192}" --steps 2 --warmup 1 2>&1 \
       | tee -a "$OUT/step-bench.json" "$log" || status=1

@@ -22,7 +22,7 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * cuBLAS's fp32 GEMM through Java's FFM API. The library is found at run time (CUDA 13's libcublas.so.13 first,
+ * cuBLAS's GEMM (cublasGemmEx on fp32 operands, in the chosen {@link MatmulPrecision}) through Java's FFM API. The library is found at run time (CUDA 13's libcublas.so.13 first,
  * then 12), so the trainer works with either toolkit and needs no JCublas build for a given CUDA version.
  * Search order: $LONGLORA_CUBLAS (a file), the dynamic loader's path, CUDA install folders, and the nvidia/cu13/lib
  * or nvidia/cublas/lib folders of Python environments (PyTorch's wheels).
@@ -30,15 +30,15 @@ import java.util.Set;
 final class Cublas {
   private static final int OP_N = 0;
   private static final int OP_T = 1;
-  private static final int DEFAULT_MATH = 0;
-  private static final int TF32_TENSOR_OP_MATH = 3;
+  private static final int CUDA_R_32F = 0;
+  private static final int GEMM_DEFAULT = -1;
 
   final String library;
-  private final MethodHandle sgemm;
+  private final MethodHandle gemmEx;
   private final MemorySegment handle;
   private final MemorySegment scalars;
 
-  private final MethodHandle setMathMode;
+  private MatmulPrecision precision = MatmulPrecision.FP32;
 
   private Cublas(String library, SymbolLookup lookup, long stream) throws Throwable {
     this.library = library;
@@ -47,11 +47,11 @@ final class Cublas {
         FunctionDescriptor.of(JAVA_INT, ADDRESS));
     MethodHandle setStream = linker.downcallHandle(lookup.findOrThrow("cublasSetStream_v2"),
         FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
-    sgemm = linker.downcallHandle(lookup.findOrThrow("cublasSgemm_v2"),
+    // cublasGemmEx(handle, transa, transb, m, n, k, alpha, A, Atype, lda, B, Btype, ldb, beta, C, Ctype, ldc,
+    //              computeType, algo)
+    gemmEx = linker.downcallHandle(lookup.findOrThrow("cublasGemmEx"),
         FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS,
-            JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
-    setMathMode = linker.downcallHandle(lookup.findOrThrow("cublasSetMathMode"),
-        FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+            JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
     MemorySegment out = Arena.global().allocate(ADDRESS);
     check((int) create.invokeExact(out), "cublasCreate");
     handle = out.get(ADDRESS, 0);
@@ -145,16 +145,13 @@ final class Cublas {
     return found;
   }
 
-  /**
-   * TF32 tensor cores for the fp32 GEMMs (about 8x the fp32 rate on A100/H100, with a 10-bit mantissa for the
-   * products, like PyTorch's allow_tf32) or exact fp32 (the default).
-   */
-  void useTf32(boolean on) {
-    try {
-      check((int) setMathMode.invokeExact(handle, on ? TF32_TENSOR_OP_MATH : DEFAULT_MATH), "cublasSetMathMode");
-    } catch (Throwable e) {
-      throw new IllegalStateException("cublasSetMathMode call failed", e);
-    }
+  /** The precision of the following products (see {@link MatmulPrecision}). */
+  void setPrecision(MatmulPrecision p) {
+    precision = p;
+  }
+
+  MatmulPrecision precision() {
+    return precision;
   }
 
   private static void check(int status, String call) {
@@ -173,12 +170,13 @@ final class Cublas {
     scalars.setAtIndex(JAVA_FLOAT, 1, beta);
     int status;
     try {
-      status = (int) sgemm.invokeExact(handle, transB ? OP_T : OP_N, transA ? OP_T : OP_N, n, m, k,
-          scalars, MemorySegment.ofAddress(b), transB ? k : n, MemorySegment.ofAddress(a), transA ? m : k,
-          scalars.asSlice(4), MemorySegment.ofAddress(c), n);
+      status = (int) gemmEx.invokeExact(handle, transB ? OP_T : OP_N, transA ? OP_T : OP_N, n, m, k,
+          scalars, MemorySegment.ofAddress(b), CUDA_R_32F, transB ? k : n, MemorySegment.ofAddress(a), CUDA_R_32F,
+          transA ? m : k, scalars.asSlice(4), MemorySegment.ofAddress(c), CUDA_R_32F, n, precision.cublasComputeType,
+          GEMM_DEFAULT);
     } catch (Throwable e) {
-      throw new IllegalStateException("cublasSgemm call failed", e);
+      throw new IllegalStateException("cublasGemmEx call failed", e);
     }
-    check(status, "cublasSgemm");
+    check(status, "cublasGemmEx (" + precision + ")");
   }
 }

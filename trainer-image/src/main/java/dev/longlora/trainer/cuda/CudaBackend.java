@@ -66,25 +66,18 @@ public final class CudaBackend implements Backend {
     }
     List<String> tried = new ArrayList<>();
     cublas = Cublas.load(CudaDevice.address(device.stream), tried);
-    boolean tf32 = matmulPrecision().equals("tf32");
-    cublas.ifPresent(c -> c.useTf32(tf32));
-    gemmNote = cublas.map(c -> "cuBLAS " + c.library + (tf32 ? " (TF32)" : " (fp32)"))
-        .orElse("own fp32 GEMM; cuBLAS not found in " + tried);
+    MatmulPrecision precision = MatmulPrecision.parse(
+        System.getenv().getOrDefault("LONGLORA_CUDA_MATMUL", "fp32"), "LONGLORA_CUDA_MATMUL");
+    cublas.ifPresent(c -> c.setPrecision(precision));
+    gemmNote = cublas.map(c -> "cuBLAS " + c.library).orElse("own fp32 GEMM; cuBLAS not found in " + tried);
   }
 
-  /** LONGLORA_CUDA_MATMUL: fp32 (exact, the default) or tf32 (tensor cores; matmul error near 1e-3). */
-  private static String matmulPrecision() {
-    String v = System.getenv().getOrDefault("LONGLORA_CUDA_MATMUL", "fp32").trim().toLowerCase(Locale.ROOT);
-    if (!v.equals("fp32") && !v.equals("tf32")) {
-      throw new IllegalArgumentException("LONGLORA_CUDA_MATMUL=" + v + " is not fp32 or tf32");
-    }
-    return v;
-  }
-
-  /** Switches cuBLAS between exact fp32 and TF32 tensor-core GEMMs (no effect on the fallback GEMM). */
-  public void useTf32Matmul(boolean on) {
-    device.makeCurrent();
-    cublas.ifPresent(c -> c.useTf32(on));
+  /**
+   * Sets how matrix products run: exact fp32, or TF32/bf16 tensor cores with fp32 accumulation. Without cuBLAS the
+   * fallback GEMM is always exact fp32.
+   */
+  public void setMatmulPrecision(MatmulPrecision precision) {
+    cublas.ifPresent(c -> c.setPrecision(precision));
   }
 
   /**
@@ -102,7 +95,8 @@ public final class CudaBackend implements Backend {
 
   @Override
   public String name() {
-    return "cuda(" + device.name + ", sm_" + device.ccMajor + device.ccMinor + ", " + gemmNote + ")";
+    return "cuda(" + device.name + ", sm_" + device.ccMajor + device.ccMinor + ", " + gemmNote
+        + cublas.map(c -> ", " + c.precision().name().toLowerCase(Locale.ROOT) + " matmul").orElse("") + ")";
   }
 
   /** Blocks until all queued device work is done. */

@@ -16,14 +16,15 @@ import java.util.SplittableRandom;
 
 /**
  * Tokens/s and peak device memory of one whole LongLoRA training step (S2-Attn, LoRA r=8 on q/k/v/o, trainable
- * embedding and norms, AdamW, gradient clipping) on the CUDA backend. The default shape is a ~1.1B LLaMA
+ * embedding and norms, AdamW, gradient clipping) on the CUDA backend, matrix products on bf16 tensor cores by
+ * default (like the bf16 peer). The default shape is a ~1.1B LLaMA
  * (TinyLlama-like: 22 layers, hidden 2048, 32 heads over 4 KV heads, vocab 32000) at 8k context. Prints one JSON
  * line; kernels/check/torch_step_gpu.py measures the PyTorch + PEFT + SDPA peer of the same step.
  *
  * <pre>
  * java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -cp 'longlora-trainer.jar:lib/*' \
  *     dev.longlora.trainer.cuda.CudaStepBenchmark [--seq 8192] [--layers 22] [--steps 3] [--warmup 1]
- *     [--matmul tf32|fp32] [--checkpointing] [--pattern s2|full]
+ *     [--matmul bf16|tf32|fp32] [--checkpointing] [--pattern s2|full]
  * </pre>
  */
 public final class CudaStepBenchmark {
@@ -48,7 +49,7 @@ public final class CudaStepBenchmark {
     int vocab = Integer.parseInt(opt.getOrDefault("vocab", "32000"));
     int steps = Integer.parseInt(opt.getOrDefault("steps", "3"));
     int warmup = Integer.parseInt(opt.getOrDefault("warmup", "1"));
-    boolean tf32 = opt.getOrDefault("matmul", "tf32").equals("tf32");
+    MatmulPrecision matmul = MatmulPrecision.parse(opt.getOrDefault("matmul", "bf16"), "--matmul");
     boolean checkpointing = opt.containsKey("checkpointing");
     AttentionSpec attention = opt.getOrDefault("pattern", "s2").equals("full") ? AttentionSpec.full() : AttentionSpec.s2(4);
     // Position interpolation from a 4k base, as LongLoRA extends LLaMA-2.
@@ -57,7 +58,7 @@ public final class CudaStepBenchmark {
         Math.min(seq, 4096), ropeFactor, false).validate();
 
     try (CudaBackend gpu = CudaBackend.open(0)) {
-      gpu.useTf32Matmul(tf32);
+      gpu.setMatmulPrecision(matmul);
       try (LlamaModel model = new LlamaModel(config, LoraConfig.longLora(), gpu, 1);
           Trainer trainer = new Trainer(model, AdamWConfig.longLora(), LrSchedule.constantWithWarmup(2e-5, 0), 1.0)) {
         model.setGradientCheckpointing(checkpointing);
@@ -83,7 +84,7 @@ public final class CudaStepBenchmark {
                 + " \"pattern\": \"%s\", \"matmul\": \"%s\", \"checkpointing\": %s, \"step_s\": %.4f,"
                 + " \"tokens_per_s\": %.1f, \"peak_tensor_bytes\": %d, \"loss\": %.4f}%n",
             gpu.name().replace("\"", "'"), seq, layers, hidden, attention.pattern().name().toLowerCase(Locale.ROOT),
-            tf32 ? "tf32" : "fp32", checkpointing, median, seq / median, gpu.peakBytes(), loss);
+            matmul.name().toLowerCase(Locale.ROOT), checkpointing, median, seq / median, gpu.peakBytes(), loss);
       }
     }
   }

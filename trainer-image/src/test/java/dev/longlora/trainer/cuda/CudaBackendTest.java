@@ -128,19 +128,20 @@ class CudaBackendTest {
     assertClose(c, F32, "matmul beta 1");
   }
 
-  @Test
-  void tf32MatmulStaysWithinTheBf16Bound() {
+  @ParameterizedTest
+  @CsvSource({"TF32", "BF16"})
+  void tensorCoreMatmulStaysWithinTheBf16Bound(MatmulPrecision precision) {
     Pair a = randomPair(1, 300, 256);
-    Pair b = randomPair(1, 256, 200);
+    Pair b = randomPair(1, 200, 256);
     Pair c = pair(nan(300 * 200), 300, 200);
-    cpu.matmul(c.c, a.c, false, b.c, false, 1f, 0f);
-    gpu.useTf32Matmul(true);
+    cpu.matmul(c.c, a.c, false, b.c, true, 1f, 0f);
+    gpu.setMatmulPrecision(precision);
     try {
-      gpu.matmul(c.g, a.g, false, b.g, false, 1f, 0f);
+      gpu.matmul(c.g, a.g, false, b.g, true, 1f, 0f);
     } finally {
-      gpu.useTf32Matmul(false);
+      gpu.setMatmulPrecision(MatmulPrecision.FP32);
     }
-    assertClose(c, BF16, "TF32 matmul");
+    assertClose(c, BF16, precision + " matmul");
   }
 
   @Test
