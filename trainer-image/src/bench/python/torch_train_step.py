@@ -187,7 +187,7 @@ def main():
     print(json.dumps({
         "impl": "pytorch", "torch": torch.__version__, "threads": torch.get_num_threads(),
         "blas": "see torch.__config__", "checkpointing": a.checkpointing, "seq": a.seq,
-        "step_s": step, "tokens_per_s": a.seq / step, "loss": loss,
+        "step_s": step, "best_step_s": min(times), "tokens_per_s": a.seq / min(times), "loss": loss,
         "peak_rss_growth_bytes": rss_bytes("VmHWM") - rss_before,
         "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
     }))

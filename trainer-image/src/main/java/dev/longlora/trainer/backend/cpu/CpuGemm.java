@@ -14,6 +14,18 @@ final class CpuGemm {
   /** c = alpha op(a) op(b) + beta c, where a is [m,k] (or [k,m] if transA), b [k,n] (or [n,k] if transB). */
   static void gemm(ForkJoinPool pool, int m, int n, int k, float[] a, boolean transA, float[] b, boolean transB,
       float alpha, float beta, float[] c) {
+    if (n < TileKernel.NR && m >= 4 * TileKernel.NR && transA) {
+      // A narrow C from a transposed A (LoRA's dB = dY^T (xA^T)) would transpose the long A and then run on the
+      // masked edge: compute C^T = op(B)^T op(A)^T instead (no transposes, long rows) and add it back transposed.
+      float[] ct = new float[n * m];
+      gemm(pool, n, m, k, b, !transB, a, !transA, alpha, 0f, ct);
+      for (int i = 0; i < m; i++) {
+        for (int j = 0; j < n; j++) {
+          c[i * n + j] = (beta == 0f ? 0f : beta * c[i * n + j]) + ct[j * m + i];
+        }
+      }
+      return;
+    }
     float[] ar = transA ? transpose(a, k, m) : a;
     float[] br = transB ? transpose(b, n, k) : b;
     boolean wide = n > 512;
