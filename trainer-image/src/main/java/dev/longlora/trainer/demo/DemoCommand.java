@@ -2,8 +2,10 @@ package dev.longlora.trainer.demo;
 
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code longlora demo}: LongLoRA's story in miniature on the CPU, in a few minutes. */
 @Command(name = "demo", mixinStandardHelpOptions = true,
@@ -24,11 +26,13 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "CPU threads for the backend; default: all cores (${DEFAULT-VALUE})")
     int threads = Runtime.getRuntime().availableProcessors();
 
+    @Spec
+    CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
         if (threads < 1) {
-            System.err.println("error: --threads must be at least 1, got " + threads);
-            return 2;
+            throw new CommandLine.ParameterException(spec.commandLine(), "--threads must be at least 1, got " + threads);
         }
         DemoPlan plan = quick ? DemoPlan.quick() : DemoPlan.full();
         return new DemoRunner(plan, seed, threads, out, System.out).run();

@@ -183,10 +183,43 @@ public final class DemoRunner {
             }
             accuracy.put(entry.getKey(), (double) found / entry.getValue().size());
         }
+        double farRecall = farRecall(model, eval, length);
         model.releaseWorkspace();
-        var result = new VariantResult(label, length, ppl.ppl(), accuracy, trainable, seconds);
-        progress.info(String.format(Locale.ROOT, "ppl@%d %.3f, passkey %s", length, ppl.ppl(), percentages(accuracy)));
+        var result = new VariantResult(label, length, ppl.ppl(), accuracy, farRecall, trainable, seconds);
+        progress.info(String.format(Locale.ROOT, "ppl@%d %.3f, passkey %s, recall of codes bound >%d tokens back %s", length,
+                ppl.ppl(), percentages(accuracy), plan.shortContext(),
+                Double.isNaN(farRecall) ? "-" : String.format(Locale.ROOT, "%.0f%%", 100 * farRecall)));
         return result;
+    }
+
+    /**
+     * Over consecutive windows of the perplexity stream: the share of recalled code digits that are the argmax when
+     * their binding lies more than the original context back but inside the window. This is the part of the
+     * perplexity that only a longer context can win.
+     */
+    private double farRecall(LlamaModel model, EvalSet eval, int length) {
+        int right = 0;
+        int total = 0;
+        for (int start = 0; start + length <= eval.stream().length(); start += length) {
+            int[] window = eval.stream().slice(start, length);
+            int[] next = null;
+            for (Dependency d : eval.dependencies()) {
+                int answer = d.answerPosition() - start;
+                int source = d.sourcePosition() - start;
+                if (source < 0 || answer >= length || d.distance() <= plan.shortContext()) {
+                    continue;
+                }
+                if (next == null) {
+                    next = model.argmaxNextTokens(window, AttentionSpec.full());
+                    progress.work(cost.evalFlops(length, length));
+                }
+                total++;
+                if (next[answer - 1] == window[answer]) {
+                    right++;
+                }
+            }
+        }
+        return total == 0 ? Double.NaN : (double) right / total;
     }
 
     /** Greedy retrieval in one teacher-forced pass: every key digit is the argmax given everything before it. */
@@ -203,12 +236,12 @@ public final class DemoRunner {
     // ---- data and configuration --------------------------------------------------------------------------
 
     /** The held-out perplexity stream (long records documents) and the passkey prompts, the same for every model. */
-    record EvalSet(TokenSource stream, Map<Integer, List<PasskeyPrompt>> passkeys) {}
+    record EvalSet(TokenSource stream, List<Dependency> dependencies, Map<Integer, List<PasskeyPrompt>> passkeys) {}
 
     EvalSet evalSet() {
         // One long records document, so every perplexity window looks alike; lags fit inside a long window.
-        int[] stream = new LongRangeCorpus(seed * 31 + 3, 0.0, 0.0, evalMaxLag(plan))
-                .recordsDocument(plan.evalDocuments() * plan.longContext()).tokens();
+        Document records = new LongRangeCorpus(seed * 31 + 3, 0.0, 0.0, evalMaxLag(plan))
+                .recordsDocument(plan.evalDocuments() * plan.longContext());
         var random = new SplittableRandom(seed * 31 + 4);
         Map<Integer, List<PasskeyPrompt>> passkeys = new TreeMap<>();
         for (int length : plan.passkeyLengths()) {
@@ -219,7 +252,8 @@ public final class DemoRunner {
             }
             passkeys.put(length, prompts);
         }
-        return new EvalSet(TokenSource.of(stream, "the demo's held-out records documents"), passkeys);
+        return new EvalSet(TokenSource.of(records.tokens(), "the demo's held-out records document"), records.dependencies(),
+                passkeys);
     }
 
     /** Longest binding-to-recall distance in the perplexity stream: 7/8 of the long context. */

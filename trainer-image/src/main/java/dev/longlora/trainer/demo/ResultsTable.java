@@ -35,8 +35,8 @@ public final class ResultsTable {
             sb.append("passkey@").append(length).append(length > originalContext ? " (beyond)" : "").append(" | ");
             rule.append("---:|");
         }
-        sb.append("trainable params | train s |\n");
-        rule.append("---:|---:|\n");
+        sb.append("recall >").append(originalContext).append(" back | trainable params | train s |\n");
+        rule.append("---:|---:|---:|\n");
         sb.append(rule);
         for (VariantResult r : rows) {
             sb.append("| ").append(r.label()).append(" | ")
@@ -45,6 +45,7 @@ public final class ResultsTable {
                 Double acc = r.passkeyAccuracy().get(length);
                 sb.append(acc == null ? "-" : String.format(Locale.ROOT, "%.0f%%", 100 * acc)).append(" | ");
             }
+            sb.append(Double.isNaN(r.farRecall()) ? "-" : String.format(Locale.ROOT, "%.0f%%", 100 * r.farRecall())).append(" | ");
             sb.append(r.trainableParams() == 0 ? "-" : String.format(Locale.ROOT, "%,d", r.trainableParams())).append(" | ")
                     .append(r.trainSeconds() == 0 ? "-" : String.format(Locale.ROOT, "%.0f", r.trainSeconds())).append(" |\n");
         }
