@@ -431,3 +431,112 @@ LL_ATTN_BWD_ENTRY(attn_bwd_d64, 64, 64)
 LL_ATTN_BWD_ENTRY(attn_bwd_d128, 128, 64)
 LL_ATTN_BWD_ENTRY(attn_bwd_d64_n128, 64, 128)
 LL_ATTN_BWD_ENTRY(attn_bwd_d128_n128, 128, 128)
+
+// ---- generic fp32 attention, any head dimension up to 256 ---------------------------------------------------
+// For models whose head dimension has no tensor-core kernel (e.g. the tiny demo models): one warp per query row,
+// keys visited one by one with an online softmax, lanes striding over the head dimension. Same layouts and S2
+// arguments as above, but fp32 tensors; O(L^2 d) work, meant for small models. Backward accumulates (+=) into
+// dq, dk, dv like the trainer's Backend seam (dk, dv through atomics). Grid ceil(B*L*H / 4), block 128.
+
+#define LL_GENERIC_MAX_PER_LANE 8  // D <= 256
+
+__device__ __forceinline__ float warp_allsum(float v) {
+  for (int off = 16; off > 0; off >>= 1) v += __shfl_xor_sync(0xffffffffu, v, off);
+  return v;
+}
+
+extern "C" __global__ void attn_generic_fwd(const float* __restrict__ q, const float* __restrict__ k,
+                                            const float* __restrict__ v, float* __restrict__ o,
+                                            float* __restrict__ lse, int B, int H, int Hkv, int L, int D, int G,
+                                            int shift, float scale) {
+  const long row = (long)blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32;
+  const int lane = threadIdx.x % 32;
+  if (row >= (long)B * L * H) return;
+  const int h = row % H, pos = (row / H) % L, b = row / ((long)H * L);
+  const int hk = h / (H / Hkv), s = (h >= H / 2) ? shift : 0;
+  float qr[LL_GENERIC_MAX_PER_LANE], acc[LL_GENERIC_MAX_PER_LANE];
+#pragma unroll
+  for (int j = 0; j < LL_GENERIC_MAX_PER_LANE; ++j) {
+    const int c = lane + 32 * j;
+    qr[j] = c < D ? q[row * D + c] : 0.f;
+    acc[j] = 0.f;
+  }
+  float m = -LL_INF, l = 0.f;
+  for (int key = segment_start(pos, G, s); key <= pos; ++key) {
+    const long kv = (((long)b * L + key) * Hkv + hk) * D;
+    float dot = 0.f;
+#pragma unroll
+    for (int j = 0; j < LL_GENERIC_MAX_PER_LANE; ++j) {
+      const int c = lane + 32 * j;
+      if (c < D) dot += qr[j] * k[kv + c];
+    }
+    const float x = warp_allsum(dot) * scale;
+    const float m_new = fmaxf(m, x);
+    const float alpha = expf(m - m_new), p = expf(x - m_new);
+    l = l * alpha + p;
+#pragma unroll
+    for (int j = 0; j < LL_GENERIC_MAX_PER_LANE; ++j) {
+      const int c = lane + 32 * j;
+      if (c < D) acc[j] = acc[j] * alpha + p * v[kv + c];
+    }
+    m = m_new;
+  }
+#pragma unroll
+  for (int j = 0; j < LL_GENERIC_MAX_PER_LANE; ++j) {
+    const int c = lane + 32 * j;
+    if (c < D) o[row * D + c] = acc[j] / l;
+  }
+  if (lane == 0) lse[((long)b * H + h) * L + pos] = m + logf(l);
+}
+
+extern "C" __global__ void attn_generic_bwd(const float* __restrict__ q, const float* __restrict__ k,
+                                            const float* __restrict__ v, const float* __restrict__ o,
+                                            const float* __restrict__ dout, const float* __restrict__ lse,
+                                            float* __restrict__ dq, float* dk, float* dv, int B, int H, int Hkv,
+                                            int L, int D, int G, int shift, float scale) {
+  const long row = (long)blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32;
+  const int lane = threadIdx.x % 32;
+  if (row >= (long)B * L * H) return;
+  const int h = row % H, pos = (row / H) % L, b = row / ((long)H * L);
+  const int hk = h / (H / Hkv), s = (h >= H / 2) ? shift : 0;
+  float qr[LL_GENERIC_MAX_PER_LANE], gr[LL_GENERIC_MAX_PER_LANE], dqa[LL_GENERIC_MAX_PER_LANE];
+  float delta = 0.f;
+#pragma unroll
+  for (int j = 0; j < LL_GENERIC_MAX_PER_LANE; ++j) {
+    const int c = lane + 32 * j;
+    qr[j] = c < D ? q[row * D + c] : 0.f;
+    gr[j] = c < D ? dout[row * D + c] : 0.f;
+    delta += c < D ? gr[j] * o[row * D + c] : 0.f;
+    dqa[j] = 0.f;
+  }
+  delta = warp_allsum(delta);
+  const float lse_row = lse[((long)b * H + h) * L + pos];
+  for (int key = segment_start(pos, G, s); key <= pos; ++key) {
+    const long kv = (((long)b * L + key) * Hkv + hk) * D;
+    float dot = 0.f, dpv = 0.f;
+#pragma unroll
+    for (int j = 0; j < LL_GENERIC_MAX_PER_LANE; ++j) {
+      const int c = lane + 32 * j;
+      if (c < D) {
+        dot += qr[j] * k[kv + c];
+        dpv += gr[j] * v[kv + c];
+      }
+    }
+    const float p = expf(warp_allsum(dot) * scale - lse_row);
+    const float ds = p * (warp_allsum(dpv) - delta);
+#pragma unroll
+    for (int j = 0; j < LL_GENERIC_MAX_PER_LANE; ++j) {
+      const int c = lane + 32 * j;
+      if (c < D) {
+        dqa[j] += ds * scale * k[kv + c];
+        atomicAdd(dk + kv + c, ds * scale * qr[j]);
+        atomicAdd(dv + kv + c, p * gr[j]);
+      }
+    }
+  }
+#pragma unroll
+  for (int j = 0; j < LL_GENERIC_MAX_PER_LANE; ++j) {
+    const int c = lane + 32 * j;
+    if (c < D) dq[row * D + c] += dqa[j];
+  }
+}

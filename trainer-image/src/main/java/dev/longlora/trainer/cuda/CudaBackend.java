@@ -414,6 +414,14 @@ public final class CudaBackend implements Backend {
     return (2 * keys + 2 * bm) * (d + 8) * 2 + bm * (keys + 8) * 2 + 2 * bm * 4;
   }
 
+  /**
+   * Head dimensions 64 and 128 run on the bf16 tensor-core kernels; any other (up to 256) on the generic fp32
+   * kernels, which are exact but O(L^2 d) without tiling, meant for small models such as the demo's.
+   */
+  static boolean hasTensorCoreKernel(int d) {
+    return d == 64 || d == 128;
+  }
+
   /** The attention kernels' S2 arguments: group size G and the shift of heads [H/2, H). */
   private static int[] attentionShape(Tensor q, Tensor k, int heads, int kvHeads, int groupSize, boolean shiftHalf) {
     int tokens = q.rows();
@@ -426,8 +434,8 @@ public final class CudaBackend implements Backend {
       throw new IllegalArgumentException("attention: q has " + q.cols() + " and k " + k.cols()
           + " columns, which do not split into " + heads + "/" + kvHeads + " heads of one size");
     }
-    if (d != 64 && d != 128) {
-      throw new IllegalArgumentException("attention: the CUDA kernels support head dimension 64 or 128, not " + d
+    if (d > 256) {
+      throw new IllegalArgumentException("attention: the CUDA kernels support head dimensions up to 256, not " + d
           + "; use the CPU backend for this model");
     }
     if (groupSize < 1 || tokens % groupSize != 0 || (shiftHalf && groupSize % 2 != 0)) {
@@ -449,6 +457,11 @@ public final class CudaBackend implements Backend {
     int[] s = attentionShape(q, k, heads, kvHeads, groupSize, shiftHalf);
     int tokens = s[0];
     int d = s[1];
+    if (!hasTensorCoreKernel(d)) {
+      launch("attn_generic_fwd", blocks((long) tokens * heads, 4), 1, 1, 128, 0, a(q), a(k), a(v), a(out), a(lse), 1,
+          heads, kvHeads, tokens, d, s[2], s[3], (float) (1.0 / Math.sqrt(d)));
+      return;
+    }
     DeviceMemoryPool.Block qb = toBf16(q);
     DeviceMemoryPool.Block kb = toBf16(k);
     DeviceMemoryPool.Block vb = toBf16(v);
@@ -468,6 +481,11 @@ public final class CudaBackend implements Backend {
     int[] s = attentionShape(q, k, heads, kvHeads, groupSize, shiftHalf);
     int tokens = s[0];
     int d = s[1];
+    if (!hasTensorCoreKernel(d)) {
+      launch("attn_generic_bwd", blocks((long) tokens * heads, 4), 1, 1, 128, 0, a(q), a(k), a(v), a(out), a(dOut),
+          a(lse), a(dq), a(dk), a(dv), 1, heads, kvHeads, tokens, d, s[2], s[3], (float) (1.0 / Math.sqrt(d)));
+      return;
+    }
     DeviceMemoryPool.Block qb = toBf16(q);
     DeviceMemoryPool.Block kb = toBf16(k);
     DeviceMemoryPool.Block vb = toBf16(v);

@@ -218,11 +218,37 @@ class CudaBackendTest {
     assertClose(dv, BF16, "attention dv (accumulated)");
   }
 
+  @ParameterizedTest(name = "T={0} H={1}/{2} d={3} G={4} shift={5}")
+  @CsvSource({
+    "48, 4, 2, 16, 12, true",    // the built-in tiny model's head dimension, S2
+    "70, 2, 1, 48, 70, false",   // full causal, multi-query
+  })
+  void genericAttentionForOtherHeadDimensionsIsExactFp32(int t, int h, int hkv, int d, int g, boolean shift) {
+    Pair q = randomPair(1, t, h * d);
+    Pair k = randomPair(1, t, hkv * d);
+    Pair v = randomPair(1, t, hkv * d);
+    Pair out = pair(nan(t * h * d), t, h * d);
+    Pair lse = pair(nan(h * t), h, t);
+    cpu.attentionForward(out.c, lse.c, q.c, k.c, v.c, h, hkv, g, shift);
+    gpu.attentionForward(out.g, lse.g, q.g, k.g, v.g, h, hkv, g, shift);
+    assertClose(out, F32, "generic attention out");
+    assertClose(lse, F32, "generic attention lse");
+    Pair dOut = randomPair(1, t, h * d);
+    Pair dq = randomPair(1, t, h * d);
+    Pair dk = randomPair(1, t, hkv * d);
+    Pair dv = randomPair(1, t, hkv * d);
+    cpu.attentionBackward(dq.c, dk.c, dv.c, dOut.c, q.c, k.c, v.c, out.c, lse.c, h, hkv, g, shift);
+    gpu.attentionBackward(dq.g, dk.g, dv.g, dOut.g, q.g, k.g, v.g, out.g, lse.g, h, hkv, g, shift);
+    assertClose(dq, F32, "generic attention dq (accumulated)");
+    assertClose(dk, F32, "generic attention dk (accumulated)");
+    assertClose(dv, F32, "generic attention dv (accumulated)");
+  }
+
   @Test
-  void attentionRejectsHeadDimensionsWithoutAKernel() {
-    Tensor q = gpu.allocate(64, 2 * 32);
+  void attentionRejectsHeadDimensionsAbove256() {
+    Tensor q = gpu.allocate(8, 2 * 272);
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> gpu.attentionForward(gpu.allocate(64, 64), gpu.allocate(2, 64), q, q, q, 2, 2, 64, false));
+        () -> gpu.attentionForward(gpu.allocate(8, 2 * 272), gpu.allocate(2, 8), q, q, q, 2, 2, 8, false));
     assertTrue(e.getMessage().contains("head dimension"), e.getMessage());
   }
 
