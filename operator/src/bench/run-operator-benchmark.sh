@@ -16,5 +16,5 @@ set -u
 mvn -B -q -ntp -pl operator package -DskipTests
 cp_file=operator/target/bench-classpath.txt
 mvn -B -q -ntp -pl operator dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$root/$cp_file"
-exec java -cp "operator/target/test-classes:operator/target/classes:$(cat "$cp_file")" \
+exec java -Djava.util.logging.manager=org.jboss.logmanager.LogManager -cp "operator/target/test-classes:operator/target/classes:$(cat "$cp_file")" \
   dev.longlora.operator.bench.OperatorBenchmark "$@"

@@ -51,8 +51,19 @@ public final class OperatorBenchmark {
       new String[] {"rbac.authorization.k8s.io/v1", "Role"}, new String[] {"rbac.authorization.k8s.io/v1", "RoleBinding"},
       new String[] {"v1", "ConfigMap"}, new String[] {"v1", "Service"}, new String[] {"v1", "Pod"});
 
-  public static void main(String[] args) throws Exception {
-    Map<String, String> options = parse(args);
+  public static void main(String[] args) {
+    int status = 0;
+    try {
+      benchmark(parse(args));
+    } catch (Exception | AssertionError e) {
+      e.printStackTrace();
+      status = 1;
+    }
+    // Client threads (watches, HTTP pools) are not daemons; exiting runs the hook that stops the API server.
+    System.exit(status);
+  }
+
+  private static void benchmark(Map<String, String> options) throws Exception {
     int jobs = Integer.parseInt(options.getOrDefault("jobs", "200"));
     int nodes = Integer.parseInt(options.getOrDefault("nodes", "2"));
     int warmup = Integer.parseInt(options.getOrDefault("warmup", "10"));
@@ -75,6 +86,7 @@ public final class OperatorBenchmark {
 
     Path log = outDir.resolve("operator.log");
     Result operatorRun;
+    Map<String, Double> requests;
     try (OperatorProcess operator = OperatorProcess.start(jar, server.kubeconfig(), ns, log,
         Map.of("KUBERNETES_NAMESPACE", ns))) {
       operator.awaitReady(Duration.ofSeconds(120), log);
@@ -85,9 +97,11 @@ public final class OperatorBenchmark {
       }
       ProcessStats before = operator.stats();
       double[] reconcilesBefore = reconcileCounters(operator.metrics());
+      Map<String, Double> requestsBefore = ApiServerRequests.parse(client.raw("/metrics"));
       Timings timings = run(client, ns, jobTemplate, "bench", jobs, nodes, rate, log);
       ProcessStats after = operator.stats();
       double[] reconcilesAfter = reconcileCounters(operator.metrics());
+      requests = ApiServerRequests.delta(requestsBefore, ApiServerRequests.parse(client.raw("/metrics")));
       operatorRun = new Result(timings, reconcilesAfter[0] - reconcilesBefore[0],
           reconcilesAfter[1] - reconcilesBefore[1], after.cpuSeconds() - before.cpuSeconds(),
           after.cpuSeconds(), after.peakRssBytes());
@@ -95,6 +109,8 @@ public final class OperatorBenchmark {
 
     Floor floor = floor(server, client, ns);
     report(jobs, nodes, rate, operatorRun, floor);
+    System.out.printf("API server requests during the measured run (all clients, per job):%n");
+    requests.forEach((k, v) -> System.out.printf("  %-40s %6.0f  %5.2f/job%n", k, v, v / jobs));
   }
 
   /**
