@@ -44,8 +44,8 @@ public record DemoPlan(int hidden, int layers, int heads, int intermediate, int 
 
     /** The README's run. */
     public static DemoPlan full() {
-        return new DemoPlan(64, 2, 2, 172, 128, 512, 4, 700, 1500, 16, 1e-2, 150, 8, 2e-3, 8, 0.3, 0.3, 32,
-                List.of(128, 256, 512), 20);
+        return new DemoPlan(64, 2, 2, 172, 128, 512, 4, 700, 1500, 16, 1e-2, 200, 8, 1e-3, 8, 0.3, 0.3, 64,
+                List.of(128, 256, 512), 40);
     }
 
     /** A pipeline check in tens of seconds: the same phases, far smaller. */
