@@ -10,6 +10,7 @@ import java.util.Locale;
  */
 final class DemoProgress {
     private static final long PRINT_EVERY_NANOS = 3_000_000_000L;
+    private static final double SETTLE_SECONDS = 5;
 
     private final PrintStream out;
     private final long start = System.nanoTime();
@@ -46,8 +47,11 @@ final class DemoProgress {
             lastPrint = now;
             double phaseSeconds = (now - phaseStart) / 1e9;
             double phaseLeft = phaseSeconds / step * (steps - step);
-            out.printf(Locale.ROOT, "  step %4d/%d  loss %.4f  %6.0f tok/s  phase left %s  demo left ~%s%n",
-                    step, steps, loss, phaseTokens / Math.max(phaseSeconds, 1e-9), clock(phaseLeft), clock(demoLeft()));
+            // The first seconds are JIT warm-up: an estimate from them would be minutes too long.
+            boolean settled = seconds() >= SETTLE_SECONDS;
+            out.printf(Locale.ROOT, "  step %4d/%d  loss %.4f  %6.0f tok/s  phase left %s  demo left %s%n",
+                    step, steps, loss, phaseTokens / Math.max(phaseSeconds, 1e-9), settled ? clock(phaseLeft) : "...",
+                    settled ? "~" + clock(demoLeft()) : "...");
             out.flush();
         }
     }
