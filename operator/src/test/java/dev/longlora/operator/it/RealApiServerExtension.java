@@ -36,7 +36,9 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  *       {@code kubeconfig()} (to run an operator against it) and {@code newClient()}.</li>
  * </ul>
  *
- * <p>One server is started per JVM on first use (a few seconds) and shared by all test classes;
+ * <p>One server is started per JVM on first use (a few seconds) and shared by all test classes, Quarkus tests
+ * included ({@code SharedApiServer.get()} from a {@code QuarkusTestResourceLifecycleManager} attaches to the same
+ * server although Quarkus loads test classes in its own class loader);
  * the CRDs in {@code crds/} are installed (server-side apply) and Established before any test runs.
  * Tests must therefore not depend on cluster-scoped state they did not create.
  *

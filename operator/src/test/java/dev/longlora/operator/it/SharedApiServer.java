@@ -32,20 +32,36 @@ import java.util.stream.Stream;
 public final class SharedApiServer {
 
   private static final String FIELD_MANAGER = "longlora-tests";
+  /**
+   * JVM-wide record of the running server's kubeconfig file. Quarkus tests load this class again in their own
+   * class loader, where the static {@link #instance} is a different field; they attach to the server through this
+   * property instead of starting a second one. (Not under "longlora.": Quarkus rejects unknown properties below
+   * the operator's config root.)
+   */
+  private static final String KUBECONFIG_PROPERTY = "dev.longlora.tests.shared-api-server.kubeconfig";
   private static SharedApiServer instance;
 
   private final ControlPlaneBinaries binaries;
-  private final KubeAPIServer server;
+  private final String kubeconfigYaml;
   private final Path kubeconfig;
   private final KubernetesClient adminClient;
 
+  /** Attaches to the server another class loader started. */
+  private SharedApiServer(ControlPlaneBinaries binaries, Path kubeconfig) throws IOException {
+    this.binaries = binaries;
+    this.kubeconfig = kubeconfig;
+    this.kubeconfigYaml = Files.readString(kubeconfig);
+    this.adminClient = newClient();
+  }
+
+  /** Starts the server and installs the CRDs. */
   private SharedApiServer(ControlPlaneBinaries binaries) throws IOException {
     this.binaries = binaries;
     Path testDir = Files.createTempDirectory("longlora-kube-api-test");
     Path versionDir = testDir.resolve("k8s").resolve(binaries.kubeVersion() + "-linux-amd64");
     Files.createDirectories(versionDir.getParent());
     Files.createSymbolicLink(versionDir, binaries.binDir().toAbsolutePath());
-    this.server = new KubeAPIServer(KubeAPIServerConfigBuilder.anAPIServerConfig()
+    KubeAPIServer server = new KubeAPIServer(KubeAPIServerConfigBuilder.anAPIServerConfig()
         .withTestDir(testDir.toString())
         .withApiServerVersion(binaries.kubeVersion())
         .withOfflineMode(true)
@@ -53,11 +69,27 @@ public final class SharedApiServer {
         .withStartupTimeout(120_000)
         .build());
     server.start();
-    Runtime.getRuntime().addShutdownHook(new Thread(server::stop, "stop-kube-apiserver"));
+    Path binDir = testDir.resolve("k8s");
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(server, binDir), "stop-kube-apiserver"));
     this.kubeconfig = testDir.resolve("kubeconfig.yaml");
-    Files.writeString(kubeconfig, server.getKubeConfigYaml());
+    this.kubeconfigYaml = server.getKubeConfigYaml();
+    Files.writeString(kubeconfig, kubeconfigYaml);
     this.adminClient = newClient();
     installCrds();
+  }
+
+  /**
+   * Stops the server at JVM exit. If kube-api-test cannot (e.g. a Quarkus test class loader that started it is
+   * closed by then), kills the etcd and kube-apiserver processes it started directly, so none outlive the tests.
+   */
+  private static void stop(KubeAPIServer server, Path binDir) {
+    try {
+      server.stop();
+    } catch (Throwable e) {
+      ProcessHandle.current().descendants()
+          .filter(p -> p.info().command().map(c -> c.startsWith(binDir.toString())).orElse(false))
+          .forEach(ProcessHandle::destroyForcibly);
+    }
   }
 
   /**
@@ -65,23 +97,28 @@ public final class SharedApiServer {
    *
    * @throws IllegalStateException when the binaries are missing (callers decide whether to skip)
    */
-  public static synchronized SharedApiServer get() {
-    if (instance == null) {
-      ControlPlaneBinaries.Lookup lookup = ControlPlaneBinaries.locate();
-      ControlPlaneBinaries found = lookup.binaries()
-          .orElseThrow(() -> new IllegalStateException(lookup.problem()));
-      try {
-        instance = new SharedApiServer(found);
-      } catch (IOException e) {
-        throw new UncheckedIOException("could not start kube-apiserver from " + found.binDir(), e);
+  public static SharedApiServer get() {
+    // A string literal is one object JVM-wide, so this lock holds across class loaders too.
+    synchronized ("longlora.tests.shared-api-server") {
+      if (instance == null) {
+        ControlPlaneBinaries.Lookup lookup = ControlPlaneBinaries.locate();
+        ControlPlaneBinaries found = lookup.binaries()
+            .orElseThrow(() -> new IllegalStateException(lookup.problem()));
+        String running = System.getProperty(KUBECONFIG_PROPERTY);
+        try {
+          instance = running != null ? new SharedApiServer(found, Path.of(running)) : new SharedApiServer(found);
+        } catch (IOException e) {
+          throw new UncheckedIOException("could not start kube-apiserver from " + found.binDir(), e);
+        }
+        System.setProperty(KUBECONFIG_PROPERTY, instance.kubeconfig.toString());
       }
+      return instance;
     }
-    return instance;
   }
 
   /** A new client with cluster-admin rights; close it when done (or use {@link #client()}). */
   public KubernetesClient newClient() {
-    Config config = Config.fromKubeconfig(server.getKubeConfigYaml());
+    Config config = Config.fromKubeconfig(kubeconfigYaml);
     return new KubernetesClientBuilder().withConfig(config).build();
   }
 
@@ -97,7 +134,7 @@ public final class SharedApiServer {
 
   /** The kubeconfig text, e.g. for {@code Config.fromKubeconfig}. */
   public String kubeconfigYaml() {
-    return server.getKubeConfigYaml();
+    return kubeconfigYaml;
   }
 
   public ControlPlaneBinaries binaries() {
