@@ -80,7 +80,8 @@ final class CpuAttention {
     // S = Q K^T for the whole tile (the part above the diagonal is masked below), then P = softmax(scale * S)
     // row by row, then O = P V: two register-tiled matrix products.
     float[] p = new float[rows * ld];
-    TileKernel.multiply(q, task.q0 * qc + h * d, qc, kT, 0, ld, p, 0, ld, rows, nKeys, d, scale, 0f);
+    // p is fresh (zero), so accumulate (beta 1) rather than pay for clearing it again.
+    TileKernel.multiply(q, task.q0 * qc + h * d, qc, kT, 0, ld, p, 0, ld, rows, nKeys, d, scale, 1f);
     for (int r = 0; r < rows; r++) {
       int i = task.q0 + r;
       int nk = i - task.s0 + 1;
@@ -163,8 +164,8 @@ final class CpuAttention {
       // P = exp(scale * Q K^T - lse), recomputed; dP = dO V^T; dS = P * (dP - rowsum(dO * O)).
       float[] p = new float[rows * ld];
       float[] ds = new float[rows * ld];
-      TileKernel.multiply(q, qo, qc, kT, 0, ldSeg, p, 0, ld, rows, nKeys, d, scale, 0f);
-      TileKernel.multiply(dOut, qo, qc, vT, 0, ldSeg, ds, 0, ld, rows, nKeys, d, 1f, 0f);
+      TileKernel.multiply(q, qo, qc, kT, 0, ldSeg, p, 0, ld, rows, nKeys, d, scale, 1f);
+      TileKernel.multiply(dOut, qo, qc, vT, 0, ldSeg, ds, 0, ld, rows, nKeys, d, 1f, 1f);
       for (int r = 0; r < rows; r++) {
         int i = q0 + r;
         int nk = i - task.s0 + 1;
