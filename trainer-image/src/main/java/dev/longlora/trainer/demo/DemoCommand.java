@@ -17,7 +17,7 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "FILE", description = "where to write the results table (Markdown); default: ${DEFAULT-VALUE}")
     Path out = Path.of("demo-results.md");
 
-    @Option(names = "--quick", description = "a much smaller run (tens of seconds) that checks the pipeline, not the effect")
+    @Option(names = "--quick", description = "a much smaller run (seconds) that checks the pipeline, not the effect")
     boolean quick;
 
     @Option(names = "--seed", description = "seed of the corpus, the initial weights and the data order; default: ${DEFAULT-VALUE}")
