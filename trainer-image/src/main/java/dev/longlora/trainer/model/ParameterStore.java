@@ -22,7 +22,13 @@ public final class ParameterStore {
     this.backend = backend;
   }
 
-  Parameter add(String name, int[] shape, boolean trainable) {
+  /** An empty store on {@code backend}, for weights outside a model (layer tests, tools). */
+  public static ParameterStore create(Backend backend) {
+    return new ParameterStore(backend);
+  }
+
+  /** Adds a zero-filled parameter (with a zero gradient when trainable); names must be unique. */
+  public Parameter add(String name, int[] shape, boolean trainable) {
     if (byName.containsKey(name)) {
       throw new IllegalStateException("duplicate parameter " + name);
     }
