@@ -120,6 +120,11 @@ public final class HfConfigJson {
 
     /** The config as an HF LLaMA config.json object (what transformers' LlamaConfig reads). */
     public static ObjectNode toJson(LlamaConfig c) {
+        return toJson(c, "float32");
+    }
+
+    /** As {@link #toJson(LlamaConfig)} with {@code torch_dtype} naming the stored weights' dtype (e.g. bfloat16). */
+    public static ObjectNode toJson(LlamaConfig c, String torchDtype) {
         ObjectNode o = JSON.createObjectNode();
         o.putArray("architectures").add("LlamaForCausalLM");
         o.put("model_type", "llama");
@@ -144,7 +149,7 @@ public final class HfConfigJson {
         o.put("tie_word_embeddings", c.tieWordEmbeddings());
         o.put("attention_bias", false);
         o.put("mlp_bias", false);
-        o.put("torch_dtype", "float32");
+        o.put("torch_dtype", torchDtype);
         return o;
     }
 

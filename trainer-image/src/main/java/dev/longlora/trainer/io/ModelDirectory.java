@@ -93,7 +93,11 @@ public final class ModelDirectory {
         }
     }
 
-    /** Tensor name -> the file holding it. */
+    /** Tensor name -> the file holding it (the single file, or the shards of the index); validates the index. */
+    public static Map<String, Path> tensorLocations(Path dir) {
+        return weightLocations(dir);
+    }
+
     private static Map<String, Path> weightLocations(Path dir) {
         Path single = dir.resolve(WEIGHTS_FILE);
         Path index = dir.resolve(INDEX_FILE);
