@@ -14,7 +14,9 @@ import java.io.PrintWriter;
 @Command(name = "longlora", mixinStandardHelpOptions = true, version = "longlora trainer 0.1.0",
         description = "LongLoRA fine-tuning: position interpolation + S2-Attn + LoRA with trainable embeddings and norms.",
         subcommands = {DemoCommand.class, TrainCommand.class, EvalCommand.class, GradCommand.class,
-                InitModelCommand.class, InitAdapterCommand.class, CommandLine.HelpCommand.class})
+                InitModelCommand.class, InitAdapterCommand.class, MergeCommand.class, PasskeyCommand.class,
+                TokenizeCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     /** Shared with the error reporter; set by {@code --debug} on the top command or any subcommand. */
