@@ -1,0 +1,109 @@
+package dev.longlora.trainer.tokenizer;
+
+import ai.djl.huggingface.tokenizers.Encoding;
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import dev.longlora.trainer.data.Tokenizer;
+import dev.longlora.trainer.io.FormatException;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * An HF {@code tokenizer.json} tokenizer (LLaMA-2's BPE with byte fallback, LLaMA-3's byte-level BPE, ...) run by
+ * DJL's binding of the Rust {@code tokenizers} library, so ids equal those of Python {@code tokenizers}. The native
+ * library comes from inside the jar (extracted once to DJL's cache, {@code DJL_CACHE_DIR} or {@code ~/.djl.ai});
+ * DJL's offline mode and tracking opt-out are set before it loads, so nothing is ever fetched or sent.
+ *
+ * <p>{@link #encode} adds no special tokens and never truncates; BOS/EOS are added per document by
+ * {@link Tokenizer#encodeDocument}, as LLaMA's tokenizer adds BOS at the start of every sequence.
+ */
+public final class HfTokenizer implements Tokenizer, AutoCloseable {
+
+    static {
+        System.setProperty("ai.djl.offline", "true");
+        System.setProperty("OPT_OUT_TRACKING", "true");
+    }
+
+    private final HuggingFaceTokenizer tokenizer;
+    private final TokenizerSpec spec;
+
+    private HfTokenizer(HuggingFaceTokenizer tokenizer, TokenizerSpec spec) {
+        this.tokenizer = tokenizer;
+        this.spec = spec;
+    }
+
+    /** Loads {@code tokenizer.json}, given as the file or the directory holding it (a model directory). */
+    public static HfTokenizer load(Path fileOrDir) {
+        Path file = Files.isDirectory(fileOrDir) ? fileOrDir.resolve("tokenizer.json") : fileOrDir;
+        if (!Files.isRegularFile(file)) {
+            throw new FormatException(file, "tokenizer not found: give a tokenizer.json file or a model directory "
+                    + "that has one (or pre-tokenize the data with `longlora tokenize` and use data.format bin)");
+        }
+        TokenizerSpec spec = TokenizerSpec.read(file);
+        try {
+            HuggingFaceTokenizer t = HuggingFaceTokenizer.builder().optTokenizerPath(file)
+                    .optAddSpecialTokens(false).optTruncation(false).optPadding(false).build();
+            return new HfTokenizer(t, spec);
+        } catch (IOException | RuntimeException e) {
+            throw new FormatException(file, "cannot load tokenizer: " + e.getMessage(), e);
+        } catch (UnsatisfiedLinkError e) {
+            throw new IllegalStateException("cannot load the tokenizers native library (" + e.getMessage()
+                    + "); DJL extracts it into DJL_CACHE_DIR (default ~/.djl.ai), which must be writable", e);
+        }
+    }
+
+    public TokenizerSpec spec() {
+        return spec;
+    }
+
+    @Override
+    public int[] encode(String text) {
+        return toInts(tokenizer.encode(text, false, false).getIds());
+    }
+
+    /** Encodes many texts at once: the native library spreads a batch over its threads. */
+    @Override
+    public List<int[]> encodeAll(List<String> texts) {
+        if (texts.isEmpty()) return List.of();
+        Encoding[] all = tokenizer.batchEncode(texts, false, false);
+        List<int[]> out = new ArrayList<>(all.length);
+        for (Encoding e : all) out.add(toInts(e.getIds()));
+        return out;
+    }
+
+    @Override
+    public String decode(int[] ids) {
+        long[] l = new long[ids.length];
+        for (int i = 0; i < ids.length; i++) l[i] = ids[i];
+        return tokenizer.decode(l, true);
+    }
+
+    @Override
+    public int bos() {
+        return spec.bos();
+    }
+
+    @Override
+    public int eos() {
+        return spec.eos();
+    }
+
+    @Override
+    public int vocabSize() {
+        return spec.vocabSize();
+    }
+
+    @Override
+    public void close() {
+        tokenizer.close();
+    }
+
+    private static int[] toInts(long[] ids) {
+        int[] out = new int[ids.length];
+        for (int i = 0; i < ids.length; i++) out[i] = Math.toIntExact(ids[i]);
+        return out;
+    }
+}
