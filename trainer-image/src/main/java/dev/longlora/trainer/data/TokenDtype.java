@@ -25,6 +25,11 @@ public enum TokenDtype {
         };
     }
 
+    /** The narrowest dtype that holds every id of a vocabulary of {@code vocabSize} ids. */
+    public static TokenDtype forVocabulary(int vocabSize) {
+        return vocabSize <= 0x10000 ? UINT16 : UINT32;
+    }
+
     public String userName() {
         return name().toLowerCase(Locale.ROOT);
     }

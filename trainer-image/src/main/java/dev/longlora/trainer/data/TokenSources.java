@@ -1,8 +1,17 @@
 package dev.longlora.trainer.data;
 
-import java.nio.file.Path;
+import dev.longlora.trainer.io.FormatException;
 
-/** Opens the token source a job or command names: a .bin token file, a text file, or {@code builtin:synthetic}. */
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Opens the token source a job or command names: a .bin token file (with its label mask, if any), a text, JSONL
+ * or LongAlpaca corpus through a tokenizer, or {@code builtin:synthetic}.
+ */
 public final class TokenSources {
     /** Size of the built-in corpus: enough windows for the tiny CPU jobs and tests. */
     public static final int SYNTHETIC_TOKENS = 1 << 18;
@@ -10,19 +19,75 @@ public final class TokenSources {
     private TokenSources() {
     }
 
-    /**
-     * @param format bin or text (ignored for builtin sources)
-     * @param seed   seed of generated corpora
-     */
+    /** As {@link #open(String, String, TokenDtype, long, Tokenizer)} with the byte-level tokenizer for text. */
     public static TokenSource open(String path, String format, TokenDtype dtype, long seed) {
+        return open(path, format, dtype, seed, ByteTokenizer.INSTANCE);
+    }
+
+    /**
+     * @param format    bin, text, jsonl or alpaca (ignored for builtin sources)
+     * @param seed      seed of generated corpora
+     * @param tokenizer the model's tokenizer, for the text formats
+     */
+    public static TokenSource open(String path, String format, TokenDtype dtype, long seed, Tokenizer tokenizer) {
         if (path.startsWith("builtin:")) {
             if (path.equals(SyntheticCorpus.NAME)) return SyntheticCorpus.generate(seed, SYNTHETIC_TOKENS);
             throw new IllegalArgumentException("unknown built-in corpus '" + path + "': use " + SyntheticCorpus.NAME);
         }
         return switch (format) {
-            case "bin" -> MappedTokenFile.open(Path.of(path), dtype);
-            case "text" -> TextCorpus.open(Path.of(path));
-            default -> throw new IllegalArgumentException("data format '" + format + "' is not supported: use bin or text");
+            case "bin" -> LabelMask.apply(Path.of(path), MappedTokenFile.open(Path.of(path), dtype));
+            case "text", "jsonl", "alpaca" -> tokenized(Path.of(path), CorpusFormat.parse(format), tokenizer);
+            default -> throw new IllegalArgumentException("data format '" + format
+                    + "' is not supported: use bin, text, jsonl or alpaca");
         };
+    }
+
+    /**
+     * Tokenizes a corpus, streaming, into a temporary .bin (deleted at exit) and maps it, so corpora larger than
+     * memory work; for very large corpora prepare the .bin once with {@code longlora tokenize} instead.
+     */
+    public static TokenSource tokenized(Path file, CorpusFormat format, Tokenizer tokenizer) {
+        if (!Files.isRegularFile(file)) throw new FormatException(file, format.userName() + " corpus not found");
+        try {
+            Path dir = Files.createTempDirectory("longlora-tokens");
+            dir.toFile().deleteOnExit();
+            Path bin = dir.resolve("corpus.bin");
+            TokenDtype dtype = TokenDtype.forVocabulary(tokenizer.vocabSize());
+            boolean masked = format == CorpusFormat.ALPACA;
+            try (TokenStreamWriter out = new TokenStreamWriter(bin, dtype, masked)) {
+                new CorpusTokenizer(tokenizer, format).run(List.of(file), out, bytes -> { });
+                out.commit();
+            }
+            bin.toFile().deleteOnExit();
+            if (masked) LabelMask.fileFor(bin).toFile().deleteOnExit();
+            MappedTokenFile mapped = MappedTokenFile.open(bin, dtype);
+            TokenSource source = LabelMask.apply(bin, mapped);
+            return new Described(source, file + " (" + format.userName() + ", " + source.length() + " tokens)");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot tokenize " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** A source under the name of the corpus it was made from. */
+    private record Described(TokenSource source, String description) implements TokenSource {
+        @Override
+        public long length() {
+            return source.length();
+        }
+
+        @Override
+        public int[] slice(long start, int count) {
+            return source.slice(start, count);
+        }
+
+        @Override
+        public int[] labels(long start, int[] inputs) {
+            return source.labels(start, inputs);
+        }
+
+        @Override
+        public void close() {
+            source.close();
+        }
     }
 }

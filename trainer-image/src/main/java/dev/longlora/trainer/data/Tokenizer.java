@@ -1,8 +1,11 @@
 package dev.longlora.trainer.data;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
- * Text to token ids and back. The byte-level tokenizer of the tiny models implements it now; HF
- * {@code tokenizer.json} tokenizers (LLaMA-2/3 BPE) plug in here with the real-data work.
+ * Text to token ids and back: the byte-level tokenizer of the tiny models, or an HF {@code tokenizer.json}
+ * (LLaMA-2/3 BPE, {@code tokenizer.HfTokenizer}).
  */
 public interface Tokenizer {
 
@@ -19,6 +22,13 @@ public interface Tokenizer {
     int eos();
 
     int vocabSize();
+
+    /** Ids of many texts (an implementation may encode them in parallel). */
+    default List<int[]> encodeAll(List<String> texts) {
+        List<int[]> out = new ArrayList<>(texts.size());
+        for (String t : texts) out.add(encode(t));
+        return out;
+    }
 
     /** One document ready to be joined with others: BOS (if any) + ids + EOS. */
     default int[] encodeDocument(String text) {

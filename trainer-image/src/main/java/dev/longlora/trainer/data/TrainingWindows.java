@@ -6,7 +6,7 @@ import java.util.SplittableRandom;
 
 /**
  * Training windows over a token stream: the stream is cut into non-overlapping chunks of exactly {@code seqLen}
- * tokens (LongLoRA's packing); labels are the chunk itself, shifted inside the model (HF convention: position t
+ * tokens (LongLoRA's packing); labels are the chunk itself (with the source's masked positions, e.g. SFT prompts, set to -100), shifted inside the model (HF convention: position t
  * predicts token t + 1). Every epoch visits the chunks in a fresh order shuffled from (seed, epoch). The whole state is the number of windows consumed ({@link #position()}), so a
  * checkpoint that stores it resumes on exactly the next window.
  */
@@ -60,7 +60,7 @@ public final class TrainingWindows {
         }
         long start = (long) order[index] * seqLen;
         int[] inputs = source.slice(start, seqLen);
-        int[] labels = inputs.clone();
+        int[] labels = source.labels(start, inputs);
         position++;
         return new Window(inputs, labels, start);
     }
