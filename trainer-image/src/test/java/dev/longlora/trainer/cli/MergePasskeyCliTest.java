@@ -1,0 +1,111 @@
+package dev.longlora.trainer.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** merge, eval on merged and unmerged models, and passkey through the command line, with their exit codes. */
+class MergePasskeyCliTest {
+    @TempDir
+    Path dir;
+
+    private Path base;
+    private Path adapter;
+
+    private void baseAndAdapter() {
+        base = dir.resolve("base");
+        adapter = dir.resolve("adapter");
+        assertEquals(0, CliHarness.run("init-model", "--preset", "builtin:tiny", "--seed", "4", "--out", base.toString()).code());
+        assertEquals(0, CliHarness.run("init-adapter", "--model", base.toString(), "--out", adapter.toString(),
+                "--noise", "0.05", "--seed", "8").code());
+    }
+
+    @Test
+    void evalOfTheMergedModelEqualsEvalOfBasePlusAdapterAtTheMergedFactor() throws Exception {
+        baseAndAdapter();
+        Path merged = dir.resolve("merged");
+        CliHarness m = CliHarness.run("merge", "--model", base.toString(), "--adapter", adapter.toString(), "--out",
+                merged.toString(), "--context", "1024", "--dtype", "f32");
+        assertEquals(0, m.code(), m.toString());
+        assertTrue(m.out().contains("rope_scaling factor 4.0") && m.out().contains("max_position_embeddings 1024"), m.out());
+
+        Path text = dir.resolve("t.txt");
+        StringBuilder sb = new StringBuilder();
+        SplittableRandom rng = new SplittableRandom(1);
+        for (int i = 0; i < 3000; i++) sb.append((char) ('a' + rng.nextInt(26))).append(i % 11 == 0 ? " " : "");
+        Files.writeString(text, sb.toString());
+        CliHarness unmerged = CliHarness.run("eval", "--model", base.toString(), "--adapter", adapter.toString(), "--tokens",
+                text.toString(), "--seq-len", "512", "--rope-factor", "4", "--json", "--threads", "1");
+        CliHarness folded = CliHarness.run("eval", "--model", merged.toString(), "--tokens", text.toString(), "--seq-len", "512",
+                "--json", "--threads", "1");
+        assertEquals(0, unmerged.code(), unmerged.toString());
+        assertEquals(0, folded.code(), folded.toString());
+        JsonNode a = new ObjectMapper().readTree(unmerged.out());
+        JsonNode b = new ObjectMapper().readTree(folded.out());
+        assertEquals(4.0, b.get("ropeFactor").asDouble(), "the merged config's PI factor is the default");
+        assertTrue(b.get("windows").asInt() > 1);
+        assertEquals(a.get("loss").asDouble(), b.get("loss").asDouble(), 1e-5 * a.get("loss").asDouble());
+    }
+
+    @Test
+    void mergeFailuresExitWithTheContractsCodesAndNameTheProblem() throws Exception {
+        baseAndAdapter();
+        Path merged = dir.resolve("merged");
+        Files.createDirectories(merged);
+        CliHarness exists = CliHarness.run("merge", "--model", base.toString(), "--adapter", adapter.toString(), "--out", merged.toString());
+        assertEquals(2, exists.code(), exists.toString());
+        assertTrue(exists.err().contains("already exists"), exists.err());
+
+        Path other = dir.resolve("other");
+        Files.createDirectories(other);
+        Files.writeString(other.resolve("config.json"), Files.readString(base.resolve("config.json"))
+                .replace("\"hidden_size\" : 64", "\"hidden_size\" : 32"));
+        Files.copy(base.resolve("model.safetensors"), other.resolve("model.safetensors"));
+        CliHarness foreign = CliHarness.run("merge", "--model", other.toString(), "--adapter", adapter.toString(), "--out",
+                dir.resolve("x").toString());
+        assertEquals(3, foreign.code(), foreign.toString());
+        assertTrue(foreign.err().contains("adapter_model.safetensors") && foreign.err().contains("base_model.model."), foreign.err());
+        assertFalse(Files.exists(dir.resolve("x")));
+
+        CliHarness noAdapter = CliHarness.run("merge", "--model", base.toString(), "--adapter", dir.resolve("none").toString(),
+                "--out", dir.resolve("y").toString());
+        assertEquals(3, noAdapter.code(), noAdapter.toString());
+        assertTrue(noAdapter.err().contains("adapter_config.json"), noAdapter.err());
+    }
+
+    @Test
+    void passkeyPrintsAccuracyPerLengthAndIsReproducible() throws Exception {
+        CliHarness table = CliHarness.run("passkey", "--model", "builtin:tiny", "--lengths", "300,600", "--trials", "2", "--threads", "1");
+        assertEquals(0, table.code(), table.toString());
+        assertTrue(table.out().lines().anyMatch(l -> l.trim().startsWith("300 ")), table.out());
+        assertTrue(table.out().lines().anyMatch(l -> l.trim().startsWith("600 ")), table.out());
+        assertEquals(4, table.err().lines().filter(l -> l.startsWith("passkey ")).count(), table.err());
+
+        String[] args = {"passkey", "--model", "builtin:tiny", "--lengths", "300", "--trials", "3", "--seed", "5", "--json", "--threads", "1"};
+        JsonNode one = new ObjectMapper().readTree(CliHarness.run(args).out());
+        JsonNode two = new ObjectMapper().readTree(CliHarness.run(args).out());
+        assertEquals(one, two, "same seed, same keys, depths and answers");
+        assertEquals(3, one.get("trials").size());
+        JsonNode l = one.get("lengths").get(0);
+        assertEquals(300, l.get("length").asInt());
+        assertEquals(3, l.get("trials").asInt());
+        for (JsonNode t : one.get("trials")) {
+            assertTrue(t.get("promptTokens").asInt() <= 300);
+            int key = t.get("key").asInt();
+            assertTrue(key >= 1 && key <= 50000);
+        }
+
+        CliHarness tooShort = CliHarness.run("passkey", "--model", "builtin:tiny", "--lengths", "50");
+        assertEquals(2, tooShort.code(), tooShort.toString());
+        assertTrue(tooShort.err().contains("too short"), tooShort.err());
+    }
+}
