@@ -1,7 +1,7 @@
 package dev.longlora.trainer.tokenizer;
 
-import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import ai.djl.huggingface.tokenizers.jni.TokenizersLibrary;
 import dev.longlora.trainer.data.Tokenizer;
 import dev.longlora.trainer.io.FormatException;
 
@@ -59,18 +59,30 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
         return spec;
     }
 
+    // Ids are read straight from the native encodings: DJL's Encoding objects would also copy every token string
+    // and character span across JNI, which costs more than the encoding itself.
+
     @Override
     public int[] encode(String text) {
-        return toInts(tokenizer.encode(text, false, false).getIds());
+        long encoding = TokenizersLibrary.LIB.encode(tokenizer.getHandle(), text, false);
+        try {
+            return toInts(TokenizersLibrary.LIB.getTokenIds(encoding));
+        } finally {
+            TokenizersLibrary.LIB.deleteEncoding(encoding);
+        }
     }
 
     /** Encodes many texts at once: the native library spreads a batch over its threads. */
     @Override
     public List<int[]> encodeAll(List<String> texts) {
         if (texts.isEmpty()) return List.of();
-        Encoding[] all = tokenizer.batchEncode(texts, false, false);
-        List<int[]> out = new ArrayList<>(all.length);
-        for (Encoding e : all) out.add(toInts(e.getIds()));
+        long[] encodings = TokenizersLibrary.LIB.batchEncode(tokenizer.getHandle(), texts.toArray(String[]::new), false);
+        List<int[]> out = new ArrayList<>(encodings.length);
+        try {
+            for (long e : encodings) out.add(toInts(TokenizersLibrary.LIB.getTokenIds(e)));
+        } finally {
+            for (long e : encodings) TokenizersLibrary.LIB.deleteEncoding(e);
+        }
         return out;
     }
 
