@@ -106,17 +106,17 @@ final class CpuAttention {
     float max = mv.reduceLanes(VectorOperators.MAX);
     FloatVector sum = FloatVector.zero(S);
     for (int j = 0; j < nkPad; j += V) {
-      FloatVector e = FloatVector.fromArray(S, x, off + j).sub(max).lanewise(VectorOperators.EXP);
+      FloatVector e = VectorMath.exp(FloatVector.fromArray(S, x, off + j).sub(max));
       e.intoArray(x, off + j);
       sum = sum.add(e);
     }
-    float l = sum.reduceLanes(VectorOperators.ADD);
+    float l = VectorMath.sumLanes(sum);
     float inv = 1f / l;
     for (int j = 0; j < nkPad; j += V) {
       FloatVector.fromArray(S, x, off + j).mul(inv).intoArray(x, off + j);
     }
     java.util.Arrays.fill(x, off + nkPad, off + ld, 0f);
-    return max + (float) Math.log(l);
+    return max + (float) StrictMath.log(l);
   }
 
   static void backward(ForkJoinPool pool, float[] dq, float[] dk, float[] dv, float[] dOut, float[] q, float[] k,
@@ -177,7 +177,7 @@ final class CpuAttention {
         int off = r * ld;
         int nkPad = roundUp(nk);
         for (int j = 0; j < nkPad; j += V) {
-          FloatVector pj = FloatVector.fromArray(S, p, off + j).sub(li).lanewise(VectorOperators.EXP);
+          FloatVector pj = VectorMath.exp(FloatVector.fromArray(S, p, off + j).sub(li));
           pj.intoArray(p, off + j);
           pj.mul(FloatVector.fromArray(S, ds, off + j).sub(di)).intoArray(ds, off + j);
         }

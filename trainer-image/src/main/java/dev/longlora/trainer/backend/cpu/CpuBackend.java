@@ -293,9 +293,9 @@ public final class CpuBackend implements Backend {
       for (int p = 0; p < tokens; p++) {
         double pos = p / (double) factor;
         for (int i = 0; i < half; i++) {
-          double angle = pos * Math.pow(theta, -2.0 * i / dim);
-          cos[p * half + i] = (float) Math.cos(angle);
-          sin[p * half + i] = (float) Math.sin(angle);
+          double angle = pos * StrictMath.pow(theta, -2.0 * i / dim);
+          cos[p * half + i] = (float) StrictMath.cos(angle);
+          sin[p * half + i] = (float) StrictMath.sin(angle);
         }
       }
       return new float[][] {cos, sin};
@@ -369,12 +369,12 @@ public final class CpuBackend implements Backend {
       int i = s;
       for (; i + V <= e; i += V) {
         FloatVector gv = FloatVector.fromArray(S, g, i);
-        // sigmoid = 1 / (1 + exp(-g))
-        FloatVector sig = FloatVector.broadcast(S, 1f).div(gv.neg().lanewise(VectorOperators.EXP).add(1f));
+        FloatVector sig = VectorMath.sigmoid(gv);
         gv.mul(sig).mul(FloatVector.fromArray(S, u, i)).intoArray(hs, i);
       }
+      // The tail repeats the lane operations exactly, so chunk boundaries (thread count) never change a value.
       for (; i < e; i++) {
-        float sig = (float) (1.0 / (1.0 + Math.exp(-g[i])));
+        float sig = VectorMath.sigmoid(g[i]);
         hs[i] = g[i] * sig * u[i];
       }
     });
@@ -392,7 +392,7 @@ public final class CpuBackend implements Backend {
       FloatVector one = FloatVector.broadcast(S, 1f);
       for (; i + V <= e; i += V) {
         FloatVector gv = FloatVector.fromArray(S, g, i);
-        FloatVector sig = one.div(gv.neg().lanewise(VectorOperators.EXP).add(1f));
+        FloatVector sig = VectorMath.sigmoid(gv);
         FloatVector ghv = FloatVector.fromArray(S, gh, i);
         FloatVector uv = FloatVector.fromArray(S, u, i);
         // d silu(g)/dg = sig * (1 + g * (1 - sig))
@@ -401,9 +401,10 @@ public final class CpuBackend implements Backend {
         ghv.mul(gv.mul(sig)).add(FloatVector.fromArray(S, du, i)).intoArray(du, i);
       }
       for (; i < e; i++) {
-        float sig = (float) (1.0 / (1.0 + Math.exp(-g[i])));
-        dg[i] += gh[i] * u[i] * sig * (1f + g[i] * (1f - sig));
-        du[i] += gh[i] * g[i] * sig;
+        float sig = VectorMath.sigmoid(g[i]);
+        float dsilu = sig * (1f + g[i] * (1f - sig));
+        dg[i] = Math.fma(gh[i] * u[i], dsilu, dg[i]);
+        du[i] = gh[i] * (g[i] * sig) + du[i];
       }
     });
   }
@@ -474,22 +475,22 @@ public final class CpuBackend implements Backend {
       FloatVector sv = FloatVector.zero(S);
       i = 0;
       for (; i + V <= vocab; i += V) {
-        sv = sv.add(FloatVector.fromArray(S, x, o + i).sub(max).lanewise(VectorOperators.EXP));
+        sv = sv.add(VectorMath.exp(FloatVector.fromArray(S, x, o + i).sub(max)));
       }
-      double sum = sv.reduceLanes(VectorOperators.ADD);
+      double sum = VectorMath.sumLanes(sv);
       for (; i < vocab; i++) {
-        sum += Math.exp(x[o + i] - max);
+        sum += VectorMath.exp(x[o + i] - max);
       }
-      double lse = max + Math.log(sum);
+      double lse = max + StrictMath.log(sum);
       losses[t] = lse - x[o + label];
       if (g != null) {
         float l = (float) lse;
         i = 0;
         for (; i + V <= vocab; i += V) {
-          FloatVector.fromArray(S, x, o + i).sub(l).lanewise(VectorOperators.EXP).mul(gradScale).intoArray(g, o + i);
+          VectorMath.exp(FloatVector.fromArray(S, x, o + i).sub(l)).mul(gradScale).intoArray(g, o + i);
         }
         for (; i < vocab; i++) {
-          g[o + i] = (float) Math.exp(x[o + i] - lse) * gradScale;
+          g[o + i] = VectorMath.exp(x[o + i] - l) * gradScale;
         }
         g[o + label] -= gradScale;
       }
@@ -528,8 +529,8 @@ public final class CpuBackend implements Backend {
     float[] g = d(grad);
     float[] ms = d(m);
     float[] vs = d(v);
-    double bc1 = 1.0 - Math.pow(beta1, step);
-    double bc2 = 1.0 - Math.pow(beta2, step);
+    double bc1 = 1.0 - StrictMath.pow(beta1, step);
+    double bc2 = 1.0 - StrictMath.pow(beta2, step);
     float stepSize = (float) (lr / bc1);
     float bc2Sqrt = (float) Math.sqrt(bc2);
     float decay = 1f - lr * weightDecay;
