@@ -7,6 +7,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * Opens the token source a job or command names: a .bin token file (with its label mask, if any), a text, JSONL
@@ -19,24 +20,25 @@ public final class TokenSources {
     private TokenSources() {
     }
 
-    /** As {@link #open(String, String, TokenDtype, long, Tokenizer)} with the byte-level tokenizer for text. */
+    /** As {@link #open(String, String, TokenDtype, long, Supplier)} with the byte-level tokenizer for text. */
     public static TokenSource open(String path, String format, TokenDtype dtype, long seed) {
-        return open(path, format, dtype, seed, ByteTokenizer.INSTANCE);
+        return open(path, format, dtype, seed, () -> ByteTokenizer.INSTANCE);
     }
 
     /**
      * @param format    bin, text, jsonl or alpaca (ignored for builtin sources)
      * @param seed      seed of generated corpora
-     * @param tokenizer the model's tokenizer, for the text formats
+     * @param tokenizer the model's tokenizer (e.g. {@code () -> Tokenizers.forModel(modelPath)}), asked for only when
+     *                  a text format needs it, so token files train without any tokenizer
      */
-    public static TokenSource open(String path, String format, TokenDtype dtype, long seed, Tokenizer tokenizer) {
+    public static TokenSource open(String path, String format, TokenDtype dtype, long seed, Supplier<Tokenizer> tokenizer) {
         if (path.startsWith("builtin:")) {
             if (path.equals(SyntheticCorpus.NAME)) return SyntheticCorpus.generate(seed, SYNTHETIC_TOKENS);
             throw new IllegalArgumentException("unknown built-in corpus '" + path + "': use " + SyntheticCorpus.NAME);
         }
         return switch (format) {
             case "bin" -> LabelMask.apply(Path.of(path), MappedTokenFile.open(Path.of(path), dtype));
-            case "text", "jsonl", "alpaca" -> tokenized(Path.of(path), CorpusFormat.parse(format), tokenizer);
+            case "text", "jsonl", "alpaca" -> tokenized(Path.of(path), CorpusFormat.parse(format), tokenizer.get());
             default -> throw new IllegalArgumentException("data format '" + format
                     + "' is not supported: use bin, text, jsonl or alpaca");
         };

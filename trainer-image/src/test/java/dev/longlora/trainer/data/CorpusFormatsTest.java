@@ -129,7 +129,7 @@ class CorpusFormatsTest {
             }
             Path jl = write("corpus.jsonl", sb.toString());
             int[] all = concat(docs);
-            try (TokenSource s = TokenSources.open(jl.toString(), "jsonl", TokenDtype.UINT16, 0, tok)) {
+            try (TokenSource s = TokenSources.open(jl.toString(), "jsonl", TokenDtype.UINT16, 0, () -> tok)) {
                 assertEquals(all.length, s.length());
                 assertArrayEquals(all, s.slice(0, all.length));
                 assertTrue(s.description().contains("corpus.jsonl"), s.description());
@@ -166,12 +166,12 @@ class CorpusFormatsTest {
         assertTrue(e.getMessage().contains("latin1.txt") && e.getMessage().contains("UTF-8"), e.getMessage());
 
         e = assertThrows(FormatException.class, () -> TokenSources.open(dir.resolve("missing.jsonl").toString(), "jsonl",
-                TokenDtype.UINT16, 0, ByteTokenizer.INSTANCE));
+                TokenDtype.UINT16, 0, () -> ByteTokenizer.INSTANCE));
         assertTrue(e.getMessage().contains("missing.jsonl") && e.getMessage().contains("not found"), e.getMessage());
 
         // A corpus shorter than one window.
         Path tiny = write("tiny.txt", "just a few words");
-        try (TokenSource s = TokenSources.open(tiny.toString(), "text", TokenDtype.UINT16, 0, ByteTokenizer.INSTANCE)) {
+        try (TokenSource s = TokenSources.open(tiny.toString(), "text", TokenDtype.UINT16, 0, () -> ByteTokenizer.INSTANCE)) {
             e = assertThrows(FormatException.class, () -> new TrainingWindows(s, 4096, 0));
             assertTrue(e.getMessage().contains("tiny.txt") && e.getMessage().contains("fewer than one training window"), e.getMessage());
         }
