@@ -44,24 +44,29 @@ public final class ModelDirectory {
      */
     public static void loadWeights(Path dir, ParameterStore store) {
         Map<String, Path> location = weightLocations(dir);
-        Map<Path, SafetensorsReader> open = new HashMap<>();
-        try {
-            for (Parameter p : store.all()) {
-                if (isLora(p.name())) continue; // adapters come from an adapter directory or their initialiser
-                Path file = location.get(p.name());
-                if (file == null) {
-                    throw new FormatException(dir, "tensor '" + p.name() + "' is missing from the model weights");
-                }
-                SafetensorsReader reader = open.computeIfAbsent(file, SafetensorsReader::open);
-                if (!reader.contains(p.name())) {
-                    throw new FormatException(file, "tensor '" + p.name() + "' is listed in " + INDEX_FILE + " but missing");
-                }
-                TensorData t = reader.read(p.name(), p.shape());
-                requireFinite(file, p.name(), t.values());
-                store.setValues(p.name(), t.values());
+        // Shard by shard, each unmapped before the next: its pages leave the process once copied, so a sharded
+        // checkpoint never sits in memory twice (mapped file + model) beyond one shard.
+        Map<Path, List<Parameter>> byFile = new LinkedHashMap<>();
+        for (Parameter p : store.all()) {
+            if (isLora(p.name())) continue; // adapters come from an adapter directory or their initialiser
+            Path file = location.get(p.name());
+            if (file == null) {
+                throw new FormatException(dir, "tensor '" + p.name() + "' is missing from the model weights");
             }
-        } finally {
-            open.values().forEach(SafetensorsReader::close);
+            byFile.computeIfAbsent(file, f -> new ArrayList<>()).add(p);
+        }
+        for (Map.Entry<Path, List<Parameter>> e : byFile.entrySet()) {
+            Path file = e.getKey();
+            try (SafetensorsReader reader = SafetensorsReader.open(file)) {
+                for (Parameter p : e.getValue()) {
+                    if (!reader.contains(p.name())) {
+                        throw new FormatException(file, "tensor '" + p.name() + "' is listed in " + INDEX_FILE + " but missing");
+                    }
+                    TensorData t = reader.read(p.name(), p.shape());
+                    requireFinite(file, p.name(), t.values());
+                    store.setValues(p.name(), t.values());
+                }
+            }
         }
     }
 

@@ -123,6 +123,9 @@ public final class SafetensorsReader implements AutoCloseable {
                 }
             }
         }
+        // The fp32 copy is what the caller keeps: drop the mapped pages from this process (they stay in the page
+        // cache), so reading a whole checkpoint never holds the file and the model in memory at once.
+        if (src.isMapped() && src.byteSize() > 0) src.unload();
         return new TensorData(e.intShape(), out);
     }
 
