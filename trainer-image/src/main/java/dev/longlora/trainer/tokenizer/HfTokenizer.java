@@ -14,7 +14,8 @@ import java.util.List;
 /**
  * An HF {@code tokenizer.json} tokenizer (LLaMA-2's BPE with byte fallback, LLaMA-3's byte-level BPE, ...) run by
  * DJL's binding of the Rust {@code tokenizers} library, so ids equal those of Python {@code tokenizers}. The native
- * library comes from inside the jar (extracted once to DJL's cache, {@code DJL_CACHE_DIR} or {@code ~/.djl.ai});
+ * library comes from inside the jar (extracted once to DJL's cache: {@code DJL_CACHE_DIR}, else {@code ~/.djl.ai} if
+ * writable, else {@code $TMPDIR/longlora-djl});
  * DJL's offline mode and tracking opt-out are set before it loads, so nothing is ever fetched or sent.
  *
  * <p>{@link #encode} adds no special tokens and never truncates; BOS/EOS are added per document by
@@ -25,6 +26,23 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
     static {
         System.setProperty("ai.djl.offline", "true");
         System.setProperty("OPT_OUT_TRACKING", "true");
+        useWritableCacheDir();
+    }
+
+    /** Containers often run with a read-only home: then the native library is extracted under the temp dir. */
+    private static void useWritableCacheDir() {
+        if (System.getenv("DJL_CACHE_DIR") != null || System.getProperty("DJL_CACHE_DIR") != null
+                || System.getenv("ENGINE_CACHE_DIR") != null || System.getProperty("ENGINE_CACHE_DIR") != null) {
+            return;
+        }
+        Path home = Path.of(System.getProperty("user.home", "/"), ".djl.ai");
+        try {
+            Files.createDirectories(home);
+            if (Files.isWritable(home)) return;
+        } catch (IOException | SecurityException ignored) {
+            // fall through to the temp dir
+        }
+        System.setProperty("DJL_CACHE_DIR", Path.of(System.getProperty("java.io.tmpdir"), "longlora-djl").toString());
     }
 
     private final HuggingFaceTokenizer tokenizer;
