@@ -5,12 +5,12 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.longlora.trainer.backend.Backend;
 import dev.longlora.trainer.data.Tokenizer;
-import dev.longlora.trainer.eval.ModelTokenizers;
 import dev.longlora.trainer.eval.PasskeyLengthResult;
 import dev.longlora.trainer.eval.PasskeyRetrieval;
 import dev.longlora.trainer.eval.PasskeyTrial;
 import dev.longlora.trainer.model.LlamaModel;
 import dev.longlora.trainer.model.LoraConfig;
+import dev.longlora.trainer.tokenizer.Tokenizers;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -50,13 +50,13 @@ final class PasskeyCommand implements Callable<Integer> {
     boolean json;
 
     @Override
-    public Integer call() {
+    public Integer call() throws Exception {
         int[] unique = Arrays.stream(lengths).distinct().toArray();
         PrintWriter err = spec.commandLine().getErr();
         try (Backend backend = model.openBackend();
              LlamaModel m = ModelLoader.load(model.model, model.adapter, LoraConfig.frozen(), backend, 0)) {
             if (ropeFactor != null) m.setRopeScalingFactor(ropeFactor);
-            Tokenizer tokenizer = ModelTokenizers.forModel(model.model, m.config());
+            Tokenizer tokenizer = Tokenizers.forModel(model.model);
             int total = unique.length * trials;
             int[] done = {0};
             List<PasskeyTrial> trialsRun = PasskeyRetrieval.run(m, tokenizer, unique, trials, seed, t -> {
@@ -95,6 +95,7 @@ final class PasskeyCommand implements Callable<Integer> {
                 }
             }
             out.flush();
+            if (tokenizer instanceof AutoCloseable c) c.close();
         }
         return ExitCodes.OK;
     }

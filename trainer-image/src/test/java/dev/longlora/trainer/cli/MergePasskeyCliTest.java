@@ -108,4 +108,32 @@ class MergePasskeyCliTest {
         assertEquals(2, tooShort.code(), tooShort.toString());
         assertTrue(tooShort.err().contains("too short"), tooShort.err());
     }
+
+    @Test
+    void passkeyUsesTheModelsTokenizerJsonAndMergeCopiesIt() throws Exception {
+        Path model = dir.resolve("bpe-model");
+        Path configJson = dir.resolve("config.json");
+        // A tiny LLaMA over the LLaMA-2-style test tokenizer's vocabulary (1200 ids + 3 specials).
+        Files.writeString(configJson, "{\"model_type\": \"llama\", \"vocab_size\": 1203, \"hidden_size\": 32, "
+                + "\"intermediate_size\": 48, \"num_hidden_layers\": 1, \"num_attention_heads\": 2, \"max_position_embeddings\": 256}");
+        assertEquals(0, CliHarness.run("init-model", "--config-json", configJson.toString(), "--out", model.toString()).code());
+        try (var s = getClass().getResourceAsStream("/tokenizers/llama2-style/tokenizer.json")) {
+            Files.write(model.resolve("tokenizer.json"), s.readAllBytes());
+        }
+        CliHarness r = CliHarness.run("passkey", "--model", model.toString(), "--lengths", "400", "--trials", "2", "--json", "--threads", "1");
+        assertEquals(0, r.code(), r.toString());
+        JsonNode trials = new ObjectMapper().readTree(r.out()).get("trials");
+        for (JsonNode t : trials) {
+            int tokens = t.get("promptTokens").asInt();
+            assertTrue(tokens <= 400 && tokens > 300, "BPE prompt of " + tokens + " tokens for length 400");
+        }
+
+        Path adapter = dir.resolve("bpe-adapter");
+        assertEquals(0, CliHarness.run("init-adapter", "--model", model.toString(), "--out", adapter.toString(), "--noise", "0.02").code());
+        Path merged = dir.resolve("bpe-merged");
+        CliHarness m = CliHarness.run("merge", "--model", model.toString(), "--adapter", adapter.toString(), "--out", merged.toString());
+        assertEquals(0, m.code(), m.toString());
+        assertEquals(Files.readString(model.resolve("tokenizer.json")), Files.readString(merged.resolve("tokenizer.json")));
+        assertTrue(m.out().contains("copied tokenizer.json"), m.out());
+    }
 }
