@@ -53,6 +53,7 @@ final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        long t0 = System.nanoTime();
         AttentionSpec attn = attention.resolve("full");
         attn.validate(seqLen);
         try (Backend backend = model.openBackend();
@@ -68,7 +69,17 @@ final class EvalCommand implements Callable<Integer> {
                     r = PerplexityEvaluator.evaluate(m, source, seqLen, attn, stride, bar::stepTo);
                 }
             } else {
-                r = PerplexityEvaluator.evaluate(m, source, seqLen, attn, stride, null);
+                // Logs (a pod's, a CI job's) get a line about every 10% of the windows instead of a bar.
+                var err = spec.commandLine().getErr();
+                long every = Math.max(1, windows / 10);
+                long started = System.nanoTime();
+                r = PerplexityEvaluator.evaluate(m, source, seqLen, attn, stride, done -> {
+                    if (windows < 20 || (done % every != 0 && done != windows)) return;
+                    double elapsed = (System.nanoTime() - started) / 1e9;
+                    err.printf(Locale.ROOT, "eval %d/%d windows  %.0f s  eta %.0f s%n", done, windows, elapsed,
+                            elapsed / done * (windows - done));
+                    err.flush();
+                });
             }
             var out = spec.commandLine().getOut();
             if (json) {
@@ -83,6 +94,7 @@ final class EvalCommand implements Callable<Integer> {
                 o.put("tokens", r.tokens());
                 o.put("model", model.model);
                 o.put("adapter", model.adapter == null ? null : model.adapter.toString());
+                o.put("seconds", (System.nanoTime() - t0) / 1e9);
                 out.println(o);
             } else {
                 out.printf(Locale.ROOT, "loss %.6f  ppl %.4f  windows %d  (seq-len %d, stride %d, %s attention, rope factor %s)%n",

@@ -54,6 +54,14 @@ class MergePasskeyCliTest {
         assertEquals(4.0, b.get("ropeFactor").asDouble(), "the merged config's PI factor is the default");
         assertTrue(b.get("windows").asInt() > 1);
         assertEquals(a.get("loss").asDouble(), b.get("loss").asDouble(), 1e-5 * a.get("loss").asDouble());
+        assertTrue(b.get("seconds").asDouble() > 0);
+
+        CliHarness logged = CliHarness.run("eval", "--model", merged.toString(), "--tokens", text.toString(), "--seq-len", "64",
+                "--stride", "64", "--threads", "1");
+        assertEquals(0, logged.code(), logged.toString());
+        long windows = Long.parseLong(logged.out().replaceAll("(?s).*windows (\\d+).*", "$1"));
+        assertTrue(windows >= 20, logged.out());
+        assertTrue(logged.err().contains("eval " + windows + "/" + windows + " windows"), "progress lines on stderr: " + logged.err());
     }
 
     @Test
