@@ -7,7 +7,7 @@ import java.io.IOException;
 import java.nio.charset.CharacterCodingException;
 import java.nio.file.Path;
 
-/** Plain UTF-8 text: documents are separated by blank lines (as {@link TextCorpus}), each one stripped. */
+/** Plain UTF-8 text: documents are separated by blank (or whitespace-only) lines, each one stripped; CRLF reads as LF. */
 final class TextDocumentReader implements ExampleReader {
     private final Path file;
     private final CountingInput input;
