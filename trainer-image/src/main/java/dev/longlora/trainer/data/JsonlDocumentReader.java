@@ -45,6 +45,7 @@ final class JsonlDocumentReader implements ExampleReader {
         try {
             while ((l = reader.readLine()) != null) {
                 line++;
+                if (line == 1 && l.startsWith("\uFEFF")) l = l.substring(1); // a byte-order mark some editors write
                 if (l.isBlank()) continue;
                 JsonNode node;
                 try {

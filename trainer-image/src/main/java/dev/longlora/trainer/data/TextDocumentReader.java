@@ -27,6 +27,7 @@ final class TextDocumentReader implements ExampleReader {
         try {
             while ((l = reader.readLine()) != null) {
                 line++;
+                if (line == 1 && l.startsWith("\uFEFF")) l = l.substring(1); // a byte-order mark some editors write
                 if (l.isBlank()) {
                     if (!doc.isEmpty()) break;
                     continue;
