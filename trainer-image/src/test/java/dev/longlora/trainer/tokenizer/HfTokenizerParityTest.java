@@ -17,7 +17,10 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Our token ids (DJL's binding) equal Python {@code tokenizers}' on a varied text set, for both tokenizer styles. */
+/**
+ * Our token ids (DJL's binding) equal Python {@code tokenizers}' on a varied text set plus 200 random mixed-script
+ * strings, for both tokenizer styles.
+ */
 class HfTokenizerParityTest {
 
     @TempDir
@@ -28,7 +31,7 @@ class HfTokenizerParityTest {
     void idsEqualPythonTokenizers(String style) throws Exception {
         String python = PythonTokenizers.python();
         Path tokDir = TokenizerFixtures.LLAMA2_STYLE.resolveSibling(style);
-        List<String> texts = TokenizerFixtures.TEXTS;
+        List<String> texts = TokenizerFixtures.textsWithRandom(200, 20261126);
         JsonNode ref = reference(python, tokDir.resolve("tokenizer.json"), texts);
 
         try (HfTokenizer ours = HfTokenizer.load(tokDir)) {

@@ -29,6 +29,29 @@ public final class TokenizerFixtures {
             "A".repeat(300) + " " + "ab".repeat(200),
             "don't won't it's we're they've I'm you'll he'd DON'T");
 
+    /** {@link #TEXTS} plus {@code n} random strings mixing ASCII, whitespace runs, digits, Latin-1, CJK, emoji and combining marks. */
+    public static List<String> textsWithRandom(int n, long seed) {
+        int[][] ranges = {{0x20, 0x7e}, {0x20, 0x7e}, {0x20, 0x7e}, {0x30, 0x39}, {0xa0, 0xff}, {0x4e00, 0x4fff},
+                {0x1f300, 0x1f64f}, {0x0300, 0x036f}, {0x0400, 0x04ff}, {0x0600, 0x06ff}, {0x1d400, 0x1d7ff}};
+        String[] spaces = {" ", "  ", "\t", "\n", "\r\n", "    "};
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(seed);
+        java.util.List<String> out = new java.util.ArrayList<>(TEXTS);
+        for (int i = 0; i < n; i++) {
+            StringBuilder sb = new StringBuilder();
+            int len = rnd.nextInt(1, 120);
+            for (int k = 0; k < len; k++) {
+                if (rnd.nextInt(6) == 0) {
+                    sb.append(spaces[rnd.nextInt(spaces.length)]);
+                } else {
+                    int[] r = ranges[rnd.nextInt(ranges.length)];
+                    sb.appendCodePoint(rnd.nextInt(r[0], r[1] + 1));
+                }
+            }
+            out.add(sb.toString());
+        }
+        return out;
+    }
+
     private TokenizerFixtures() {
     }
 }

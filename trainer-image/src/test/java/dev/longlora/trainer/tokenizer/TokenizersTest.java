@@ -50,6 +50,16 @@ class TokenizersTest {
     }
 
     @Test
+    void djlIsOfflineBeforeItLoads() {
+        try (HfTokenizer t = HfTokenizer.load(TokenizerFixtures.LLAMA2_STYLE)) {
+            // Without these DJL may fetch libraries and probes a cloud metadata address (telemetry) on first use.
+            assertEquals("true", System.getProperty("ai.djl.offline"));
+            assertEquals("true", System.getProperty("OPT_OUT_TRACKING"));
+            assertEquals(1, t.bos());
+        }
+    }
+
+    @Test
     void byteModelsKeepTheByteTokenizer() throws IOException {
         assertSame(ByteTokenizer.INSTANCE, Tokenizers.forModel("builtin:tiny"));
         assertSame(ByteTokenizer.INSTANCE, Tokenizers.open("builtin:byte"));
