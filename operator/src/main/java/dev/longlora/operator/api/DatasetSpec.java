@@ -12,13 +12,15 @@ import io.fabric8.generator.annotation.Size;
 public record DatasetSpec(
     @Required @Size(min = 1, max = 1024)
     @JsonPropertyDescription("Corpus file inside the pod, or builtin:synthetic.") String path,
-    @Default("bin") @JsonPropertyDescription("bin: raw little-endian token ids; text: plain text (byte-level tokenizer).") Format format,
+    @Default("bin") @JsonPropertyDescription("bin: raw little-endian token ids; text: plain text; jsonl: one {\"text\": ...} object per line; alpaca: LongAlpaca instruction/output records (prompt tokens not trained). Text formats use the model's tokenizer.json (the byte-level tokenizer for builtin models).") Format format,
     @Default("uint16") @JsonPropertyDescription("Width of a token id in a bin file; uint32 for vocabularies above 65535.") TokenDtype tokenDtype) {
 
   /** Corpus file formats. */
   public enum Format {
     @JsonProperty("bin") BIN,
-    @JsonProperty("text") TEXT
+    @JsonProperty("text") TEXT,
+    @JsonProperty("jsonl") JSONL,
+    @JsonProperty("alpaca") ALPACA
   }
 
   /** Token id widths of bin files. */

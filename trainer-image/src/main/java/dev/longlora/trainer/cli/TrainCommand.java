@@ -38,7 +38,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--data", paramLabel = "FILE", description = "overrides data.path (a token file, text file or builtin:synthetic)")
     String data;
 
-    @Option(names = "--data-format", paramLabel = "bin|text", description = "overrides data.format")
+    @Option(names = "--data-format", paramLabel = "bin|text|jsonl|alpaca", description = "overrides data.format")
     String dataFormat;
 
     @Option(names = "--token-dtype", paramLabel = "uint16|uint32", description = "overrides data.tokenDtype")

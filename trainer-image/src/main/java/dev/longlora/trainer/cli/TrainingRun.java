@@ -11,6 +11,7 @@ import dev.longlora.trainer.data.TokenSource;
 import dev.longlora.trainer.data.TokenSources;
 import dev.longlora.trainer.data.TrainingWindows;
 import dev.longlora.trainer.data.VocabularyCheck;
+import dev.longlora.trainer.tokenizer.Tokenizers;
 import dev.longlora.trainer.eval.NonFiniteLossException;
 import dev.longlora.trainer.io.FormatException;
 import dev.longlora.trainer.io.PeftAdapter;
@@ -99,7 +100,7 @@ final class TrainingRun {
                 job.lora().targetModules(), job.lora().trainEmbeddings(), job.lora().trainNorms(), false).validate();
         try (LlamaModel model = ModelLoader.load(job.model().path(), null, lora, backend, t.seed());
              TokenSource source = TokenSources.open(job.data().path(), job.data().format(),
-                     TokenDtype.parse(job.data().tokenDtype()), t.seed())) {
+                     TokenDtype.parse(job.data().tokenDtype()), t.seed(), () -> Tokenizers.forModel(job.model().path()))) {
             model.setRopeScalingFactor(job.context().ropeFactor());
             model.setGradientCheckpointing(t.gradientCheckpointing());
             TrainingWindows windows = new TrainingWindows(source, seqLen, t.seed());

@@ -46,7 +46,7 @@ public record JobConfig(String apiVersion, Job job, Model model, Data data, Cont
         }
     }
 
-    /** {@code format}: bin or text; {@code tokenDtype}: uint16 or uint32 (bin only). */
+    /** {@code format}: bin, text, jsonl or alpaca; {@code tokenDtype}: uint16 or uint32 (bin only). */
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record Data(String path, String format, String tokenDtype) {
         public Data {
@@ -145,8 +145,8 @@ public record JobConfig(String apiVersion, Job job, Model model, Data data, Cont
         }
         require(model.path() != null && !model.path().isBlank(), "model.path is required (a model directory or builtin:tiny)");
         require(data.path() != null && !data.path().isBlank(), "data.path is required (a token file, a text file or builtin:synthetic)");
-        require(List.of("bin", "text").contains(data.format()),
-                "data.format '" + data.format() + "' is not supported: use bin or text (jsonl and alpaca come later)");
+        require(List.of("bin", "text", "jsonl", "alpaca").contains(data.format()),
+                "data.format '" + data.format() + "' is not supported: use bin, text, jsonl or alpaca");
         require(List.of("uint16", "uint32").contains(data.tokenDtype()),
                 "data.tokenDtype '" + data.tokenDtype() + "' is not supported: use uint16 or uint32");
         require(context.originalLength() > 0, "context.originalLength=" + context.originalLength() + " must be positive");
