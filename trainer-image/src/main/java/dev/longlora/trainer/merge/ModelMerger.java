@@ -18,9 +18,11 @@ import dev.longlora.trainer.model.LoraConfig;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -109,7 +111,9 @@ public final class ModelMerger {
                     copied.add(f);
                 }
             }
+            syncTree(tmp); // the rename publishes the directory: its contents must be on disk first
             install(tmp, out);
+            syncDirectory(out.getParent());
             return new MergeResult(out, shardNames, weightMap.size(), total, merged.ropeScalingFactor(),
                     merged.maxPositionEmbeddings(), copied);
         } catch (IOException e) {
@@ -239,6 +243,26 @@ public final class ModelMerger {
         if (modelName != null && !last.equals(modelName.toString()) && !named.startsWith("builtin:")) {
             log.accept("warning: " + model + ": the adapter names base model '" + named
                     + "' (base_model_name_or_path); every tensor shape matches, merging anyway");
+        }
+    }
+
+    private static void syncTree(Path dir) throws IOException {
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path f : files.toList()) {
+                try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE)) {
+                    ch.force(true);
+                }
+            }
+        }
+        syncDirectory(dir);
+    }
+
+    /** fsync of a directory (its entries); some file systems refuse to open directories, which is harmless here. */
+    private static void syncDirectory(Path dir) {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (IOException ignored) {
+            // not supported on this file system
         }
     }
 

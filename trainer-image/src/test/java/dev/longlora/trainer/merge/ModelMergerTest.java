@@ -181,6 +181,18 @@ class ModelMergerTest {
     }
 
     @Test
+    void anAdapterNamingAnotherBaseModelWarnsButMergesWhenEveryShapeFits() throws Exception {
+        Path base = dir.resolve("base"), adapter = dir.resolve("adapter");
+        writeBaseAndAdapter(base, adapter, TinyModels.gqaConfig(1.0), TinyModels.loraEverywhere(0), 2);
+        Path cfg = adapter.resolve("adapter_config.json");
+        Files.writeString(cfg, Files.readString(cfg).replace(base.toString(), "meta-llama/Llama-2-7b-hf"));
+        List<String> log = new ArrayList<>();
+        ModelMerger.merge(new MergeOptions(base, adapter, dir.resolve("m"), 1 << 20, SafetensorsDtype.F32, null, null, false), log::add);
+        assertTrue(log.stream().anyMatch(l -> l.startsWith("warning:") && l.contains("Llama-2-7b-hf")), log.toString());
+        assertTrue(Files.exists(dir.resolve("m").resolve(ModelDirectory.INDEX_FILE)));
+    }
+
+    @Test
     void foldingIsWPlusScaledBA() {
         float[] w = {1, 2, 3, 4, 5, 6}; // [2, 3]
         float[] a = {1, 0, 2}; // [1, 3]
