@@ -71,6 +71,22 @@ class KvCacheDecoderTest {
     }
 
     @Test
+    void decodingStopsAfterTheStopTokenAndRestartsFromAnEmptyCache() {
+        try (CpuBackend backend = new CpuBackend(1);
+             LlamaModel model = new LlamaModel(TinyModels.gqaConfig(1.0), TinyModels.loraEverywhere(0), backend, 1)) {
+            TinyModels.randomize(model, 8);
+            int[] prompt = TinyModels.tokens(9, 23, 2);
+            KvCacheDecoder d = new KvCacheDecoder(model, 40);
+            int[] free = GreedyDecoding.generate(d, prompt, 30, -1);
+            int stop = free[free.length / 2];
+            int first = 0;
+            while (free[first] != stop) first++;
+            int[] stopped = GreedyDecoding.generate(d, prompt, 30, stop);
+            assertArrayEquals(Arrays.copyOf(free, first + 1), stopped, "the same tokens up to and including the first stop token");
+        }
+    }
+
+    @Test
     void overflowingTheCacheIsRefused() {
         try (CpuBackend backend = new CpuBackend(1);
              LlamaModel model = new LlamaModel(TinyModels.gqaConfig(1.0), TinyModels.loraEverywhere(0), backend, 1)) {
