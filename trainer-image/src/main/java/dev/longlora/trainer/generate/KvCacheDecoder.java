@@ -129,10 +129,17 @@ public final class KvCacheDecoder {
                 sum += e;
             }
             float inv = (float) (1.0 / sum);
+            int bound = F.loopBound(d);
             for (int j = 0; j < keysSeen; j++) {
                 float p = scores[j] * inv;
+                FloatVector pv = FloatVector.broadcast(F, p);
                 int vOff = j * kvDim + kvOff;
-                for (int i = 0; i < d; i++) out[qOff + i] += p * vc[vOff + i];
+                int i = 0;
+                for (; i < bound; i += F.length()) {
+                    FloatVector.fromArray(F, vc, vOff + i).fma(pv, FloatVector.fromArray(F, out, qOff + i))
+                            .intoArray(out, qOff + i);
+                }
+                for (; i < d; i++) out[qOff + i] += p * vc[vOff + i];
             }
         });
         return out;
