@@ -32,7 +32,9 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "missing command: use demo, train, eval, grad, init-model or init-adapter");
+        // Listed from the registered subcommands, so the message never falls behind the command set.
+        String commands = String.join(", ", spec.subcommands().keySet().stream().filter(c -> !c.equals("help")).toList());
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing command: use one of " + commands);
     }
 
     public static void main(String[] args) {
