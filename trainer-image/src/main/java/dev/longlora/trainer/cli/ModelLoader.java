@@ -24,7 +24,8 @@ final class ModelLoader {
         LlamaConfig config = BuiltinModels.isBuiltin(modelPath) ? BuiltinModels.config(modelPath)
                 : ModelDirectory.readConfig(Path.of(modelPath));
         LoraConfig lora = adapterDir != null ? PeftAdapter.readLoraConfig(adapterDir) : defaultLora;
-        LlamaModel model = new LlamaModel(config, lora, backend, seed);
+        // Every base weight is overwritten below, so it is not random-filled first (seconds on a real model).
+        LlamaModel model = LlamaModel.forLoading(config, lora, backend, seed);
         try {
             if (BuiltinModels.isBuiltin(modelPath)) {
                 copyBuiltinWeights(model, config, backend);
@@ -32,6 +33,7 @@ final class ModelLoader {
                 ModelDirectory.loadWeights(Path.of(modelPath), model.parameters());
             }
             if (adapterDir != null) PeftAdapter.load(adapterDir, model.parameters());
+            model.parameters().requireLoaded();
             return model;
         } catch (RuntimeException e) {
             model.close();

@@ -32,6 +32,7 @@ public final class LlamaModel implements AutoCloseable {
   private final Parameter lmHead;
   private final List<DecoderLayer> layers = new ArrayList<>();
   private final long seed;
+  private final boolean randomBase;
   private double ropeFactor;
   private boolean gradientCheckpointing = true;
   private long dropoutCounter;
@@ -40,9 +41,26 @@ public final class LlamaModel implements AutoCloseable {
   /**
    * Builds a model with freshly initialised weights: base weights N(0, 0.02), norms 1, LoRA A Kaiming-uniform
    * (bound 1/sqrt(in), PEFT's default), LoRA B zero. Every parameter's init is seeded by (seed, its name), so it does
-   * not depend on construction order. Load pretrained weights afterwards through {@link #parameters()}.
+   * not depend on construction order. Load pretrained weights afterwards through {@link #parameters()}, or build
+   * with {@link #forLoading} to skip the random fill that a load would overwrite.
    */
   public LlamaModel(LlamaConfig config, LoraConfig lora, Backend backend, long seed) {
+    this(config, lora, backend, seed, true);
+  }
+
+  /**
+   * Builds a model whose base (non-LoRA) weights are left unset because the caller is about to load every one of
+   * them (from a model directory or the built-in weights): filling them randomly first costs seconds on a real
+   * model and is thrown away. LoRA A and B still get their init (Kaiming-uniform, zero), as a model directory does
+   * not hold them. Until every base weight has been written through {@link ParameterStore#setValues}, the model
+   * refuses to run, naming a weight that was never loaded.
+   */
+  public static LlamaModel forLoading(LlamaConfig config, LoraConfig lora, Backend backend, long seed) {
+    return new LlamaModel(config, lora, backend, seed, false);
+  }
+
+  private LlamaModel(LlamaConfig config, LoraConfig lora, Backend backend, long seed, boolean randomBase) {
+    this.randomBase = randomBase;
     this.config = config.validate();
     this.lora = lora.validate();
     this.backend = backend;
@@ -89,6 +107,11 @@ public final class LlamaModel implements AutoCloseable {
 
   private Parameter init(Parameter p) {
     String name = p.name();
+    boolean loraWeight = name.endsWith("lora_A.weight") || name.endsWith("lora_B.weight");
+    if (!randomBase && !loraWeight) {
+      params.markAwaitingLoad(p);
+      return p;
+    }
     float[] data = new float[Math.toIntExact(p.numel())];
     SplittableRandom rng = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + name.hashCode());
     if (name.endsWith("norm.weight")) {
@@ -242,6 +265,7 @@ public final class LlamaModel implements AutoCloseable {
   private record Run(int[] tokens, int[] targets, int counted, SelfAttention.Geometry geometry, long dropoutStep) {}
 
   private Run forward(int[] tokens, int[] labels, AttentionSpec attention, boolean training) {
+    params.requireLoaded();
     int t = tokens.length;
     attention.validate(t);
     for (int i = 0; i < t; i++) {

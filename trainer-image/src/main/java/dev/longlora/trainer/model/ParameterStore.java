@@ -6,8 +6,10 @@ import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Every weight of a model by HF/PEFT name, in a stable order (embedding, layers in order, final norm, head). The
@@ -17,6 +19,8 @@ import java.util.Map;
 public final class ParameterStore {
   private final Backend backend;
   private final Map<String, Parameter> byName = new LinkedHashMap<>();
+  /** Weights allocated without an init because a load will write them; emptied by {@link #setValues}. */
+  private final Set<String> awaitingLoad = new LinkedHashSet<>();
 
   ParameterStore(Backend backend) {
     this.backend = backend;
@@ -83,6 +87,28 @@ public final class ParameterStore {
           + p.numel() + " values) but " + data.length + " values were given");
     }
     backend.upload(p.value(), data);
+    awaitingLoad.remove(name);
+  }
+
+  /** Records that {@code p} holds no meaningful values yet and must be written before the model runs. */
+  void markAwaitingLoad(Parameter p) {
+    awaitingLoad.add(p.name());
+  }
+
+  /** Names of the weights that were allocated for a load but never written, in store order. */
+  public List<String> awaitingLoad() {
+    return List.copyOf(awaitingLoad);
+  }
+
+  /**
+   * Fails when a weight allocated for loading was never written, so a model never runs on unset zeros; the error
+   * names the first such weight and how many there are.
+   */
+  public void requireLoaded() {
+    if (!awaitingLoad.isEmpty()) {
+      throw new IllegalStateException(awaitingLoad.size() + " weight(s) of the model were never loaded, first '"
+          + awaitingLoad.iterator().next() + "': load the model directory (every base tensor) before using the model");
+    }
   }
 
   /** A copy of the accumulated gradient of {@code name}; throws when the parameter is frozen. */
