@@ -31,19 +31,7 @@ final class EvalCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Mixin
-    ModelOptions model;
-
-    @Mixin
-    TokenOptions tokens;
-
-    @Option(names = "--seq-len", required = true, paramLabel = "N", description = "window length in tokens")
-    int seqLen;
-
-    @Mixin
-    AttentionOptions attention;
-
-    @Option(names = "--rope-factor", paramLabel = "F", description = "linear PI factor (default: the model's rope_scaling)")
-    Double ropeFactor;
+    ModelWindowOptions run;
 
     @Option(names = "--stride", paramLabel = "N", description = "distance between window starts (default ${DEFAULT-VALUE})")
     int stride = EvalWindows.DEFAULT_STRIDE;
@@ -54,12 +42,11 @@ final class EvalCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         long t0 = System.nanoTime();
-        AttentionSpec attn = attention.resolve("full");
-        attn.validate(seqLen);
-        try (Backend backend = model.openBackend();
-             LlamaModel m = ModelLoader.load(model.model, model.adapter, LoraConfig.frozen(), backend, 0);
-             TokenSource source = tokens.open()) {
-            if (ropeFactor != null) m.setRopeScalingFactor(ropeFactor);
+        int seqLen = run.seqLen;
+        AttentionSpec attn = run.attentionForWindow("full");
+        try (Backend backend = run.model.openBackend();
+             LlamaModel m = run.model.load(LoraConfig.frozen(), backend, 0);
+             TokenSource source = run.tokens.open()) {
             PerplexityResult r;
             long windows = EvalWindows.count(source.length(), seqLen, stride);
             if (System.console() != null && System.console().isTerminal() && windows > 1) {
@@ -92,8 +79,8 @@ final class EvalCommand implements Callable<Integer> {
                 o.put("attention", r.attention());
                 o.put("ropeFactor", r.ropeFactor());
                 o.put("tokens", r.tokens());
-                o.put("model", model.model);
-                o.put("adapter", model.adapter == null ? null : model.adapter.toString());
+                o.put("model", run.model.model);
+                o.put("adapter", run.model.adapter == null ? null : run.model.adapter.toString());
                 o.put("seconds", (System.nanoTime() - t0) / 1e9);
                 out.println(o);
             } else {

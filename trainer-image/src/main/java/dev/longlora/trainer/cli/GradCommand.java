@@ -40,19 +40,7 @@ final class GradCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Mixin
-    ModelOptions model;
-
-    @Mixin
-    TokenOptions tokens;
-
-    @Option(names = "--seq-len", required = true, paramLabel = "N", description = "window length in tokens")
-    int seqLen;
-
-    @Mixin
-    AttentionOptions attention;
-
-    @Option(names = "--rope-factor", paramLabel = "F", description = "linear PI factor (default: the model's rope_scaling)")
-    Double ropeFactor;
+    ModelWindowOptions run;
 
     @Option(names = "--out", required = true, paramLabel = "FILE.safetensors", description = "where to write loss and gradients")
     Path out;
@@ -68,13 +56,12 @@ final class GradCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        AttentionSpec attn = attention.resolve(null);
-        attn.validate(seqLen);
+        int seqLen = run.seqLen;
+        AttentionSpec attn = run.attentionForWindow(null);
         LoraConfig defaultLora = LoraConfig.longLora().withRank(loraRank, loraAlpha);
-        try (Backend backend = model.openBackend();
-             LlamaModel m = ModelLoader.load(model.model, model.adapter, defaultLora, backend, seed);
-             TokenSource source = tokens.open()) {
-            if (ropeFactor != null) m.setRopeScalingFactor(ropeFactor);
+        try (Backend backend = run.model.openBackend();
+             LlamaModel m = run.model.load(defaultLora, backend, seed);
+             TokenSource source = run.tokens.open()) {
             if (source.length() < seqLen) {
                 throw new FormatException(source.description() + ": has " + source.length() + " tokens, fewer than --seq-len " + seqLen);
             }

@@ -2,11 +2,16 @@ package dev.longlora.trainer.cli;
 
 import dev.longlora.trainer.backend.Backend;
 import dev.longlora.trainer.cuda.BackendSelector;
+import dev.longlora.trainer.model.LlamaModel;
+import dev.longlora.trainer.model.LoraConfig;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
 
-/** Where the model comes from: {@code --model DIR|builtin:tiny [--adapter DIR] [--threads N] [--backend cpu|cuda]}. */
+/**
+ * Where the model comes from and how it runs: {@code --model DIR|builtin:tiny [--adapter DIR] [--rope-factor F]
+ * [--threads N] [--backend cpu|cuda]}.
+ */
 final class ModelOptions {
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "HF model directory (config.json + model.safetensors) or builtin:tiny")
     String model;
@@ -20,7 +25,24 @@ final class ModelOptions {
     @Option(names = "--backend", paramLabel = "cpu|cuda", description = "compute backend (default: $LONGLORA_BACKEND, else cpu)")
     String backend;
 
+    @Option(names = "--rope-factor", paramLabel = "F", description = "linear PI factor (default: the model's rope_scaling)")
+    Double ropeFactor;
+
     Backend openBackend() {
         return BackendSelector.open(backend, threads);
+    }
+
+    /** Loads the model (and adapter, whose config beats {@code defaultLora}) and applies {@code --rope-factor}. */
+    LlamaModel load(LoraConfig defaultLora, Backend onBackend, long seed) {
+        LlamaModel m = ModelLoader.load(model, adapter, defaultLora, onBackend, seed);
+        if (ropeFactor != null) {
+            try {
+                m.setRopeScalingFactor(ropeFactor);
+            } catch (RuntimeException e) {
+                m.close();
+                throw e;
+            }
+        }
+        return m;
     }
 }

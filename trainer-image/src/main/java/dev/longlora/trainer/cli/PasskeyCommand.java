@@ -43,9 +43,6 @@ final class PasskeyCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "seed of keys and depths (default ${DEFAULT-VALUE})")
     long seed = 0;
 
-    @Option(names = "--rope-factor", paramLabel = "F", description = "linear PI factor (default: the model's rope_scaling)")
-    Double ropeFactor;
-
     @Option(names = "--json", description = "print one JSON object with the accuracy per length and every trial")
     boolean json;
 
@@ -54,8 +51,7 @@ final class PasskeyCommand implements Callable<Integer> {
         int[] unique = Arrays.stream(lengths).distinct().toArray();
         PrintWriter err = spec.commandLine().getErr();
         try (Backend backend = model.openBackend();
-             LlamaModel m = ModelLoader.load(model.model, model.adapter, LoraConfig.frozen(), backend, 0)) {
-            if (ropeFactor != null) m.setRopeScalingFactor(ropeFactor);
+             LlamaModel m = model.load(LoraConfig.frozen(), backend, 0)) {
             Tokenizer tokenizer = Tokenizers.forModel(model.model);
             int total = unique.length * trials;
             int[] done = {0};
