@@ -25,7 +25,7 @@ public interface LrSchedule {
         return lr * step / warmup;
       }
       double progress = (double) (step - warmup) / Math.max(1, totalSteps - warmup);
-      return lr * 0.5 * (1 + Math.cos(Math.PI * Math.min(1.0, progress)));
+      return lr * 0.5 * (1 + StrictMath.cos(Math.PI * Math.min(1.0, progress)));
     };
   }
 
