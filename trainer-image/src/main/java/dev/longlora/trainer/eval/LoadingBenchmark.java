@@ -93,7 +93,7 @@ public final class LoadingBenchmark {
         String[] f = last.split("\\s+"); // "RESULT load window rssKiB loss"
         if (f.length < 5 || !f[0].equals("RESULT")) return label + ": unexpected output " + out;
         double load = Double.parseDouble(f[1]), window = Double.parseDouble(f[2]);
-        String init = f.length > 5 ? String.format(Locale.ROOT, "  (+ %.2f s random init of the model before loading)",
+        String init = f.length > 5 ? String.format(Locale.ROOT, "  (+ %.2f s building the model before loading)",
                 Double.parseDouble(f[5])) : "";
         return String.format(Locale.ROOT, "%-28s  %10.2f  %8.2f  %8.2f  %13.0f   %s%s", label, load, window, load + window,
                 Long.parseLong(f[3]) / 1024.0, f[4], init);
@@ -107,8 +107,8 @@ public final class LoadingBenchmark {
         long tInit;
         try (CpuBackend backend = new CpuBackend(threads)) {
             LlamaConfig config = ModelDirectory.readConfig(dir);
-            // The constructor fills every weight with its random init first (as ModelLoader does); timed apart.
-            LlamaModel model = new LlamaModel(config, LoraConfig.frozen(), backend, 0);
+            // Parameters are allocated without a random fill (as ModelLoader does); building is timed apart.
+            LlamaModel model = LlamaModel.forLoading(config, LoraConfig.frozen(), backend, 0);
             tInit = System.nanoTime() - t0;
             ModelDirectory.loadWeights(dir, model.parameters());
             t1 = System.nanoTime();
