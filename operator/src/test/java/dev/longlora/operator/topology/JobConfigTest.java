@@ -10,31 +10,35 @@ import dev.longlora.operator.api.DatasetSpec;
 import dev.longlora.operator.api.LongLoRAJob;
 import dev.longlora.operator.api.LongLoRAJobSpec;
 import dev.longlora.operator.api.ModelSpec;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class JobConfigTest {
-  /** The example of docs/contract.md section 4, whose values are the defaults. */
-  static final String CONTRACT_EXAMPLE = """
-      {
-        "apiVersion": "longlora.dev/v1alpha1",
-        "job": {"name": "llama2-7b-32k", "namespace": "ml"},
-        "model": {"path": "/models/llama-2-7b", "name": "meta-llama/Llama-2-7b-hf"},
-        "data": {"path": "/data/redpajama.bin", "format": "bin", "tokenDtype": "uint16"},
-        "context": {"originalLength": 4096, "targetLength": 32768, "ropeFactor": 8.0},
-        "attention": {"pattern": "s2", "groups": 4},
-        "lora": {"rank": 8, "alpha": 16, "dropout": 0.0,
-                 "targetModules": ["q_proj", "k_proj", "v_proj", "o_proj"],
-                 "trainEmbeddings": true, "trainNorms": true},
-        "training": {"maxSteps": 1000, "learningRate": 2.0e-5, "warmupSteps": 20,
-                     "schedule": "constant_with_warmup", "microBatchSize": 1, "gradientAccumulationSteps": 8,
-                     "maxGradNorm": 1.0, "weightDecay": 0.0, "adamBeta1": 0.9, "adamBeta2": 0.95, "adamEpsilon": 1.0e-8,
-                     "precision": "bf16", "gradientCheckpointing": true, "seed": 42},
-        "distributed": {"nodes": 1, "gpusPerNode": 8, "zeroStage": 2, "offloadOptimizer": false},
-        "checkpoint": {"everySteps": 100, "keep": 3}
-      }
-      """;
+  /**
+   * The example of docs/contract.md section 4, read from the doc itself: the contract, the operator and the trainer
+   * cannot drift apart without a test failing.
+   */
+  static final String CONTRACT_EXAMPLE = contractExample();
+
+  static String contractExample() {
+    Path root = Path.of("").toAbsolutePath();
+    while (root != null && !Files.isRegularFile(root.resolve("docs/contract.md"))) {
+      root = root.getParent();
+    }
+    if (root == null) {
+      throw new IllegalStateException("docs/contract.md not found above " + Path.of("").toAbsolutePath());
+    }
+    try {
+      String doc = Files.readString(root.resolve("docs/contract.md"));
+      int start = doc.indexOf("```json\n", doc.indexOf("\n## 4.")) + "```json\n".length();
+      return doc.substring(start, doc.indexOf("```", start));
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
 
   @Test
   void minimalJobResolvesToTheContractExampleKeyForKey() throws Exception {
