@@ -46,7 +46,7 @@ final class EvalCommand implements Callable<Integer> {
         AttentionSpec attn = run.attentionForWindow("full");
         try (Backend backend = run.model.openBackend();
              LlamaModel m = run.model.load(LoraConfig.frozen(), backend, 0);
-             TokenSource source = run.tokens.open()) {
+             TokenSource source = run.tokens.open(run.model.model)) {
             PerplexityResult r;
             long windows = EvalWindows.count(source.length(), seqLen, stride);
             if (System.console() != null && System.console().isTerminal() && windows > 1) {

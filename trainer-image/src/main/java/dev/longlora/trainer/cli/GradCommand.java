@@ -61,7 +61,7 @@ final class GradCommand implements Callable<Integer> {
         LoraConfig defaultLora = LoraConfig.longLora().withRank(loraRank, loraAlpha);
         try (Backend backend = run.model.openBackend();
              LlamaModel m = run.model.load(defaultLora, backend, seed);
-             TokenSource source = run.tokens.open()) {
+             TokenSource source = run.tokens.open(run.model.model)) {
             if (source.length() < seqLen) {
                 throw new FormatException(source.description() + ": has " + source.length() + " tokens, fewer than --seq-len " + seqLen);
             }

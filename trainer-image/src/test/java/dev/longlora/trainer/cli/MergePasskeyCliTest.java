@@ -2,6 +2,7 @@ package dev.longlora.trainer.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.longlora.trainer.tokenizer.Tokenizers;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -135,6 +136,20 @@ class MergePasskeyCliTest {
             int tokens = t.get("promptTokens").asInt();
             assertTrue(tokens <= 400 && tokens > 300, "BPE prompt of " + tokens + " tokens for length 400");
         }
+
+        // eval of a text corpus tokenizes it with the same tokenizer.json, not bytes: the window count says how many
+        // tokens it saw (LongLoRA's protocol: starts 0, stride, ... while start < tokens - seqLen).
+        Path text = dir.resolve("story.txt");
+        String story = "The grass is green. The sky is blue. The sun is yellow. Here we go. There and back again. ".repeat(40);
+        Files.writeString(text, story);
+        int tokens = Tokenizers.forModel(model.toString()).encodeDocument(story).length;
+        int expectedWindows = 0;
+        for (int start = 0; start < tokens - 64; start += 64) expectedWindows++;
+        assertTrue(tokens < story.length(), "BPE should need fewer ids than bytes: " + tokens);
+        CliHarness e = CliHarness.run("eval", "--model", model.toString(), "--tokens", text.toString(), "--seq-len", "64",
+                "--stride", "64", "--json", "--threads", "1");
+        assertEquals(0, e.code(), e.toString());
+        assertEquals(expectedWindows, new ObjectMapper().readTree(e.out()).get("windows").asInt(), e.out());
 
         Path adapter = dir.resolve("bpe-adapter");
         assertEquals(0, CliHarness.run("init-adapter", "--model", model.toString(), "--out", adapter.toString(), "--noise", "0.02").code());
