@@ -4,5 +4,4 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 
 /** The newest complete checkpoint the trainer reported. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record CheckpointRef(Long step, String path, String time) {
-}
+public record CheckpointRef(Long step, String path, String time) {}

@@ -13,11 +13,24 @@ import io.fabric8.generator.annotation.Pattern;
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record CheckpointSpec(
-    @Pattern("^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
-    @JsonPropertyDescription("Existing PersistentVolumeClaim to use; the operator creates '<job>-checkpoints' when unset.") String claimName,
-    @Default("{}") @JsonPropertyDescription("The claim the operator creates when claimName is unset.") CheckpointStorage storage,
-    @Default("100") @Min(1) @JsonPropertyDescription("Save a checkpoint every this many optimiser steps.") Integer everySteps,
-    @Default("3") @Min(1) @Max(1000) @JsonPropertyDescription("Complete checkpoints to keep; older ones are removed.") Integer keep,
-    @Default("false")
-    @JsonPropertyDescription("true: the created claim is owned by the job and deleted with it; false keeps outputs.") Boolean deleteWithJob) {
-}
+        @Pattern("^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+        @JsonPropertyDescription(
+                "Existing PersistentVolumeClaim to use; the operator creates '<job>-checkpoints' when unset.")
+        String claimName,
+
+        @Default("{}") @JsonPropertyDescription("The claim the operator creates when claimName is unset.")
+        CheckpointStorage storage,
+
+        @Default("100") @Min(1) @JsonPropertyDescription("Save a checkpoint every this many optimiser steps.")
+        Integer everySteps,
+
+        @Default("3")
+        @Min(1)
+        @Max(1000)
+        @JsonPropertyDescription("Complete checkpoints to keep; older ones are removed.")
+        Integer keep,
+
+        @Default("false")
+        @JsonPropertyDescription(
+                "true: the created claim is owned by the job and deleted with it; false keeps outputs.")
+        Boolean deleteWithJob) {}

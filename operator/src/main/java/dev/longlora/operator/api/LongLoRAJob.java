@@ -25,33 +25,38 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @ShortNames("llj")
 @AdditionalPrinterColumn(name = "Phase", type = Type.STRING, jsonPath = ".status.phase")
 @AdditionalPrinterColumn(name = "Nodes", type = Type.INTEGER, jsonPath = ".spec.distributed.nodes")
-@AdditionalPrinterColumn(name = "GPUs", type = Type.INTEGER, jsonPath = ".spec.distributed.gpusPerNode",
-    getDescription = "GPUs per node (0 = CPU-only)")
+@AdditionalPrinterColumn(
+        name = "GPUs",
+        type = Type.INTEGER,
+        jsonPath = ".spec.distributed.gpusPerNode",
+        getDescription = "GPUs per node (0 = CPU-only)")
 @AdditionalPrinterColumn(name = "Restarts", type = Type.INTEGER, jsonPath = ".status.restarts")
 @AdditionalPrinterColumn(name = "Step", type = Type.INTEGER, jsonPath = ".status.progress.step")
 @AdditionalPrinterColumn(name = "Loss", type = Type.NUMBER, jsonPath = ".status.progress.loss")
 @AdditionalPrinterColumn(name = "Tok/s", type = Type.NUMBER, jsonPath = ".status.progress.tokensPerSecond")
 @AdditionalPrinterColumn(name = "Age", type = Type.DATE, jsonPath = ".metadata.creationTimestamp")
-@ValidationRule(value = "self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')",
-    message = "metadata.name must be a DNS-1035 label (lower-case letters, digits and '-', starting with a letter): "
-        + "it names the job's headless Service",
-    reason = "FieldValueInvalid")
-@ValidationRule(value = "!has(self.spec) || "
-    + "size(self.metadata.name) + 6 + size(string(self.spec.distributed.nodes - 1)) <= 63",
-    message = "metadata.name is too long: pod names '<name>-node-<index>' must fit 63 characters; "
-        + "shorten the name (at most 56 characters for up to 10 nodes, 55 for up to 100)",
-    reason = "FieldValueInvalid")
+@ValidationRule(
+        value = "self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')",
+        message =
+                "metadata.name must be a DNS-1035 label (lower-case letters, digits and '-', starting with a letter): "
+                        + "it names the job's headless Service",
+        reason = "FieldValueInvalid")
+@ValidationRule(
+        value = "!has(self.spec) || "
+                + "size(self.metadata.name) + 6 + size(string(self.spec.distributed.nodes - 1)) <= 63",
+        message = "metadata.name is too long: pod names '<name>-node-<index>' must fit 63 characters; "
+                + "shorten the name (at most 56 characters for up to 10 nodes, 55 for up to 100)",
+        reason = "FieldValueInvalid")
 public class LongLoRAJob extends CustomResource<LongLoRAJobSpec, LongLoRAJobStatus> implements Namespaced {
-  public static final String GROUP = "longlora.dev";
-  public static final String VERSION = "v1alpha1";
-  public static final String API_VERSION = GROUP + "/" + VERSION;
+    public static final String GROUP = "longlora.dev";
+    public static final String VERSION = "v1alpha1";
+    public static final String API_VERSION = GROUP + "/" + VERSION;
 
-  public LongLoRAJob() {
-  }
+    public LongLoRAJob() {}
 
-  public LongLoRAJob(String namespace, String name, LongLoRAJobSpec spec) {
-    getMetadata().setNamespace(namespace);
-    getMetadata().setName(name);
-    setSpec(spec);
-  }
+    public LongLoRAJob(String namespace, String name, LongLoRAJobSpec spec) {
+        getMetadata().setNamespace(namespace);
+        getMetadata().setName(name);
+        setSpec(spec);
+    }
 }

@@ -18,54 +18,125 @@ import java.util.Map;
  * below run in the API server at apply time (CEL), so a broken manifest is refused with the field named.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-@ValidationRule(value = "self.context.targetLength % self.attention.groups == 0",
-    message = "spec.context.targetLength must be divisible by spec.attention.groups (S2-Attn splits the context into "
-        + "equal groups); pick groups that divide the target length, e.g. 4",
-    reason = "FieldValueInvalid", fieldPath = ".attention.groups")
-@ValidationRule(value = "self.context.targetLength % self.attention.groups != 0 "
-    + "|| (self.context.targetLength / self.attention.groups) % 2 == 0",
-    message = "spec.context.targetLength / spec.attention.groups (the S2 group size) must be even, because half of "
-        + "the heads shift by half a group; use a target length or group count that gives an even group size",
-    reason = "FieldValueInvalid", fieldPath = ".attention.groups")
-@ValidationRule(value = "self.context.targetLength > self.context.originalLength",
-    message = "spec.context.targetLength must be greater than spec.context.originalLength (LongLoRA extends the "
-        + "context); raise targetLength or lower originalLength",
-    reason = "FieldValueInvalid", fieldPath = ".context.targetLength")
-@ValidationRule(value = "self.distributed.nodes == 1 || has(self.checkpoint.claimName) "
-    + "|| self.checkpoint.storage.accessMode == 'ReadWriteMany'",
-    message = "spec.checkpoint.storage.accessMode must be ReadWriteMany when spec.distributed.nodes > 1 (every node "
-        + "writes its shard to the shared checkpoint volume); set accessMode: ReadWriteMany or name an existing "
-        + "ReadWriteMany claim in spec.checkpoint.claimName",
-    reason = "FieldValueInvalid", fieldPath = ".checkpoint.storage.accessMode")
-@ValidationRule(value = "oldSelf.suspend || (self.distributed.nodes == oldSelf.distributed.nodes "
-    + "&& self.distributed.gpusPerNode == oldSelf.distributed.gpusPerNode)",
-    message = "spec.distributed.nodes and spec.distributed.gpusPerNode (the world size) cannot change while the job "
-        + "runs, since checkpoints are sharded by rank; set spec.suspend: true first, then change them",
-    reason = "FieldValueForbidden", fieldPath = ".distributed")
+@ValidationRule(
+        value = "self.context.targetLength % self.attention.groups == 0",
+        message =
+                "spec.context.targetLength must be divisible by spec.attention.groups (S2-Attn splits the context into "
+                        + "equal groups); pick groups that divide the target length, e.g. 4",
+        reason = "FieldValueInvalid",
+        fieldPath = ".attention.groups")
+@ValidationRule(
+        value = "self.context.targetLength % self.attention.groups != 0 "
+                + "|| (self.context.targetLength / self.attention.groups) % 2 == 0",
+        message = "spec.context.targetLength / spec.attention.groups (the S2 group size) must be even, because half of "
+                + "the heads shift by half a group; use a target length or group count that gives an even group size",
+        reason = "FieldValueInvalid",
+        fieldPath = ".attention.groups")
+@ValidationRule(
+        value = "self.context.targetLength > self.context.originalLength",
+        message = "spec.context.targetLength must be greater than spec.context.originalLength (LongLoRA extends the "
+                + "context); raise targetLength or lower originalLength",
+        reason = "FieldValueInvalid",
+        fieldPath = ".context.targetLength")
+@ValidationRule(
+        value = "self.distributed.nodes == 1 || has(self.checkpoint.claimName) "
+                + "|| self.checkpoint.storage.accessMode == 'ReadWriteMany'",
+        message =
+                "spec.checkpoint.storage.accessMode must be ReadWriteMany when spec.distributed.nodes > 1 (every node "
+                        + "writes its shard to the shared checkpoint volume); set accessMode: ReadWriteMany or name an existing "
+                        + "ReadWriteMany claim in spec.checkpoint.claimName",
+        reason = "FieldValueInvalid",
+        fieldPath = ".checkpoint.storage.accessMode")
+@ValidationRule(
+        value = "oldSelf.suspend || (self.distributed.nodes == oldSelf.distributed.nodes "
+                + "&& self.distributed.gpusPerNode == oldSelf.distributed.gpusPerNode)",
+        message =
+                "spec.distributed.nodes and spec.distributed.gpusPerNode (the world size) cannot change while the job "
+                        + "runs, since checkpoints are sharded by rank; set spec.suspend: true first, then change them",
+        reason = "FieldValueForbidden",
+        fieldPath = ".distributed")
 public record LongLoRAJobSpec(
-    @Required @JsonPropertyDescription("The base model to extend.") ModelSpec model,
-    @Required @JsonPropertyDescription("The training corpus.") DatasetSpec dataset,
-    @Required @JsonPropertyDescription("Original and target context length (position interpolation).") ContextSpec context,
-    @Default("{}") @JsonPropertyDescription("Attention pattern during training: S2-Attn (shifted sparse) or full.") AttentionSpec attention,
-    @Default("{}") @JsonPropertyDescription("LoRA adapter, plus the trainable embeddings and norms of LongLoRA.") LoraSpec lora,
-    @Default("{}") @JsonPropertyDescription("Optimiser and schedule.") TrainingSpec training,
-    @Default("{}") @JsonPropertyDescription("Nodes, GPUs per node and ZeRO sharding.") DistributedSpec distributed,
-    @Default("{}") @JsonPropertyDescription("Where checkpoints and outputs go, and how often.") CheckpointSpec checkpoint,
-    @JsonPropertyDescription("Trainer image; the operator's configured default when unset.") String image,
-    @JsonPropertyDescription("Image pull policy: Always, IfNotPresent or Never.") PullPolicy imagePullPolicy,
-    @JsonPropertyDescription("CPU and memory of the trainer container; nvidia.com/gpu is added from distributed.gpusPerNode.") ResourceRequirements resources,
-    @JsonPropertyDescription("Node labels the pods must match.") Map<String, String> nodeSelector,
-    @JsonPropertyDescription("Tolerations of the pods, e.g. for tainted GPU nodes.") List<Toleration> tolerations,
-    @JsonPropertyDescription("Affinity of the pods.") Affinity affinity,
-    @JsonPropertyDescription("PriorityClass of the pods.") String priorityClassName,
-    @JsonPropertyDescription("Scheduler of the pods, e.g. a gang scheduler.") String schedulerName,
-    @JsonPropertyDescription("What clusters add to every pod: env, volumes, pull secrets, security context, extra devices.") PodTemplateOverlay podTemplate,
-    @Default("false") @JsonPropertyDescription("true removes the pods and keeps volume and status; false resumes from the latest checkpoint.") Boolean suspend,
-    @Default("3") @Min(0) @Max(100) @JsonPropertyDescription("Gang restarts allowed after retryable failures before the job fails.") Integer backoffLimit,
-    @Min(1) @JsonPropertyDescription("Seconds the job may run (counted from its last start or resume) before it fails.") Long activeDeadlineSeconds,
-    @Min(0) @JsonPropertyDescription("Seconds after success or failure before the job is deleted (its checkpoint claim stays unless checkpoint.deleteWithJob).") Integer ttlSecondsAfterFinished,
-    @Min(1) @JsonPropertyDescription("Seconds the running gang may go without a new progress report from rank 0 (or, before the first, since the gang started) before it counts as stalled and is restarted like a failed worker; unset: no stall detection.") Long progressDeadlineSeconds) {
+        @Required @JsonPropertyDescription("The base model to extend.")
+        ModelSpec model,
 
-  /** Image pull policy of the trainer container. */
-  public enum PullPolicy { Always, IfNotPresent, Never }
+        @Required @JsonPropertyDescription("The training corpus.")
+        DatasetSpec dataset,
+
+        @Required @JsonPropertyDescription("Original and target context length (position interpolation).")
+        ContextSpec context,
+
+        @Default("{}") @JsonPropertyDescription("Attention pattern during training: S2-Attn (shifted sparse) or full.")
+        AttentionSpec attention,
+
+        @Default("{}") @JsonPropertyDescription("LoRA adapter, plus the trainable embeddings and norms of LongLoRA.")
+        LoraSpec lora,
+
+        @Default("{}") @JsonPropertyDescription("Optimiser and schedule.")
+        TrainingSpec training,
+
+        @Default("{}") @JsonPropertyDescription("Nodes, GPUs per node and ZeRO sharding.")
+        DistributedSpec distributed,
+
+        @Default("{}") @JsonPropertyDescription("Where checkpoints and outputs go, and how often.")
+        CheckpointSpec checkpoint,
+
+        @JsonPropertyDescription("Trainer image; the operator's configured default when unset.")
+        String image,
+
+        @JsonPropertyDescription("Image pull policy: Always, IfNotPresent or Never.")
+        PullPolicy imagePullPolicy,
+
+        @JsonPropertyDescription(
+                "CPU and memory of the trainer container; nvidia.com/gpu is added from distributed.gpusPerNode.")
+        ResourceRequirements resources,
+
+        @JsonPropertyDescription("Node labels the pods must match.")
+        Map<String, String> nodeSelector,
+
+        @JsonPropertyDescription("Tolerations of the pods, e.g. for tainted GPU nodes.")
+        List<Toleration> tolerations,
+
+        @JsonPropertyDescription("Affinity of the pods.") Affinity affinity,
+
+        @JsonPropertyDescription("PriorityClass of the pods.")
+        String priorityClassName,
+
+        @JsonPropertyDescription("Scheduler of the pods, e.g. a gang scheduler.")
+        String schedulerName,
+
+        @JsonPropertyDescription(
+                "What clusters add to every pod: env, volumes, pull secrets, security context, extra devices.")
+        PodTemplateOverlay podTemplate,
+
+        @Default("false")
+        @JsonPropertyDescription(
+                "true removes the pods and keeps volume and status; false resumes from the latest checkpoint.")
+        Boolean suspend,
+
+        @Default("3")
+        @Min(0)
+        @Max(100)
+        @JsonPropertyDescription("Gang restarts allowed after retryable failures before the job fails.")
+        Integer backoffLimit,
+
+        @Min(1)
+        @JsonPropertyDescription("Seconds the job may run (counted from its last start or resume) before it fails.")
+        Long activeDeadlineSeconds,
+
+        @Min(0)
+        @JsonPropertyDescription(
+                "Seconds after success or failure before the job is deleted (its checkpoint claim stays unless checkpoint.deleteWithJob).")
+        Integer ttlSecondsAfterFinished,
+
+        @Min(1)
+        @JsonPropertyDescription(
+                "Seconds the running gang may go without a new progress report from rank 0 (or, before the first, since the gang started) before it counts as stalled and is restarted like a failed worker; unset: no stall detection.")
+        Long progressDeadlineSeconds) {
+
+    /** Image pull policy of the trainer container. */
+    public enum PullPolicy {
+        Always,
+        IfNotPresent,
+        Never
+    }
 }

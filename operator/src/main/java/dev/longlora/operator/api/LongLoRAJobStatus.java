@@ -8,26 +8,67 @@ import java.util.List;
 /** Observed state, written only by the operator through the status subresource. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record LongLoRAJobStatus(
-    @JsonPropertyDescription("Pending, Running, Restarting, Suspended, Succeeded or Failed.") JobPhase phase,
-    @JsonPropertyDescription("Created, Running, Restarting, Suspended, Succeeded, Failed; Kubernetes form.") List<Condition> conditions,
-    @JsonPropertyDescription("The metadata.generation this status describes.") Long observedGeneration,
-    @JsonPropertyDescription("Worker pods of the current gang.") WorkerCounts workers,
-    @JsonPropertyDescription("Gang restarts so far; also the restart generation labelled on the pods.") Integer restarts,
-    @JsonPropertyDescription("When the current run started (reset by suspend, as for a Kubernetes Job).") String startTime,
-    @JsonPropertyDescription("When the job succeeded or failed.") String completionTime,
-    @JsonPropertyDescription("What is happening, for humans.") String message,
-    @JsonPropertyDescription("The last worker failure the operator acted on.") WorkerFailure lastFailure,
-    @JsonPropertyDescription("Trainer progress reported by rank 0.") TrainingProgress progress,
-    @JsonPropertyDescription("The newest complete checkpoint reported by rank 0.") CheckpointRef lastCheckpoint) {
+        @JsonPropertyDescription("Pending, Running, Restarting, Suspended, Succeeded or Failed.")
+        JobPhase phase,
 
-  /** The same status with another message. */
-  public LongLoRAJobStatus withMessage(String newMessage) {
-    return new LongLoRAJobStatus(phase, conditions, observedGeneration, workers, restarts, startTime, completionTime,
-        newMessage, lastFailure, progress, lastCheckpoint);
-  }
+        @JsonPropertyDescription("Created, Running, Restarting, Suspended, Succeeded, Failed; Kubernetes form.")
+        List<Condition> conditions,
 
-  public static LongLoRAJobStatus initial() {
-    return new LongLoRAJobStatus(JobPhase.Pending, List.of(), null, new WorkerCounts(0, 0, 0), 0, null, null,
-        "waiting for the first reconcile", null, null, null);
-  }
+        @JsonPropertyDescription("The metadata.generation this status describes.")
+        Long observedGeneration,
+
+        @JsonPropertyDescription("Worker pods of the current gang.")
+        WorkerCounts workers,
+
+        @JsonPropertyDescription("Gang restarts so far; also the restart generation labelled on the pods.")
+        Integer restarts,
+
+        @JsonPropertyDescription("When the current run started (reset by suspend, as for a Kubernetes Job).")
+        String startTime,
+
+        @JsonPropertyDescription("When the job succeeded or failed.")
+        String completionTime,
+
+        @JsonPropertyDescription("What is happening, for humans.")
+        String message,
+
+        @JsonPropertyDescription("The last worker failure the operator acted on.")
+        WorkerFailure lastFailure,
+
+        @JsonPropertyDescription("Trainer progress reported by rank 0.")
+        TrainingProgress progress,
+
+        @JsonPropertyDescription("The newest complete checkpoint reported by rank 0.")
+        CheckpointRef lastCheckpoint) {
+
+    /** The same status with another message. */
+    public LongLoRAJobStatus withMessage(String newMessage) {
+        return new LongLoRAJobStatus(
+                phase,
+                conditions,
+                observedGeneration,
+                workers,
+                restarts,
+                startTime,
+                completionTime,
+                newMessage,
+                lastFailure,
+                progress,
+                lastCheckpoint);
+    }
+
+    public static LongLoRAJobStatus initial() {
+        return new LongLoRAJobStatus(
+                JobPhase.Pending,
+                List.of(),
+                null,
+                new WorkerCounts(0, 0, 0),
+                0,
+                null,
+                null,
+                "waiting for the first reconcile",
+                null,
+                null,
+                null);
+    }
 }

@@ -19,15 +19,34 @@ import java.util.Map;
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record PodTemplateOverlay(
-    @JsonPropertyDescription("Extra pod labels.") Map<String, String> labels,
-    @JsonPropertyDescription("Extra pod annotations, e.g. for a network attachment.") Map<String, String> annotations,
-    @JsonPropertyDescription("Extra environment of the trainer container, e.g. NCCL settings.") List<EnvVar> env,
-    @JsonPropertyDescription("Extra environment sources of the trainer container.") List<EnvFromSource> envFrom,
-    @JsonPropertyDescription("Extra volumes, e.g. the model and data.") List<Volume> volumes,
-    @JsonPropertyDescription("Mounts of extra volumes into the trainer container.") List<VolumeMount> volumeMounts,
-    @JsonPropertyDescription("Pull secrets of the trainer image.") List<LocalObjectReference> imagePullSecrets,
-    @JsonPropertyDescription("Pod security context; restricted-profile defaults when unset.") PodSecurityContext securityContext,
-    @JsonPropertyDescription("Trainer container security context; restricted-profile defaults when unset.") SecurityContext containerSecurityContext,
-    @JsonPropertyDescription("Extra resources requested and limited per pod, e.g. rdma/hca_shared_devices_a: 1.") Map<String, Quantity> extraResources,
-    @JsonPropertyDescription("Size limit of the memory-backed /dev/shm; NCCL needs it; 16Gi when unset.") Quantity shmSize) {
-}
+        @JsonPropertyDescription("Extra pod labels.") Map<String, String> labels,
+
+        @JsonPropertyDescription("Extra pod annotations, e.g. for a network attachment.")
+        Map<String, String> annotations,
+
+        @JsonPropertyDescription("Extra environment of the trainer container, e.g. NCCL settings.")
+        List<EnvVar> env,
+
+        @JsonPropertyDescription("Extra environment sources of the trainer container.")
+        List<EnvFromSource> envFrom,
+
+        @JsonPropertyDescription("Extra volumes, e.g. the model and data.")
+        List<Volume> volumes,
+
+        @JsonPropertyDescription("Mounts of extra volumes into the trainer container.")
+        List<VolumeMount> volumeMounts,
+
+        @JsonPropertyDescription("Pull secrets of the trainer image.")
+        List<LocalObjectReference> imagePullSecrets,
+
+        @JsonPropertyDescription("Pod security context; restricted-profile defaults when unset.")
+        PodSecurityContext securityContext,
+
+        @JsonPropertyDescription("Trainer container security context; restricted-profile defaults when unset.")
+        SecurityContext containerSecurityContext,
+
+        @JsonPropertyDescription("Extra resources requested and limited per pod, e.g. rdma/hca_shared_devices_a: 1.")
+        Map<String, Quantity> extraResources,
+
+        @JsonPropertyDescription("Size limit of the memory-backed /dev/shm; NCCL needs it; 16Gi when unset.")
+        Quantity shmSize) {}

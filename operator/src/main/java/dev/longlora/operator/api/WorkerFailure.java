@@ -6,9 +6,17 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 /** The last worker failure the operator acted on. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record WorkerFailure(
-    @JsonPropertyDescription("The failed pod.") String pod,
-    @JsonPropertyDescription("Exit code of the trainer container, when it exited.") Integer exitCode,
-    @JsonPropertyDescription("Classification: Succeeded, InvalidConfig, InvalidModelOrData, OutOfMemory, LostPeer, Signal, Unknown, Evicted, Deleted.") String reason,
-    @JsonPropertyDescription("Whether the failure ends the job without a restart.") boolean permanent,
-    @JsonPropertyDescription("When the operator saw it (RFC 3339).") String time) {
-}
+        @JsonPropertyDescription("The failed pod.") String pod,
+
+        @JsonPropertyDescription("Exit code of the trainer container, when it exited.")
+        Integer exitCode,
+
+        @JsonPropertyDescription(
+                "Classification: Succeeded, InvalidConfig, InvalidModelOrData, OutOfMemory, LostPeer, Signal, Unknown, Evicted, Deleted.")
+        String reason,
+
+        @JsonPropertyDescription("Whether the failure ends the job without a restart.")
+        boolean permanent,
+
+        @JsonPropertyDescription("When the operator saw it (RFC 3339).")
+        String time) {}

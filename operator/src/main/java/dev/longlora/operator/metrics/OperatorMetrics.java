@@ -19,42 +19,49 @@ import java.util.function.Supplier;
  */
 @Singleton
 public class OperatorMetrics {
-  private final MeterRegistry registry;
-  private final Counter restarts;
-  private final Timer reconcile;
-  private volatile Supplier<Collection<LongLoRAJob>> jobs = List::of;
+    private final MeterRegistry registry;
+    private final Counter restarts;
+    private final Timer reconcile;
+    private volatile Supplier<Collection<LongLoRAJob>> jobs = List::of;
 
-  @Inject
-  public OperatorMetrics(MeterRegistry registry) {
-    this.registry = registry;
-    for (JobPhase phase : JobPhase.values()) {
-      Gauge.builder("longlora.jobs", () -> count(phase)).tag("phase", phase.name())
-          .description("LongLoRAJobs by phase").register(registry);
+    @Inject
+    public OperatorMetrics(MeterRegistry registry) {
+        this.registry = registry;
+        for (JobPhase phase : JobPhase.values()) {
+            Gauge.builder("longlora.jobs", () -> count(phase))
+                    .tag("phase", phase.name())
+                    .description("LongLoRAJobs by phase")
+                    .register(registry);
+        }
+        this.restarts = Counter.builder("longlora.job.restarts")
+                .description("Gang restarts after worker failures")
+                .register(registry);
+        this.reconcile = Timer.builder("longlora.reconcile")
+                .description("Time to reconcile one LongLoRAJob")
+                .publishPercentiles(0.5, 0.99)
+                .register(registry);
     }
-    this.restarts = Counter.builder("longlora.job.restarts").description("Gang restarts after worker failures")
-        .register(registry);
-    this.reconcile = Timer.builder("longlora.reconcile").description("Time to reconcile one LongLoRAJob")
-        .publishPercentiles(0.5, 0.99).register(registry);
-  }
 
-  /** Where the jobs-by-phase gauges count from: the controller's informer cache. */
-  public void countJobsFrom(Supplier<Collection<LongLoRAJob>> source) {
-    this.jobs = source;
-  }
+    /** Where the jobs-by-phase gauges count from: the controller's informer cache. */
+    public void countJobsFrom(Supplier<Collection<LongLoRAJob>> source) {
+        this.jobs = source;
+    }
 
-  public void restarted(int count) {
-    restarts.increment(count);
-  }
+    public void restarted(int count) {
+        restarts.increment(count);
+    }
 
-  public void finished(JobPhase phase) {
-    registry.counter("longlora.jobs.finished", "phase", phase.name()).increment();
-  }
+    public void finished(JobPhase phase) {
+        registry.counter("longlora.jobs.finished", "phase", phase.name()).increment();
+    }
 
-  public void reconciled(Duration took) {
-    reconcile.record(took);
-  }
+    public void reconciled(Duration took) {
+        reconcile.record(took);
+    }
 
-  double count(JobPhase phase) {
-    return jobs.get().stream().filter(j -> j.getStatus() != null && j.getStatus().phase() == phase).count();
-  }
+    double count(JobPhase phase) {
+        return jobs.get().stream()
+                .filter(j -> j.getStatus() != null && j.getStatus().phase() == phase)
+                .count();
+    }
 }

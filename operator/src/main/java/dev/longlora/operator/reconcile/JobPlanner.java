@@ -33,285 +33,317 @@ import java.util.Optional;
  * Pure: the same job, observation and clock give the same plan, which makes every rule unit-testable.
  */
 public final class JobPlanner {
-  /** lastFailure.reason of a gang that stopped reporting progress. */
-  public static final String STALLED = "Stalled";
-  private final TopologySettings settings;
+    /** lastFailure.reason of a gang that stopped reporting progress. */
+    public static final String STALLED = "Stalled";
 
-  public JobPlanner(TopologySettings settings) {
-    this.settings = settings;
-  }
+    private final TopologySettings settings;
 
-  public Plan plan(LongLoRAJob job, Observed observed, Instant now) {
-    return new Step(job, observed, now).run();
-  }
-
-  /** The state of one planning pass. */
-  private final class Step {
-    final LongLoRAJob job;
-    final LongLoRAJobSpec spec;
-    final Observed observed;
-    final Instant now;
-    final StatusBuilder status;
-    final JobPhase before;
-    final List<WorkerObservation> workers;
-    final List<Action> actions = new ArrayList<>();
-    Duration requeue;
-
-    Step(LongLoRAJob job, Observed observed, Instant now) {
-      this.job = job;
-      this.spec = job.getSpec();
-      this.observed = observed;
-      this.now = now.truncatedTo(ChronoUnit.SECONDS);
-      long generation = job.getMetadata().getGeneration() == null ? 0 : job.getMetadata().getGeneration();
-      this.status = new StatusBuilder(job.getStatus(), generation, this.now.toString());
-      this.before = status.phase();
-      this.workers = observed.pods().stream().map(WorkerObservation::of).toList();
+    public JobPlanner(TopologySettings settings) {
+        this.settings = settings;
     }
 
-    Plan run() {
-      if (before.isFinished()) {
-        return finished();
-      }
-      List<String> problems = SpecValidation.problems(job);
-      if (!problems.isEmpty()) {
-        deletePods(workers.stream().filter(w -> w.state().active()).toList(), "the job spec is invalid");
-        String why = "invalid spec: " + String.join("; ", problems);
-        status.failed("InvalidSpec", why, null);
-        event(RecordEvent.warning("InvalidSpec", why));
-        return done();
-      }
-      JobTopology topology = new JobTopology(job, settings);
-      ensureSupportingObjects(topology);
-      status.created();
+    public Plan plan(LongLoRAJob job, Observed observed, Instant now) {
+        return new Step(job, observed, now).run();
+    }
 
-      int generation = status.restarts();
-      if (workers.stream().anyMatch(w -> w.restartGeneration() > generation)) {
-        // Pods of a newer gang than our status knows: the cached status is behind our own write. Look again soon.
-        requeue = Duration.ofSeconds(1);
-        return new Plan(actions, job.getStatus(), Optional.of(requeue));
-      }
-      if (JobResolver.suspended(spec)) {
-        return suspend();
-      }
-      if (before == JobPhase.Suspended) {
-        if (!workers.isEmpty()) {
-          deletePods(nonTerminating(workers), "the job was suspended");
-          status.suspended("resuming: waiting for the suspended gang's pods to terminate");
-          return done();
+    /** The state of one planning pass. */
+    private final class Step {
+        final LongLoRAJob job;
+        final LongLoRAJobSpec spec;
+        final Observed observed;
+        final Instant now;
+        final StatusBuilder status;
+        final JobPhase before;
+        final List<WorkerObservation> workers;
+        final List<Action> actions = new ArrayList<>();
+        Duration requeue;
+
+        Step(LongLoRAJob job, Observed observed, Instant now) {
+            this.job = job;
+            this.spec = job.getSpec();
+            this.observed = observed;
+            this.now = now.truncatedTo(ChronoUnit.SECONDS);
+            long generation = job.getMetadata().getGeneration() == null
+                    ? 0
+                    : job.getMetadata().getGeneration();
+            this.status = new StatusBuilder(job.getStatus(), generation, this.now.toString());
+            this.before = status.phase();
+            this.workers = observed.pods().stream().map(WorkerObservation::of).toList();
         }
-        status.resumed();
-        event(RecordEvent.normal("Resumed", "spec.suspend is false: recreating the gang from the latest checkpoint"));
-      }
-      List<WorkerObservation> stale = workers.stream().filter(w -> w.restartGeneration() != generation).toList();
-      if (!stale.isEmpty()) {
-        deletePods(nonTerminating(stale), "it belongs to a previous gang");
-        status.stillRestarting("gang restart " + generation + ": waiting for " + stale.size()
-            + " pod(s) of the previous gang to terminate");
-        return done();
-      }
-      if (deadlinePassed()) {
-        deletePods(workers.stream().filter(w -> w.state().active()).toList(), "the job passed its deadline");
-        String why = "the job ran longer than spec.activeDeadlineSeconds (" + spec.activeDeadlineSeconds() + "s)";
-        status.failed("DeadlineExceeded", why, null);
-        event(RecordEvent.warning("DeadlineExceeded", why));
-        return done();
-      }
-      int nodes = JobResolver.distributed(spec).nodes();
-      GangAssessment gang = GangAssessment.of(nodes, workers);
-      Optional<WorkerFailure> failure = failureOf(gang);
-      if (failure.isPresent()) {
-        return handleFailure(failure.get(), gang);
-      }
-      if (gang.allSucceeded()) {
-        status.workers(new WorkerCounts(nodes, 0, 0));
-        gang.progress().ifPresent(status::progress);
-        status.succeeded("all " + nodes + " worker(s) finished; outputs are under /checkpoints/output on claim "
-            + topology.claimName());
-        event(RecordEvent.normal("Succeeded", "training finished; adapter in /checkpoints/output/adapter on claim "
-            + topology.claimName()));
-        ttlRequeue();
-        return done();
-      }
-      for (int node : gang.missingNodes()) {
-        actions.add(new CreatePod(topology.pod(node, generation)));
-      }
-      if (!gang.missingNodes().isEmpty()) {
-        status.started();
-        if (gang.missingNodes().size() == nodes) {
-          event(RecordEvent.normal("GangCreated", "created " + nodes + " worker pod(s), restart generation "
-              + generation));
+
+        Plan run() {
+            if (before.isFinished()) {
+                return finished();
+            }
+            List<String> problems = SpecValidation.problems(job);
+            if (!problems.isEmpty()) {
+                deletePods(workers.stream().filter(w -> w.state().active()).toList(), "the job spec is invalid");
+                String why = "invalid spec: " + String.join("; ", problems);
+                status.failed("InvalidSpec", why, null);
+                event(RecordEvent.warning("InvalidSpec", why));
+                return done();
+            }
+            JobTopology topology = new JobTopology(job, settings);
+            ensureSupportingObjects(topology);
+            status.created();
+
+            int generation = status.restarts();
+            if (workers.stream().anyMatch(w -> w.restartGeneration() > generation)) {
+                // Pods of a newer gang than our status knows: the cached status is behind our own write. Look again
+                // soon.
+                requeue = Duration.ofSeconds(1);
+                return new Plan(actions, job.getStatus(), Optional.of(requeue));
+            }
+            if (JobResolver.suspended(spec)) {
+                return suspend();
+            }
+            if (before == JobPhase.Suspended) {
+                if (!workers.isEmpty()) {
+                    deletePods(nonTerminating(workers), "the job was suspended");
+                    status.suspended("resuming: waiting for the suspended gang's pods to terminate");
+                    return done();
+                }
+                status.resumed();
+                event(RecordEvent.normal(
+                        "Resumed", "spec.suspend is false: recreating the gang from the latest checkpoint"));
+            }
+            List<WorkerObservation> stale = workers.stream()
+                    .filter(w -> w.restartGeneration() != generation)
+                    .toList();
+            if (!stale.isEmpty()) {
+                deletePods(nonTerminating(stale), "it belongs to a previous gang");
+                status.stillRestarting("gang restart " + generation + ": waiting for " + stale.size()
+                        + " pod(s) of the previous gang to terminate");
+                return done();
+            }
+            if (deadlinePassed()) {
+                deletePods(workers.stream().filter(w -> w.state().active()).toList(), "the job passed its deadline");
+                String why =
+                        "the job ran longer than spec.activeDeadlineSeconds (" + spec.activeDeadlineSeconds() + "s)";
+                status.failed("DeadlineExceeded", why, null);
+                event(RecordEvent.warning("DeadlineExceeded", why));
+                return done();
+            }
+            int nodes = JobResolver.distributed(spec).nodes();
+            GangAssessment gang = GangAssessment.of(nodes, workers);
+            Optional<WorkerFailure> failure = failureOf(gang);
+            if (failure.isPresent()) {
+                return handleFailure(failure.get(), gang);
+            }
+            if (gang.allSucceeded()) {
+                status.workers(new WorkerCounts(nodes, 0, 0));
+                gang.progress().ifPresent(status::progress);
+                status.succeeded("all " + nodes + " worker(s) finished; outputs are under /checkpoints/output on claim "
+                        + topology.claimName());
+                event(RecordEvent.normal(
+                        "Succeeded",
+                        "training finished; adapter in /checkpoints/output/adapter on claim " + topology.claimName()));
+                ttlRequeue();
+                return done();
+            }
+            for (int node : gang.missingNodes()) {
+                actions.add(new CreatePod(topology.pod(node, generation)));
+            }
+            if (!gang.missingNodes().isEmpty()) {
+                status.started();
+                if (gang.missingNodes().size() == nodes) {
+                    event(RecordEvent.normal(
+                            "GangCreated", "created " + nodes + " worker pod(s), restart generation " + generation));
+                }
+            }
+            status.workers(new WorkerCounts(nodes, gang.ready(), gang.failed()));
+            gang.progress().ifPresent(status::progress);
+            if (gang.allRunning() && spec.progressDeadlineSeconds() != null) {
+                Instant due = lastProgress(gang).plusSeconds(spec.progressDeadlineSeconds());
+                if (!now.isBefore(due)) {
+                    return handleFailure(
+                            new WorkerFailure(
+                                    Names.pod(job.getMetadata().getName(), 0), null, STALLED, false, status.now()),
+                            gang);
+                }
+                requeueWithin(Duration.between(now, due).plusSeconds(1));
+            }
+            int running = gang.count(WorkerState.READY) + gang.count(WorkerState.RUNNING);
+            if (gang.allRunning()) {
+                if (before != JobPhase.Running) {
+                    event(RecordEvent.normal("Running", "all " + nodes + " worker(s) are running"));
+                }
+                status.running(nodes);
+            } else if (before == JobPhase.Restarting) {
+                status.stillRestarting("gang restart " + generation + ": " + running + " of " + nodes
+                        + " worker(s) running" + waitingFor(gang));
+            } else {
+                status.pending("waiting for workers: " + running + " of " + nodes + " running" + waitingFor(gang));
+            }
+            deadlineRequeue();
+            return done();
         }
-      }
-      status.workers(new WorkerCounts(nodes, gang.ready(), gang.failed()));
-      gang.progress().ifPresent(status::progress);
-      if (gang.allRunning() && spec.progressDeadlineSeconds() != null) {
-        Instant due = lastProgress(gang).plusSeconds(spec.progressDeadlineSeconds());
-        if (!now.isBefore(due)) {
-          return handleFailure(new WorkerFailure(Names.pod(job.getMetadata().getName(), 0), null, STALLED, false,
-              status.now()), gang);
+
+        Plan suspend() {
+            deletePods(nonTerminating(workers), "the job is suspended");
+            if (before != JobPhase.Suspended) {
+                event(RecordEvent.normal(
+                        "Suspended", "spec.suspend is true: worker pods removed, checkpoint volume kept"));
+            }
+            status.suspended("suspended: pods removed; the checkpoint volume and status are kept");
+            return done();
         }
-        requeueWithin(Duration.between(now, due).plusSeconds(1));
-      }
-      int running = gang.count(WorkerState.READY) + gang.count(WorkerState.RUNNING);
-      if (gang.allRunning()) {
-        if (before != JobPhase.Running) {
-          event(RecordEvent.normal("Running", "all " + nodes + " worker(s) are running"));
+
+        /** A failed pod, or a pod of the running gang deleted by someone else (drain, eviction). */
+        Optional<WorkerFailure> failureOf(GangAssessment gang) {
+            Optional<GangAssessment.Failure> failed = gang.firstFailure();
+            if (failed.isPresent()) {
+                GangAssessment.Failure f = failed.get();
+                return Optional.of(new WorkerFailure(
+                        f.worker().name(),
+                        f.worker().exitCode(),
+                        f.classification().reason(),
+                        f.classification().permanent(),
+                        status.now()));
+            }
+            return gang.workers().stream()
+                    .filter(w -> w.state() == WorkerState.TERMINATING)
+                    .findFirst()
+                    .map(w -> new WorkerFailure(w.name(), null, "Deleted", false, status.now()));
         }
-        status.running(nodes);
-      } else if (before == JobPhase.Restarting) {
-        status.stillRestarting("gang restart " + generation + ": " + running + " of " + nodes
-            + " worker(s) running" + waitingFor(gang));
-      } else {
-        status.pending("waiting for workers: " + running + " of " + nodes + " running" + waitingFor(gang));
-      }
-      deadlineRequeue();
-      return done();
-    }
 
-    Plan suspend() {
-      deletePods(nonTerminating(workers), "the job is suspended");
-      if (before != JobPhase.Suspended) {
-        event(RecordEvent.normal("Suspended", "spec.suspend is true: worker pods removed, checkpoint volume kept"));
-      }
-      status.suspended("suspended: pods removed; the checkpoint volume and status are kept");
-      return done();
-    }
-
-    /** A failed pod, or a pod of the running gang deleted by someone else (drain, eviction). */
-    Optional<WorkerFailure> failureOf(GangAssessment gang) {
-      Optional<GangAssessment.Failure> failed = gang.firstFailure();
-      if (failed.isPresent()) {
-        GangAssessment.Failure f = failed.get();
-        return Optional.of(new WorkerFailure(f.worker().name(), f.worker().exitCode(), f.classification().reason(),
-            f.classification().permanent(), status.now()));
-      }
-      return gang.workers().stream().filter(w -> w.state() == WorkerState.TERMINATING).findFirst()
-          .map(w -> new WorkerFailure(w.name(), null, "Deleted", false, status.now()));
-    }
-
-    /** What the first waiting worker waits for (e.g. unschedulable: not enough GPUs), for the status message. */
-    String waitingFor(GangAssessment gang) {
-      return gang.workers().stream().filter(w -> w.waitingFor() != null).findFirst()
-          .map(w -> "; " + w.name() + ": " + w.waitingFor()).orElse("");
-    }
-
-    /** The newest sign of life: rank 0's last report, or the start of the current gang. */
-    Instant lastProgress(GangAssessment gang) {
-      Instant last = gang.workers().stream().filter(w -> w.nodeIndex() == 0).findFirst()
-          .map(w -> instant(w.createdAt())).orElse(null);
-      Instant reported = status.progress() == null ? null : instant(status.progress().updateTime());
-      if (last == null || (reported != null && reported.isAfter(last))) {
-        last = reported;
-      }
-      return last != null ? last : now;
-    }
-
-    Plan handleFailure(WorkerFailure failure, GangAssessment gang) {
-      String explanation = failure.exitCode() != null
-          ? ExitCodes.classify(failure.exitCode()).explanation()
-          : STALLED.equals(failure.reason())
-              ? "no progress from rank 0 for " + spec.progressDeadlineSeconds() + "s (spec.progressDeadlineSeconds)"
-              : "the pod was removed or failed (" + failure.reason() + ") without a trainer exit code";
-      String who = "worker " + failure.pod() + ": " + explanation;
-      int limit = JobResolver.backoffLimit(spec);
-      if (failure.permanent()) {
-        deletePods(gang.workers().stream().filter(w -> w.state().active()).toList(), "the job failed");
-        status.failed(failure.reason(), who, failure);
-        event(RecordEvent.warning(failure.reason(), who));
-        ttlRequeue();
-        return done();
-      }
-      if (status.restarts() >= limit) {
-        deletePods(gang.workers().stream().filter(w -> w.state().active()).toList(), "the job failed");
-        String why = "backoffLimit (" + limit + ") reached after " + status.restarts() + " gang restart(s); last: "
-            + who;
-        status.failed("BackoffLimitExceeded", why, failure);
-        event(RecordEvent.warning("BackoffLimitExceeded", why));
-        ttlRequeue();
-        return done();
-      }
-      deletePods(nonTerminating(gang.workers()), "the gang restarts");
-      String why = "gang restart " + (status.restarts() + 1) + " of " + limit + " after " + who;
-      status.restarting(failure, why);
-      event(RecordEvent.warning("WorkerFailed", who));
-      event(RecordEvent.warning("GangRestart", why));
-      return done();
-    }
-
-    Plan finished() {
-      if (before == JobPhase.Failed) {
-        // Failed jobs free their GPUs; failed pods stay for their logs.
-        deletePods(workers.stream().filter(w -> w.state().active()).toList(), "the job failed");
-      }
-      Integer ttl = spec == null ? null : spec.ttlSecondsAfterFinished();
-      String completed = job.getStatus() == null ? null : job.getStatus().completionTime();
-      if (ttl != null && completed != null) {
-        Instant due = Instant.parse(completed).plusSeconds(ttl);
-        if (!now.isBefore(due)) {
-          actions.add(new DeleteJob());
-        } else {
-          requeue = Duration.between(now, due);
+        /** What the first waiting worker waits for (e.g. unschedulable: not enough GPUs), for the status message. */
+        String waitingFor(GangAssessment gang) {
+            return gang.workers().stream()
+                    .filter(w -> w.waitingFor() != null)
+                    .findFirst()
+                    .map(w -> "; " + w.name() + ": " + w.waitingFor())
+                    .orElse("");
         }
-      }
-      return new Plan(actions, job.getStatus(), Optional.ofNullable(requeue));
-    }
 
-    void ensureSupportingObjects(JobTopology topology) {
-      for (HasMetadata desired : topology.supportingObjects()) {
-        if (!ResourceMatcher.matches(desired, observed.current(desired))) {
-          actions.add(new Action.Apply(desired));
+        /** The newest sign of life: rank 0's last report, or the start of the current gang. */
+        Instant lastProgress(GangAssessment gang) {
+            Instant last = gang.workers().stream()
+                    .filter(w -> w.nodeIndex() == 0)
+                    .findFirst()
+                    .map(w -> instant(w.createdAt()))
+                    .orElse(null);
+            Instant reported =
+                    status.progress() == null ? null : instant(status.progress().updateTime());
+            if (last == null || (reported != null && reported.isAfter(last))) {
+                last = reported;
+            }
+            return last != null ? last : now;
         }
-      }
-    }
 
-    boolean deadlinePassed() {
-      Long deadline = spec.activeDeadlineSeconds();
-      return deadline != null && status.startTime() != null
-          && !now.isBefore(Instant.parse(status.startTime()).plusSeconds(deadline));
-    }
+        Plan handleFailure(WorkerFailure failure, GangAssessment gang) {
+            String explanation = failure.exitCode() != null
+                    ? ExitCodes.classify(failure.exitCode()).explanation()
+                    : STALLED.equals(failure.reason())
+                            ? "no progress from rank 0 for " + spec.progressDeadlineSeconds()
+                                    + "s (spec.progressDeadlineSeconds)"
+                            : "the pod was removed or failed (" + failure.reason() + ") without a trainer exit code";
+            String who = "worker " + failure.pod() + ": " + explanation;
+            int limit = JobResolver.backoffLimit(spec);
+            if (failure.permanent()) {
+                deletePods(
+                        gang.workers().stream().filter(w -> w.state().active()).toList(), "the job failed");
+                status.failed(failure.reason(), who, failure);
+                event(RecordEvent.warning(failure.reason(), who));
+                ttlRequeue();
+                return done();
+            }
+            if (status.restarts() >= limit) {
+                deletePods(
+                        gang.workers().stream().filter(w -> w.state().active()).toList(), "the job failed");
+                String why = "backoffLimit (" + limit + ") reached after " + status.restarts()
+                        + " gang restart(s); last: " + who;
+                status.failed("BackoffLimitExceeded", why, failure);
+                event(RecordEvent.warning("BackoffLimitExceeded", why));
+                ttlRequeue();
+                return done();
+            }
+            deletePods(nonTerminating(gang.workers()), "the gang restarts");
+            String why = "gang restart " + (status.restarts() + 1) + " of " + limit + " after " + who;
+            status.restarting(failure, why);
+            event(RecordEvent.warning("WorkerFailed", who));
+            event(RecordEvent.warning("GangRestart", why));
+            return done();
+        }
 
-    void deadlineRequeue() {
-      Long deadline = spec.activeDeadlineSeconds();
-      String start = status.startTime();
-      if (deadline != null && start != null) {
-        requeueWithin(Duration.between(now, Instant.parse(start).plusSeconds(deadline)).plusSeconds(1));
-      }
-    }
+        Plan finished() {
+            if (before == JobPhase.Failed) {
+                // Failed jobs free their GPUs; failed pods stay for their logs.
+                deletePods(workers.stream().filter(w -> w.state().active()).toList(), "the job failed");
+            }
+            Integer ttl = spec == null ? null : spec.ttlSecondsAfterFinished();
+            String completed = job.getStatus() == null ? null : job.getStatus().completionTime();
+            if (ttl != null && completed != null) {
+                Instant due = Instant.parse(completed).plusSeconds(ttl);
+                if (!now.isBefore(due)) {
+                    actions.add(new DeleteJob());
+                } else {
+                    requeue = Duration.between(now, due);
+                }
+            }
+            return new Plan(actions, job.getStatus(), Optional.ofNullable(requeue));
+        }
 
-    void requeueWithin(Duration d) {
-      if (requeue == null || d.compareTo(requeue) < 0) {
-        requeue = d;
-      }
-    }
+        void ensureSupportingObjects(JobTopology topology) {
+            for (HasMetadata desired : topology.supportingObjects()) {
+                if (!ResourceMatcher.matches(desired, observed.current(desired))) {
+                    actions.add(new Action.Apply(desired));
+                }
+            }
+        }
 
-    void ttlRequeue() {
-      if (spec.ttlSecondsAfterFinished() != null) {
-        requeue = Duration.ofSeconds(spec.ttlSecondsAfterFinished() + 1L);
-      }
-    }
+        boolean deadlinePassed() {
+            Long deadline = spec.activeDeadlineSeconds();
+            return deadline != null
+                    && status.startTime() != null
+                    && !now.isBefore(Instant.parse(status.startTime()).plusSeconds(deadline));
+        }
 
-    static Instant instant(String time) {
-      try {
-        return time == null ? null : Instant.parse(time);
-      } catch (java.time.format.DateTimeParseException e) {
-        return null;
-      }
-    }
+        void deadlineRequeue() {
+            Long deadline = spec.activeDeadlineSeconds();
+            String start = status.startTime();
+            if (deadline != null && start != null) {
+                requeueWithin(Duration.between(now, Instant.parse(start).plusSeconds(deadline))
+                        .plusSeconds(1));
+            }
+        }
 
-    void deletePods(List<WorkerObservation> pods, String why) {
-      pods.forEach(p -> actions.add(new DeletePod(p.name(), why)));
-    }
+        void requeueWithin(Duration d) {
+            if (requeue == null || d.compareTo(requeue) < 0) {
+                requeue = d;
+            }
+        }
 
-    List<WorkerObservation> nonTerminating(List<WorkerObservation> pods) {
-      return pods.stream().filter(w -> w.state() != WorkerState.TERMINATING).toList();
-    }
+        void ttlRequeue() {
+            if (spec.ttlSecondsAfterFinished() != null) {
+                requeue = Duration.ofSeconds(spec.ttlSecondsAfterFinished() + 1L);
+            }
+        }
 
-    void event(RecordEvent event) {
-      actions.add(event);
-    }
+        static Instant instant(String time) {
+            try {
+                return time == null ? null : Instant.parse(time);
+            } catch (java.time.format.DateTimeParseException e) {
+                return null;
+            }
+        }
 
-    Plan done() {
-      return new Plan(actions, status.build(), Optional.ofNullable(requeue));
+        void deletePods(List<WorkerObservation> pods, String why) {
+            pods.forEach(p -> actions.add(new DeletePod(p.name(), why)));
+        }
+
+        List<WorkerObservation> nonTerminating(List<WorkerObservation> pods) {
+            return pods.stream()
+                    .filter(w -> w.state() != WorkerState.TERMINATING)
+                    .toList();
+        }
+
+        void event(RecordEvent event) {
+            actions.add(event);
+        }
+
+        Plan done() {
+            return new Plan(actions, status.build(), Optional.ofNullable(requeue));
+        }
     }
-  }
 }

@@ -11,15 +11,16 @@ import jakarta.enterprise.inject.Produces;
  */
 public class LeaderElection {
 
-  /** Null (no leader election) when disabled: the operator SDK then starts reconciling at once. */
-  @Produces
-  @Dependent
-  LeaderElectionConfiguration leaderElection(OperatorConfig config) {
-    OperatorConfig.LeaderElection le = config.operator().leaderElection();
-    if (!le.enabled()) {
-      return null;
+    /** Null (no leader election) when disabled: the operator SDK then starts reconciling at once. */
+    @Produces
+    @Dependent
+    LeaderElectionConfiguration leaderElection(OperatorConfig config) {
+        OperatorConfig.LeaderElection le = config.operator().leaderElection();
+        if (!le.enabled()) {
+            return null;
+        }
+        return le.namespace()
+                .map(ns -> new LeaderElectionConfiguration(le.leaseName(), ns))
+                .orElseGet(() -> new LeaderElectionConfiguration(le.leaseName()));
     }
-    return le.namespace().map(ns -> new LeaderElectionConfiguration(le.leaseName(), ns))
-        .orElseGet(() -> new LeaderElectionConfiguration(le.leaseName()));
-  }
 }

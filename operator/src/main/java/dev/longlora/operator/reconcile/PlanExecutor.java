@@ -7,8 +7,8 @@ import dev.longlora.operator.reconcile.Action.DeleteJob;
 import dev.longlora.operator.reconcile.Action.DeletePod;
 import dev.longlora.operator.reconcile.Action.RecordEvent;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
-import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
 import java.net.HttpURLConnection;
 import java.util.List;
 import java.util.Objects;
@@ -26,67 +26,75 @@ import java.util.function.Consumer;
  * ServiceAccount), then pod creations and deletions, then events; a new job costs four round trips, not ten.
  */
 final class PlanExecutor {
-  private PlanExecutor() {
-  }
+    private PlanExecutor() {}
 
-  static void execute(Plan plan, LongLoRAJob job, Context<LongLoRAJob> context) {
-    var client = context.getClient();
-    String ns = job.getMetadata().getNamespace();
-    if (!Objects.equals(plan.status(), job.getStatus())) {
-      LongLoRAJob update = new LongLoRAJob();
-      update.setMetadata(new ObjectMetaBuilder().withName(job.getMetadata().getName()).withNamespace(ns)
-          .withResourceVersion(job.getMetadata().getResourceVersion()).build());
-      update.setSpec(job.getSpec());
-      update.setStatus(plan.status());
-      context.resourceOperations().updatePrimaryStatus(update);
-    }
-    inParallel(plan.actions(Apply.class), a -> context.resourceOperations().serverSideApply(a.object()));
-    inParallel(plan.actions().stream().filter(a -> a instanceof CreatePod || a instanceof DeletePod).toList(),
-        action -> {
-          switch (action) {
-            case CreatePod c -> create(context, c);
-            case DeletePod d -> client.pods().inNamespace(ns).withName(d.name()).delete();
-            default -> throw new IllegalStateException("not a pod action: " + action);
-          }
-        });
-    inParallel(plan.actions(RecordEvent.class), e -> JobEvents.record(client, job, e));
-    if (!plan.actions(DeleteJob.class).isEmpty()) {
-      client.resource(job).delete();
-    }
-  }
-
-  private static void create(Context<LongLoRAJob> context, CreatePod c) {
-    try {
-      context.resourceOperations().create(c.pod());
-    } catch (KubernetesClientException e) {
-      // Already there: an earlier reconcile created it and the cache had not caught up yet.
-      if (e.getCode() != HttpURLConnection.HTTP_CONFLICT) {
-        throw e;
-      }
-    }
-  }
-
-  /** Runs the writes together and waits for all; the first failure is rethrown (JOSDK retries the reconcile). */
-  private static <A> void inParallel(List<A> actions, Consumer<A> write) {
-    if (actions.size() == 1) {
-      write.accept(actions.getFirst());
-      return;
-    }
-    try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
-      List<Future<?>> futures = actions.stream().<Future<?>>map(a -> pool.submit(() -> write.accept(a))).toList();
-      for (Future<?> f : futures) {
-        try {
-          f.get();
-        } catch (ExecutionException e) {
-          if (e.getCause() instanceof RuntimeException r) {
-            throw r;
-          }
-          throw new IllegalStateException(e.getCause());
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new IllegalStateException("interrupted while writing", e);
+    static void execute(Plan plan, LongLoRAJob job, Context<LongLoRAJob> context) {
+        var client = context.getClient();
+        String ns = job.getMetadata().getNamespace();
+        if (!Objects.equals(plan.status(), job.getStatus())) {
+            LongLoRAJob update = new LongLoRAJob();
+            update.setMetadata(new ObjectMetaBuilder()
+                    .withName(job.getMetadata().getName())
+                    .withNamespace(ns)
+                    .withResourceVersion(job.getMetadata().getResourceVersion())
+                    .build());
+            update.setSpec(job.getSpec());
+            update.setStatus(plan.status());
+            context.resourceOperations().updatePrimaryStatus(update);
         }
-      }
+        inParallel(plan.actions(Apply.class), a -> context.resourceOperations().serverSideApply(a.object()));
+        inParallel(
+                plan.actions().stream()
+                        .filter(a -> a instanceof CreatePod || a instanceof DeletePod)
+                        .toList(),
+                action -> {
+                    switch (action) {
+                        case CreatePod c -> create(context, c);
+                        case DeletePod d ->
+                            client.pods().inNamespace(ns).withName(d.name()).delete();
+                        default -> throw new IllegalStateException("not a pod action: " + action);
+                    }
+                });
+        inParallel(plan.actions(RecordEvent.class), e -> JobEvents.record(client, job, e));
+        if (!plan.actions(DeleteJob.class).isEmpty()) {
+            client.resource(job).delete();
+        }
     }
-  }
+
+    private static void create(Context<LongLoRAJob> context, CreatePod c) {
+        try {
+            context.resourceOperations().create(c.pod());
+        } catch (KubernetesClientException e) {
+            // Already there: an earlier reconcile created it and the cache had not caught up yet.
+            if (e.getCode() != HttpURLConnection.HTTP_CONFLICT) {
+                throw e;
+            }
+        }
+    }
+
+    /** Runs the writes together and waits for all; the first failure is rethrown (JOSDK retries the reconcile). */
+    private static <A> void inParallel(List<A> actions, Consumer<A> write) {
+        if (actions.size() == 1) {
+            write.accept(actions.getFirst());
+            return;
+        }
+        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<?>> futures = actions.stream()
+                    .<Future<?>>map(a -> pool.submit(() -> write.accept(a)))
+                    .toList();
+            for (Future<?> f : futures) {
+                try {
+                    f.get();
+                } catch (ExecutionException e) {
+                    if (e.getCause() instanceof RuntimeException r) {
+                        throw r;
+                    }
+                    throw new IllegalStateException(e.getCause());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted while writing", e);
+                }
+            }
+        }
+    }
 }

@@ -12,50 +12,64 @@ import java.util.stream.Collectors;
  */
 public record GangAssessment(int desired, List<WorkerObservation> workers) {
 
-  public static GangAssessment of(int desired, List<WorkerObservation> currentGeneration) {
-    return new GangAssessment(desired, currentGeneration.stream()
-        .sorted(Comparator.comparingInt(WorkerObservation::nodeIndex)).toList());
-  }
+    public static GangAssessment of(int desired, List<WorkerObservation> currentGeneration) {
+        return new GangAssessment(
+                desired,
+                currentGeneration.stream()
+                        .sorted(Comparator.comparingInt(WorkerObservation::nodeIndex))
+                        .toList());
+    }
 
-  public int count(WorkerState state) {
-    return (int) workers.stream().filter(w -> w.state() == state).count();
-  }
+    public int count(WorkerState state) {
+        return (int) workers.stream().filter(w -> w.state() == state).count();
+    }
 
-  public int ready() {
-    return count(WorkerState.READY);
-  }
+    public int ready() {
+        return count(WorkerState.READY);
+    }
 
-  public int failed() {
-    return count(WorkerState.FAILED);
-  }
+    public int failed() {
+        return count(WorkerState.FAILED);
+    }
 
-  public boolean allSucceeded() {
-    return desired > 0 && count(WorkerState.SUCCEEDED) == desired;
-  }
+    public boolean allSucceeded() {
+        return desired > 0 && count(WorkerState.SUCCEEDED) == desired;
+    }
 
-  /** Every pod of the gang is running (the gang is up; readiness is the trainer's business). */
-  public boolean allRunning() {
-    return desired > 0 && count(WorkerState.READY) + count(WorkerState.RUNNING) == desired;
-  }
+    /** Every pod of the gang is running (the gang is up; readiness is the trainer's business). */
+    public boolean allRunning() {
+        return desired > 0 && count(WorkerState.READY) + count(WorkerState.RUNNING) == desired;
+    }
 
-  public Optional<Failure> firstFailure() {
-    return workers.stream().filter(w -> w.state() == WorkerState.FAILED).findFirst().map(w -> new Failure(w,
-        w.exitCode() != null ? ExitCodes.classify(w.exitCode()) : ExitCodes.withoutExitCode(w.podReason())));
-  }
+    public Optional<Failure> firstFailure() {
+        return workers.stream()
+                .filter(w -> w.state() == WorkerState.FAILED)
+                .findFirst()
+                .map(w -> new Failure(
+                        w,
+                        w.exitCode() != null
+                                ? ExitCodes.classify(w.exitCode())
+                                : ExitCodes.withoutExitCode(w.podReason())));
+    }
 
-  /** Node indices with no pod of this generation: to be created. */
-  public List<Integer> missingNodes() {
-    Set<Integer> present = workers.stream().map(WorkerObservation::nodeIndex).collect(Collectors.toSet());
-    return java.util.stream.IntStream.range(0, desired).filter(i -> !present.contains(i)).boxed().toList();
-  }
+    /** Node indices with no pod of this generation: to be created. */
+    public List<Integer> missingNodes() {
+        Set<Integer> present =
+                workers.stream().map(WorkerObservation::nodeIndex).collect(Collectors.toSet());
+        return java.util.stream.IntStream.range(0, desired)
+                .filter(i -> !present.contains(i))
+                .boxed()
+                .toList();
+    }
 
-  /** Rank 0's progress report, when it has written one. */
-  public Optional<ProgressReport> progress() {
-    return workers.stream().filter(w -> w.nodeIndex() == 0).findFirst()
-        .flatMap(w -> ProgressReport.parse(w.progressAnnotation()));
-  }
+    /** Rank 0's progress report, when it has written one. */
+    public Optional<ProgressReport> progress() {
+        return workers.stream()
+                .filter(w -> w.nodeIndex() == 0)
+                .findFirst()
+                .flatMap(w -> ProgressReport.parse(w.progressAnnotation()));
+    }
 
-  /** A failed worker and what its exit means. */
-  public record Failure(WorkerObservation worker, ExitCodes.Classification classification) {
-  }
+    /** A failed worker and what its exit means. */
+    public record Failure(WorkerObservation worker, ExitCodes.Classification classification) {}
 }

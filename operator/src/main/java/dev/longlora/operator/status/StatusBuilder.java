@@ -14,151 +14,173 @@ import java.util.List;
  * the job's current status and only changes what a transition changes.
  */
 public final class StatusBuilder {
-  private final long generation;
-  private final String now;
-  private JobPhase phase;
-  private List<Condition> conditions;
-  private WorkerCounts workers;
-  private int restarts;
-  private String startTime;
-  private String completionTime;
-  private String message;
-  private WorkerFailure lastFailure;
-  private TrainingProgress progress;
-  private CheckpointRef lastCheckpoint;
+    private final long generation;
+    private final String now;
+    private JobPhase phase;
+    private List<Condition> conditions;
+    private WorkerCounts workers;
+    private int restarts;
+    private String startTime;
+    private String completionTime;
+    private String message;
+    private WorkerFailure lastFailure;
+    private TrainingProgress progress;
+    private CheckpointRef lastCheckpoint;
 
-  public StatusBuilder(LongLoRAJobStatus current, long generation, String now) {
-    LongLoRAJobStatus s = current != null ? current : LongLoRAJobStatus.initial();
-    this.generation = generation;
-    this.now = now;
-    this.phase = s.phase() != null ? s.phase() : JobPhase.Pending;
-    this.conditions = s.conditions() != null ? s.conditions() : List.of();
-    this.workers = s.workers() != null ? s.workers() : new WorkerCounts(0, 0, 0);
-    this.restarts = s.restarts() != null ? s.restarts() : 0;
-    this.startTime = s.startTime();
-    this.completionTime = s.completionTime();
-    this.message = s.message();
-    this.lastFailure = s.lastFailure();
-    this.progress = s.progress();
-    this.lastCheckpoint = s.lastCheckpoint();
-  }
-
-  public JobPhase phase() {
-    return phase;
-  }
-
-  public int restarts() {
-    return restarts;
-  }
-
-  public String startTime() {
-    return startTime;
-  }
-
-  public String now() {
-    return now;
-  }
-
-  public TrainingProgress progress() {
-    return progress;
-  }
-
-  public StatusBuilder created() {
-    conditions = Conditions.set(conditions, Conditions.CREATED, true, "ObjectsCreated",
-        "checkpoint claim, service, config and trainer identity are in place", generation, now);
-    return this;
-  }
-
-  public StatusBuilder pending(String why) {
-    return enter(JobPhase.Pending, why).running(false, "WaitingForWorkers", why);
-  }
-
-  public StatusBuilder running(int nodes) {
-    String why = "all " + nodes + " worker pod(s) are running";
-    enter(JobPhase.Running, why).running(true, "AllWorkersRunning", why);
-    conditions = Conditions.set(conditions, Conditions.RESTARTING, false, "GangRunning", why, generation, now);
-    return this;
-  }
-
-  /** Keeps the Restarting phase while the new gang comes up. */
-  public StatusBuilder stillRestarting(String why) {
-    return enter(JobPhase.Restarting, why);
-  }
-
-  public StatusBuilder restarting(WorkerFailure failure, String why) {
-    restarts++;
-    lastFailure = failure;
-    enter(JobPhase.Restarting, why).running(false, "GangRestarting", why);
-    conditions = Conditions.set(conditions, Conditions.RESTARTING, true, failure.reason(), why, generation, now);
-    return this;
-  }
-
-  public StatusBuilder suspended(String why) {
-    enter(JobPhase.Suspended, why).running(false, "JobSuspended", why);
-    conditions = Conditions.set(conditions, Conditions.SUSPENDED, true, "JobSuspended", why, generation, now);
-    // As for a Kubernetes Job, the deadline counts from the last start or resume.
-    startTime = null;
-    workers = new WorkerCounts(0, 0, 0);
-    return this;
-  }
-
-  public StatusBuilder resumed() {
-    conditions = Conditions.set(conditions, Conditions.SUSPENDED, false, "JobResumed",
-        "spec.suspend is false: the gang resumes from the latest checkpoint", generation, now);
-    return this;
-  }
-
-  public StatusBuilder succeeded(String why) {
-    enter(JobPhase.Succeeded, why).running(false, "JobSucceeded", why);
-    conditions = Conditions.set(conditions, Conditions.SUCCEEDED, true, "TrainerSucceeded", why, generation, now);
-    completionTime = now;
-    return this;
-  }
-
-  public StatusBuilder failed(String reason, String why, WorkerFailure failure) {
-    enter(JobPhase.Failed, why).running(false, "JobFailed", why);
-    conditions = Conditions.set(conditions, Conditions.FAILED, true, reason, why, generation, now);
-    if (failure != null) {
-      lastFailure = failure;
+    public StatusBuilder(LongLoRAJobStatus current, long generation, String now) {
+        LongLoRAJobStatus s = current != null ? current : LongLoRAJobStatus.initial();
+        this.generation = generation;
+        this.now = now;
+        this.phase = s.phase() != null ? s.phase() : JobPhase.Pending;
+        this.conditions = s.conditions() != null ? s.conditions() : List.of();
+        this.workers = s.workers() != null ? s.workers() : new WorkerCounts(0, 0, 0);
+        this.restarts = s.restarts() != null ? s.restarts() : 0;
+        this.startTime = s.startTime();
+        this.completionTime = s.completionTime();
+        this.message = s.message();
+        this.lastFailure = s.lastFailure();
+        this.progress = s.progress();
+        this.lastCheckpoint = s.lastCheckpoint();
     }
-    completionTime = now;
-    return this;
-  }
 
-  public StatusBuilder started() {
-    if (startTime == null) {
-      startTime = now;
+    public JobPhase phase() {
+        return phase;
     }
-    return this;
-  }
 
-  public StatusBuilder workers(WorkerCounts counts) {
-    workers = counts;
-    return this;
-  }
-
-  public StatusBuilder progress(ProgressReport report) {
-    progress = report.progress();
-    if (report.lastCheckpoint() != null) {
-      lastCheckpoint = report.lastCheckpoint();
+    public int restarts() {
+        return restarts;
     }
-    return this;
-  }
 
-  public LongLoRAJobStatus build() {
-    return new LongLoRAJobStatus(phase, conditions, generation, workers, restarts, startTime, completionTime,
-        message, lastFailure, progress, lastCheckpoint);
-  }
+    public String startTime() {
+        return startTime;
+    }
 
-  private StatusBuilder enter(JobPhase next, String why) {
-    phase = next;
-    message = why;
-    return this;
-  }
+    public String now() {
+        return now;
+    }
 
-  private StatusBuilder running(boolean value, String reason, String why) {
-    // Conditions.set adds Running only once it is True: Running=False shows once the job has run.
-    conditions = Conditions.set(conditions, Conditions.RUNNING, value, reason, why, generation, now);
-    return this;
-  }
+    public TrainingProgress progress() {
+        return progress;
+    }
+
+    public StatusBuilder created() {
+        conditions = Conditions.set(
+                conditions,
+                Conditions.CREATED,
+                true,
+                "ObjectsCreated",
+                "checkpoint claim, service, config and trainer identity are in place",
+                generation,
+                now);
+        return this;
+    }
+
+    public StatusBuilder pending(String why) {
+        return enter(JobPhase.Pending, why).running(false, "WaitingForWorkers", why);
+    }
+
+    public StatusBuilder running(int nodes) {
+        String why = "all " + nodes + " worker pod(s) are running";
+        enter(JobPhase.Running, why).running(true, "AllWorkersRunning", why);
+        conditions = Conditions.set(conditions, Conditions.RESTARTING, false, "GangRunning", why, generation, now);
+        return this;
+    }
+
+    /** Keeps the Restarting phase while the new gang comes up. */
+    public StatusBuilder stillRestarting(String why) {
+        return enter(JobPhase.Restarting, why);
+    }
+
+    public StatusBuilder restarting(WorkerFailure failure, String why) {
+        restarts++;
+        lastFailure = failure;
+        enter(JobPhase.Restarting, why).running(false, "GangRestarting", why);
+        conditions = Conditions.set(conditions, Conditions.RESTARTING, true, failure.reason(), why, generation, now);
+        return this;
+    }
+
+    public StatusBuilder suspended(String why) {
+        enter(JobPhase.Suspended, why).running(false, "JobSuspended", why);
+        conditions = Conditions.set(conditions, Conditions.SUSPENDED, true, "JobSuspended", why, generation, now);
+        // As for a Kubernetes Job, the deadline counts from the last start or resume.
+        startTime = null;
+        workers = new WorkerCounts(0, 0, 0);
+        return this;
+    }
+
+    public StatusBuilder resumed() {
+        conditions = Conditions.set(
+                conditions,
+                Conditions.SUSPENDED,
+                false,
+                "JobResumed",
+                "spec.suspend is false: the gang resumes from the latest checkpoint",
+                generation,
+                now);
+        return this;
+    }
+
+    public StatusBuilder succeeded(String why) {
+        enter(JobPhase.Succeeded, why).running(false, "JobSucceeded", why);
+        conditions = Conditions.set(conditions, Conditions.SUCCEEDED, true, "TrainerSucceeded", why, generation, now);
+        completionTime = now;
+        return this;
+    }
+
+    public StatusBuilder failed(String reason, String why, WorkerFailure failure) {
+        enter(JobPhase.Failed, why).running(false, "JobFailed", why);
+        conditions = Conditions.set(conditions, Conditions.FAILED, true, reason, why, generation, now);
+        if (failure != null) {
+            lastFailure = failure;
+        }
+        completionTime = now;
+        return this;
+    }
+
+    public StatusBuilder started() {
+        if (startTime == null) {
+            startTime = now;
+        }
+        return this;
+    }
+
+    public StatusBuilder workers(WorkerCounts counts) {
+        workers = counts;
+        return this;
+    }
+
+    public StatusBuilder progress(ProgressReport report) {
+        progress = report.progress();
+        if (report.lastCheckpoint() != null) {
+            lastCheckpoint = report.lastCheckpoint();
+        }
+        return this;
+    }
+
+    public LongLoRAJobStatus build() {
+        return new LongLoRAJobStatus(
+                phase,
+                conditions,
+                generation,
+                workers,
+                restarts,
+                startTime,
+                completionTime,
+                message,
+                lastFailure,
+                progress,
+                lastCheckpoint);
+    }
+
+    private StatusBuilder enter(JobPhase next, String why) {
+        phase = next;
+        message = why;
+        return this;
+    }
+
+    private StatusBuilder running(boolean value, String reason, String why) {
+        // Conditions.set adds Running only once it is True: Running=False shows once the job has run.
+        conditions = Conditions.set(conditions, Conditions.RUNNING, value, reason, why, generation, now);
+        return this;
+    }
 }

@@ -5,9 +5,9 @@ package dev.longlora.operator.topology;
  * pull policy.
  */
 public record TopologySettings(String defaultImage, String defaultPullPolicy) {
-  public TopologySettings {
-    if (defaultImage == null || defaultImage.isBlank()) {
-      throw new IllegalArgumentException("longlora.trainer.image must name the default trainer image");
+    public TopologySettings {
+        if (defaultImage == null || defaultImage.isBlank()) {
+            throw new IllegalArgumentException("longlora.trainer.image must name the default trainer image");
+        }
     }
-  }
 }

@@ -32,201 +32,234 @@ import java.util.Set;
  * /dev/shm, GPUs, and the job's pod template overlay merged in (the operator's own wiring wins on a clash).
  */
 final class TrainerPod {
-  static final String CONTAINER = "trainer";
-  static final String GPU_RESOURCE = "nvidia.com/gpu";
-  static final String CONFIG_VOLUME = "config";
-  static final String CHECKPOINT_VOLUME = "checkpoints";
-  static final String SHM_VOLUME = "dshm";
-  static final String DEFAULT_SHM = "16Gi";
-  /** Non-root identity of the restricted Pod Security profile; fsGroup makes the checkpoint volume writable. */
-  static final long TRAINER_UID = 1000L;
+    static final String CONTAINER = "trainer";
+    static final String GPU_RESOURCE = "nvidia.com/gpu";
+    static final String CONFIG_VOLUME = "config";
+    static final String CHECKPOINT_VOLUME = "checkpoints";
+    static final String SHM_VOLUME = "dshm";
+    static final String DEFAULT_SHM = "16Gi";
+    /** Non-root identity of the restricted Pod Security profile; fsGroup makes the checkpoint volume writable. */
+    static final long TRAINER_UID = 1000L;
 
-  private final JobTopology topology;
-  private final TopologySettings settings;
-  private final LongLoRAJobSpec spec;
-  private final PodTemplateOverlay overlay;
+    private final JobTopology topology;
+    private final TopologySettings settings;
+    private final LongLoRAJobSpec spec;
+    private final PodTemplateOverlay overlay;
 
-  TrainerPod(JobTopology topology, TopologySettings settings) {
-    this.topology = topology;
-    this.settings = settings;
-    this.spec = topology.job().getSpec();
-    this.overlay = spec.podTemplate() != null ? spec.podTemplate()
-        : new PodTemplateOverlay(null, null, null, null, null, null, null, null, null, null, null);
-  }
-
-  Pod build(int nodeIndex, int restartGeneration) {
-    String job = topology.name();
-    String podName = Names.pod(job, nodeIndex);
-    ObjectMeta meta = topology.meta(podName, true);
-    Map<String, String> labels = new LinkedHashMap<>();
-    if (overlay.labels() != null) {
-      labels.putAll(overlay.labels());
+    TrainerPod(JobTopology topology, TopologySettings settings) {
+        this.topology = topology;
+        this.settings = settings;
+        this.spec = topology.job().getSpec();
+        this.overlay = spec.podTemplate() != null
+                ? spec.podTemplate()
+                : new PodTemplateOverlay(null, null, null, null, null, null, null, null, null, null, null);
     }
-    labels.putAll(Labels.forPod(job, nodeIndex, restartGeneration));
-    meta.setLabels(labels);
-    if (overlay.annotations() != null && !overlay.annotations().isEmpty()) {
-      meta.setAnnotations(new LinkedHashMap<>(overlay.annotations()));
-    }
-    return new PodBuilder()
-        .withMetadata(meta)
-        .withNewSpec()
-        .withHostname(podName)
-        .withSubdomain(Names.service(job))
-        .withRestartPolicy("Never")
-        .withServiceAccountName(Names.trainerIdentity(job))
-        .withNodeSelector(spec.nodeSelector())
-        .withTolerations(spec.tolerations())
-        .withAffinity(spec.affinity())
-        .withPriorityClassName(spec.priorityClassName())
-        .withSchedulerName(spec.schedulerName())
-        .withImagePullSecrets(nullIfEmpty(overlay.imagePullSecrets()))
-        .withSecurityContext(podSecurityContext())
-        .withContainers(container(nodeIndex, podName))
-        .withVolumes(volumes())
-        .endSpec()
-        .build();
-  }
 
-  private Container container(int nodeIndex, String podName) {
-    return new ContainerBuilder()
-        .withName(CONTAINER)
-        .withImage(spec.image() != null ? spec.image() : settings.defaultImage())
-        .withImagePullPolicy(spec.imagePullPolicy() != null ? spec.imagePullPolicy().name()
-            : settings.defaultPullPolicy())
-        // The image's entrypoint is the longlora launcher (contract section 2).
-        .withArgs("train", "--config", TrainerEnv.CONFIG_MOUNT + "/" + TrainerEnv.CONFIG_FILE)
-        .withEnv(env(nodeIndex, podName))
-        .withEnvFrom(nullIfEmpty(overlay.envFrom()))
-        .addNewPort().withName("rendezvous").withContainerPort(topology.masterPort()).withProtocol("TCP").endPort()
-        .withResources(resources())
-        .withVolumeMounts(volumeMounts())
-        .withSecurityContext(containerSecurityContext())
-        .build();
-  }
-
-  /** Contract section 3; overlay entries come after and never override these names. */
-  List<EnvVar> env(int nodeIndex, String podName) {
-    JobConfig.Distributed d = topology.config().distributed();
-    String job = topology.name();
-    String ns = topology.namespace();
-    List<EnvVar> env = new ArrayList<>(List.of(
-        env(TrainerEnv.NNODES, d.nodes()),
-        env(TrainerEnv.NODE_RANK, nodeIndex),
-        env(TrainerEnv.GPUS_PER_NODE, d.gpusPerNode()),
-        env(TrainerEnv.WORLD_SIZE, topology.config().worldSize()),
-        env(TrainerEnv.MASTER_ADDR, Names.podDns(job, ns, 0)),
-        env(TrainerEnv.MASTER_PORT, topology.masterPort()),
-        env(TrainerEnv.ZERO_STAGE, d.zeroStage()),
-        env(TrainerEnv.CHECKPOINT_DIR, TrainerEnv.CHECKPOINT_MOUNT),
-        env(TrainerEnv.RESUME_FROM, TrainerEnv.RESUME_LATEST),
-        env(TrainerEnv.JOB_NAME, job),
-        env(TrainerEnv.NAMESPACE, ns),
-        env(TrainerEnv.POD_NAME, podName)));
-    if (overlay.env() != null) {
-      overlay.env().stream().filter(e -> !TrainerEnv.RESERVED.contains(e.getName())).forEach(env::add);
+    Pod build(int nodeIndex, int restartGeneration) {
+        String job = topology.name();
+        String podName = Names.pod(job, nodeIndex);
+        ObjectMeta meta = topology.meta(podName, true);
+        Map<String, String> labels = new LinkedHashMap<>();
+        if (overlay.labels() != null) {
+            labels.putAll(overlay.labels());
+        }
+        labels.putAll(Labels.forPod(job, nodeIndex, restartGeneration));
+        meta.setLabels(labels);
+        if (overlay.annotations() != null && !overlay.annotations().isEmpty()) {
+            meta.setAnnotations(new LinkedHashMap<>(overlay.annotations()));
+        }
+        return new PodBuilder()
+                .withMetadata(meta)
+                .withNewSpec()
+                .withHostname(podName)
+                .withSubdomain(Names.service(job))
+                .withRestartPolicy("Never")
+                .withServiceAccountName(Names.trainerIdentity(job))
+                .withNodeSelector(spec.nodeSelector())
+                .withTolerations(spec.tolerations())
+                .withAffinity(spec.affinity())
+                .withPriorityClassName(spec.priorityClassName())
+                .withSchedulerName(spec.schedulerName())
+                .withImagePullSecrets(nullIfEmpty(overlay.imagePullSecrets()))
+                .withSecurityContext(podSecurityContext())
+                .withContainers(container(nodeIndex, podName))
+                .withVolumes(volumes())
+                .endSpec()
+                .build();
     }
-    return env;
-  }
 
-  private static EnvVar env(String name, Object value) {
-    return new EnvVar(name, String.valueOf(value), null);
-  }
+    private Container container(int nodeIndex, String podName) {
+        return new ContainerBuilder()
+                .withName(CONTAINER)
+                .withImage(spec.image() != null ? spec.image() : settings.defaultImage())
+                .withImagePullPolicy(
+                        spec.imagePullPolicy() != null ? spec.imagePullPolicy().name() : settings.defaultPullPolicy())
+                // The image's entrypoint is the longlora launcher (contract section 2).
+                .withArgs("train", "--config", TrainerEnv.CONFIG_MOUNT + "/" + TrainerEnv.CONFIG_FILE)
+                .withEnv(env(nodeIndex, podName))
+                .withEnvFrom(nullIfEmpty(overlay.envFrom()))
+                .addNewPort()
+                .withName("rendezvous")
+                .withContainerPort(topology.masterPort())
+                .withProtocol("TCP")
+                .endPort()
+                .withResources(resources())
+                .withVolumeMounts(volumeMounts())
+                .withSecurityContext(containerSecurityContext())
+                .build();
+    }
 
-  /** spec.resources, plus the GPUs (none for a CPU-only job) and the overlay's extra devices. */
-  ResourceRequirements resources() {
-    Map<String, Quantity> requests = new LinkedHashMap<>();
-    Map<String, Quantity> limits = new LinkedHashMap<>();
-    if (spec.resources() != null) {
-      if (spec.resources().getRequests() != null) {
-        requests.putAll(spec.resources().getRequests());
-      }
-      if (spec.resources().getLimits() != null) {
-        limits.putAll(spec.resources().getLimits());
-      }
+    /** Contract section 3; overlay entries come after and never override these names. */
+    List<EnvVar> env(int nodeIndex, String podName) {
+        JobConfig.Distributed d = topology.config().distributed();
+        String job = topology.name();
+        String ns = topology.namespace();
+        List<EnvVar> env = new ArrayList<>(List.of(
+                env(TrainerEnv.NNODES, d.nodes()),
+                env(TrainerEnv.NODE_RANK, nodeIndex),
+                env(TrainerEnv.GPUS_PER_NODE, d.gpusPerNode()),
+                env(TrainerEnv.WORLD_SIZE, topology.config().worldSize()),
+                env(TrainerEnv.MASTER_ADDR, Names.podDns(job, ns, 0)),
+                env(TrainerEnv.MASTER_PORT, topology.masterPort()),
+                env(TrainerEnv.ZERO_STAGE, d.zeroStage()),
+                env(TrainerEnv.CHECKPOINT_DIR, TrainerEnv.CHECKPOINT_MOUNT),
+                env(TrainerEnv.RESUME_FROM, TrainerEnv.RESUME_LATEST),
+                env(TrainerEnv.JOB_NAME, job),
+                env(TrainerEnv.NAMESPACE, ns),
+                env(TrainerEnv.POD_NAME, podName)));
+        if (overlay.env() != null) {
+            overlay.env().stream()
+                    .filter(e -> !TrainerEnv.RESERVED.contains(e.getName()))
+                    .forEach(env::add);
+        }
+        return env;
     }
-    int gpus = topology.config().distributed().gpusPerNode();
-    if (gpus > 0) {
-      // Extended resources may not be overcommitted: request and limit are equal.
-      requests.put(GPU_RESOURCE, new Quantity(Integer.toString(gpus)));
-      limits.put(GPU_RESOURCE, new Quantity(Integer.toString(gpus)));
-    } else {
-      requests.remove(GPU_RESOURCE);
-      limits.remove(GPU_RESOURCE);
-    }
-    if (overlay.extraResources() != null) {
-      requests.putAll(overlay.extraResources());
-      limits.putAll(overlay.extraResources());
-    }
-    ResourceRequirements r = new ResourceRequirements();
-    r.setRequests(requests.isEmpty() ? null : requests);
-    r.setLimits(limits.isEmpty() ? null : limits);
-    return r;
-  }
 
-  List<VolumeMount> volumeMounts() {
-    List<VolumeMount> mounts = new ArrayList<>(List.of(
-        new VolumeMountBuilder().withName(CONFIG_VOLUME).withMountPath(TrainerEnv.CONFIG_MOUNT).withReadOnly(true)
-            .build(),
-        new VolumeMountBuilder().withName(CHECKPOINT_VOLUME).withMountPath(TrainerEnv.CHECKPOINT_MOUNT).build(),
-        new VolumeMountBuilder().withName(SHM_VOLUME).withMountPath("/dev/shm").build()));
-    Set<String> paths = new HashSet<>();
-    Set<String> names = new HashSet<>();
-    mounts.forEach(m -> {
-      paths.add(m.getMountPath());
-      names.add(m.getName());
-    });
-    if (overlay.volumeMounts() != null) {
-      overlay.volumeMounts().stream()
-          .filter(m -> !paths.contains(m.getMountPath()) && !names.contains(m.getName()))
-          .forEach(mounts::add);
+    private static EnvVar env(String name, Object value) {
+        return new EnvVar(name, String.valueOf(value), null);
     }
-    return mounts;
-  }
 
-  List<Volume> volumes() {
-    String shm = overlay.shmSize() != null ? overlay.shmSize().toString() : DEFAULT_SHM;
-    List<Volume> volumes = new ArrayList<>(List.of(
-        new VolumeBuilder().withName(CONFIG_VOLUME).withNewConfigMap()
-            .withName(Names.configMap(topology.name())).endConfigMap().build(),
-        new VolumeBuilder().withName(CHECKPOINT_VOLUME).withNewPersistentVolumeClaim()
-            .withClaimName(topology.claimName()).endPersistentVolumeClaim().build(),
-        new VolumeBuilder().withName(SHM_VOLUME).withNewEmptyDir().withMedium("Memory")
-            .withSizeLimit(new Quantity(shm)).endEmptyDir().build()));
-    Set<String> names = new HashSet<>(List.of(CONFIG_VOLUME, CHECKPOINT_VOLUME, SHM_VOLUME));
-    if (overlay.volumes() != null) {
-      overlay.volumes().stream().filter(v -> !names.contains(v.getName())).forEach(volumes::add);
+    /** spec.resources, plus the GPUs (none for a CPU-only job) and the overlay's extra devices. */
+    ResourceRequirements resources() {
+        Map<String, Quantity> requests = new LinkedHashMap<>();
+        Map<String, Quantity> limits = new LinkedHashMap<>();
+        if (spec.resources() != null) {
+            if (spec.resources().getRequests() != null) {
+                requests.putAll(spec.resources().getRequests());
+            }
+            if (spec.resources().getLimits() != null) {
+                limits.putAll(spec.resources().getLimits());
+            }
+        }
+        int gpus = topology.config().distributed().gpusPerNode();
+        if (gpus > 0) {
+            // Extended resources may not be overcommitted: request and limit are equal.
+            requests.put(GPU_RESOURCE, new Quantity(Integer.toString(gpus)));
+            limits.put(GPU_RESOURCE, new Quantity(Integer.toString(gpus)));
+        } else {
+            requests.remove(GPU_RESOURCE);
+            limits.remove(GPU_RESOURCE);
+        }
+        if (overlay.extraResources() != null) {
+            requests.putAll(overlay.extraResources());
+            limits.putAll(overlay.extraResources());
+        }
+        ResourceRequirements r = new ResourceRequirements();
+        r.setRequests(requests.isEmpty() ? null : requests);
+        r.setLimits(limits.isEmpty() ? null : limits);
+        return r;
     }
-    return volumes;
-  }
 
-  /** Restricted Pod Security profile unless the overlay brings its own. */
-  PodSecurityContext podSecurityContext() {
-    if (overlay.securityContext() != null) {
-      return overlay.securityContext();
+    List<VolumeMount> volumeMounts() {
+        List<VolumeMount> mounts = new ArrayList<>(List.of(
+                new VolumeMountBuilder()
+                        .withName(CONFIG_VOLUME)
+                        .withMountPath(TrainerEnv.CONFIG_MOUNT)
+                        .withReadOnly(true)
+                        .build(),
+                new VolumeMountBuilder()
+                        .withName(CHECKPOINT_VOLUME)
+                        .withMountPath(TrainerEnv.CHECKPOINT_MOUNT)
+                        .build(),
+                new VolumeMountBuilder()
+                        .withName(SHM_VOLUME)
+                        .withMountPath("/dev/shm")
+                        .build()));
+        Set<String> paths = new HashSet<>();
+        Set<String> names = new HashSet<>();
+        mounts.forEach(m -> {
+            paths.add(m.getMountPath());
+            names.add(m.getName());
+        });
+        if (overlay.volumeMounts() != null) {
+            overlay.volumeMounts().stream()
+                    .filter(m -> !paths.contains(m.getMountPath()) && !names.contains(m.getName()))
+                    .forEach(mounts::add);
+        }
+        return mounts;
     }
-    return new PodSecurityContextBuilder()
-        .withRunAsNonRoot(true)
-        .withRunAsUser(TRAINER_UID)
-        .withRunAsGroup(TRAINER_UID)
-        .withFsGroup(TRAINER_UID)
-        .withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile()
-        .build();
-  }
 
-  SecurityContext containerSecurityContext() {
-    if (overlay.containerSecurityContext() != null) {
-      return overlay.containerSecurityContext();
+    List<Volume> volumes() {
+        String shm = overlay.shmSize() != null ? overlay.shmSize().toString() : DEFAULT_SHM;
+        List<Volume> volumes = new ArrayList<>(List.of(
+                new VolumeBuilder()
+                        .withName(CONFIG_VOLUME)
+                        .withNewConfigMap()
+                        .withName(Names.configMap(topology.name()))
+                        .endConfigMap()
+                        .build(),
+                new VolumeBuilder()
+                        .withName(CHECKPOINT_VOLUME)
+                        .withNewPersistentVolumeClaim()
+                        .withClaimName(topology.claimName())
+                        .endPersistentVolumeClaim()
+                        .build(),
+                new VolumeBuilder()
+                        .withName(SHM_VOLUME)
+                        .withNewEmptyDir()
+                        .withMedium("Memory")
+                        .withSizeLimit(new Quantity(shm))
+                        .endEmptyDir()
+                        .build()));
+        Set<String> names = new HashSet<>(List.of(CONFIG_VOLUME, CHECKPOINT_VOLUME, SHM_VOLUME));
+        if (overlay.volumes() != null) {
+            overlay.volumes().stream().filter(v -> !names.contains(v.getName())).forEach(volumes::add);
+        }
+        return volumes;
     }
-    Capabilities dropAll = new CapabilitiesBuilder().withDrop("ALL").build();
-    return new SecurityContextBuilder()
-        .withAllowPrivilegeEscalation(false)
-        .withCapabilities(dropAll)
-        .withRunAsNonRoot(true)
-        .withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile()
-        .build();
-  }
 
-  private static <T> List<T> nullIfEmpty(List<T> list) {
-    return list == null || list.isEmpty() ? null : list;
-  }
+    /** Restricted Pod Security profile unless the overlay brings its own. */
+    PodSecurityContext podSecurityContext() {
+        if (overlay.securityContext() != null) {
+            return overlay.securityContext();
+        }
+        return new PodSecurityContextBuilder()
+                .withRunAsNonRoot(true)
+                .withRunAsUser(TRAINER_UID)
+                .withRunAsGroup(TRAINER_UID)
+                .withFsGroup(TRAINER_UID)
+                .withNewSeccompProfile()
+                .withType("RuntimeDefault")
+                .endSeccompProfile()
+                .build();
+    }
+
+    SecurityContext containerSecurityContext() {
+        if (overlay.containerSecurityContext() != null) {
+            return overlay.containerSecurityContext();
+        }
+        Capabilities dropAll = new CapabilitiesBuilder().withDrop("ALL").build();
+        return new SecurityContextBuilder()
+                .withAllowPrivilegeEscalation(false)
+                .withCapabilities(dropAll)
+                .withRunAsNonRoot(true)
+                .withNewSeccompProfile()
+                .withType("RuntimeDefault")
+                .endSeccompProfile()
+                .build();
+    }
+
+    private static <T> List<T> nullIfEmpty(List<T> list) {
+        return list == null || list.isEmpty() ? null : list;
+    }
 }

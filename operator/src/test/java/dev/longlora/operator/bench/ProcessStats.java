@@ -12,19 +12,20 @@ import java.nio.file.Path;
  */
 public record ProcessStats(double cpuSeconds, long peakRssBytes) {
 
-  /** Clock ticks per second for /proc/&lt;pid&gt;/stat; 100 on every Linux this project runs on. */
-  private static final double TICKS_PER_SECOND = 100.0;
+    /** Clock ticks per second for /proc/&lt;pid&gt;/stat; 100 on every Linux this project runs on. */
+    private static final double TICKS_PER_SECOND = 100.0;
 
-  public static ProcessStats of(long pid) throws IOException {
-    String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-    // Fields after the command name, which is parenthesised and may contain spaces.
-    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-    long utime = Long.parseLong(fields[11]);
-    long stime = Long.parseLong(fields[12]);
-    long hwmKb = Files.readAllLines(Path.of("/proc/" + pid + "/status")).stream()
-        .filter(l -> l.startsWith("VmHWM:"))
-        .mapToLong(l -> Long.parseLong(l.replaceAll("[^0-9]", "")))
-        .findFirst().orElse(0);
-    return new ProcessStats((utime + stime) / TICKS_PER_SECOND, hwmKb * 1024);
-  }
+    public static ProcessStats of(long pid) throws IOException {
+        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+        // Fields after the command name, which is parenthesised and may contain spaces.
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        long utime = Long.parseLong(fields[11]);
+        long stime = Long.parseLong(fields[12]);
+        long hwmKb = Files.readAllLines(Path.of("/proc/" + pid + "/status")).stream()
+                .filter(l -> l.startsWith("VmHWM:"))
+                .mapToLong(l -> Long.parseLong(l.replaceAll("[^0-9]", "")))
+                .findFirst()
+                .orElse(0);
+        return new ProcessStats((utime + stime) / TICKS_PER_SECOND, hwmKb * 1024);
+    }
 }

@@ -17,31 +17,37 @@ import org.junit.jupiter.api.Test;
  */
 class ChartCrdsInSyncTest {
 
-  @Test
-  void chartCrdsMatchGeneratedCrds() throws IOException {
-    Path generated = RepositoryLayout.crds();
-    assumeTrue(Files.isDirectory(generated), "no generated crds/ folder yet at " + generated);
-    Map<String, String> expected = yamlFiles(generated);
-    Map<String, String> actual = yamlFiles(RepositoryLayout.chart().resolve("crds"));
-    assertEquals(expected.keySet(), actual.keySet(),
-        "charts/longlora-operator/crds/ holds other files than crds/: run tools/sync-chart-crds.sh");
-    for (var entry : expected.entrySet()) {
-      assertEquals(entry.getValue(), actual.get(entry.getKey()),
-          "charts/longlora-operator/crds/" + entry.getKey() + " differs from crds/" + entry.getKey()
-              + ": run tools/sync-chart-crds.sh");
+    @Test
+    void chartCrdsMatchGeneratedCrds() throws IOException {
+        Path generated = RepositoryLayout.crds();
+        assumeTrue(Files.isDirectory(generated), "no generated crds/ folder yet at " + generated);
+        Map<String, String> expected = yamlFiles(generated);
+        Map<String, String> actual = yamlFiles(RepositoryLayout.chart().resolve("crds"));
+        assertEquals(
+                expected.keySet(),
+                actual.keySet(),
+                "charts/longlora-operator/crds/ holds other files than crds/: run tools/sync-chart-crds.sh");
+        for (var entry : expected.entrySet()) {
+            assertEquals(
+                    entry.getValue(),
+                    actual.get(entry.getKey()),
+                    "charts/longlora-operator/crds/" + entry.getKey() + " differs from crds/" + entry.getKey()
+                            + ": run tools/sync-chart-crds.sh");
+        }
     }
-  }
 
-  private static Map<String, String> yamlFiles(Path dir) throws IOException {
-    Map<String, String> files = new TreeMap<>();
-    if (!Files.isDirectory(dir)) {
-      return files;
+    private static Map<String, String> yamlFiles(Path dir) throws IOException {
+        Map<String, String> files = new TreeMap<>();
+        if (!Files.isDirectory(dir)) {
+            return files;
+        }
+        try (Stream<Path> list = Files.list(dir)) {
+            for (Path p : list.filter(
+                            f -> f.toString().endsWith(".yaml") || f.toString().endsWith(".yml"))
+                    .toList()) {
+                files.put(p.getFileName().toString(), Files.readString(p));
+            }
+        }
+        return files;
     }
-    try (Stream<Path> list = Files.list(dir)) {
-      for (Path p : list.filter(f -> f.toString().endsWith(".yaml") || f.toString().endsWith(".yml")).toList()) {
-        files.put(p.getFileName().toString(), Files.readString(p));
-      }
-    }
-    return files;
-  }
 }

@@ -51,48 +51,49 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  */
 public final class RealApiServerExtension implements ExecutionCondition, BeforeAllCallback, ParameterResolver {
 
-  /** Without binaries the tests are reported as skipped with the reason, unless CI=true (then beforeAll fails). */
-  @Override
-  public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
-    ControlPlaneBinaries.Lookup lookup = ControlPlaneBinaries.locate();
-    if (lookup.binaries().isPresent() || onCi()) {
-      return ConditionEvaluationResult.enabled("control-plane binaries in " + System.getenv("LONGLORA_KUBE_BIN_DIR"));
+    /** Without binaries the tests are reported as skipped with the reason, unless CI=true (then beforeAll fails). */
+    @Override
+    public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
+        ControlPlaneBinaries.Lookup lookup = ControlPlaneBinaries.locate();
+        if (lookup.binaries().isPresent() || onCi()) {
+            return ConditionEvaluationResult.enabled(
+                    "control-plane binaries in " + System.getenv("LONGLORA_KUBE_BIN_DIR"));
+        }
+        return ConditionEvaluationResult.disabled(
+                "no control-plane binaries, skipping real API server tests: " + lookup.problem());
     }
-    return ConditionEvaluationResult.disabled("no control-plane binaries, skipping real API server tests: "
-        + lookup.problem());
-  }
 
-  @Override
-  public void beforeAll(ExtensionContext context) {
-    ControlPlaneBinaries.Lookup lookup = ControlPlaneBinaries.locate();
-    if (lookup.binaries().isEmpty()) {
-      throw new IllegalStateException("CI=true but the real API server tests cannot run: " + lookup.problem());
+    @Override
+    public void beforeAll(ExtensionContext context) {
+        ControlPlaneBinaries.Lookup lookup = ControlPlaneBinaries.locate();
+        if (lookup.binaries().isEmpty()) {
+            throw new IllegalStateException("CI=true but the real API server tests cannot run: " + lookup.problem());
+        }
+        SharedApiServer.get();
     }
-    SharedApiServer.get();
-  }
 
-  private static boolean onCi() {
-    return "true".equalsIgnoreCase(System.getenv("CI"));
-  }
-
-  @Override
-  public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
-    Class<?> type = parameter.getParameter().getType();
-    return type == KubernetesClient.class || type == TestNamespace.class || type == SharedApiServer.class;
-  }
-
-  @Override
-  public Object resolveParameter(ParameterContext parameter, ExtensionContext context)
-      throws ParameterResolutionException {
-    Class<?> type = parameter.getParameter().getType();
-    SharedApiServer server = SharedApiServer.get();
-    if (type == KubernetesClient.class) {
-      return server.client();
+    private static boolean onCi() {
+        return "true".equalsIgnoreCase(System.getenv("CI"));
     }
-    if (type == SharedApiServer.class) {
-      return server;
+
+    @Override
+    public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
+        Class<?> type = parameter.getParameter().getType();
+        return type == KubernetesClient.class || type == TestNamespace.class || type == SharedApiServer.class;
     }
-    String prefix = context.getTestMethod().map(m -> m.getName()).orElse(context.getDisplayName());
-    return new TestNamespace(server.createNamespace(prefix));
-  }
+
+    @Override
+    public Object resolveParameter(ParameterContext parameter, ExtensionContext context)
+            throws ParameterResolutionException {
+        Class<?> type = parameter.getParameter().getType();
+        SharedApiServer server = SharedApiServer.get();
+        if (type == KubernetesClient.class) {
+            return server.client();
+        }
+        if (type == SharedApiServer.class) {
+            return server;
+        }
+        String prefix = context.getTestMethod().map(m -> m.getName()).orElse(context.getDisplayName());
+        return new TestNamespace(server.createNamespace(prefix));
+    }
 }

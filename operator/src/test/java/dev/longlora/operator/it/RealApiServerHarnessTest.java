@@ -13,24 +13,38 @@ import org.junit.jupiter.api.Test;
 @RealApiServerTest
 class RealApiServerHarnessTest {
 
-  @Test
-  void namespacesAreFreshPerTest(KubernetesClient client, TestNamespace first, TestNamespace second) {
-    assertNotEquals(first.name(), second.name());
-    assertNotNull(client.namespaces().withName(first.name()).get());
-    assertTrue(client.configMaps().inNamespace(first.name()).list().getItems().stream()
-        .noneMatch(cm -> cm.getMetadata().getName().startsWith("probe")));
-  }
+    @Test
+    void namespacesAreFreshPerTest(KubernetesClient client, TestNamespace first, TestNamespace second) {
+        assertNotEquals(first.name(), second.name());
+        assertNotNull(client.namespaces().withName(first.name()).get());
+        assertTrue(client.configMaps().inNamespace(first.name()).list().getItems().stream()
+                .noneMatch(cm -> cm.getMetadata().getName().startsWith("probe")));
+    }
 
-  @Test
-  void clientWritesAndReadsObjects(KubernetesClient client, TestNamespace ns) {
-    client.configMaps().inNamespace(ns.name()).resource(new ConfigMapBuilder()
-        .withNewMetadata().withName("probe").endMetadata().addToData("k", "v").build()).create();
-    assertEquals("v", client.configMaps().inNamespace(ns.name()).withName("probe").get().getData().get("k"));
-  }
+    @Test
+    void clientWritesAndReadsObjects(KubernetesClient client, TestNamespace ns) {
+        client.configMaps()
+                .inNamespace(ns.name())
+                .resource(new ConfigMapBuilder()
+                        .withNewMetadata()
+                        .withName("probe")
+                        .endMetadata()
+                        .addToData("k", "v")
+                        .build())
+                .create();
+        assertEquals(
+                "v",
+                client.configMaps()
+                        .inNamespace(ns.name())
+                        .withName("probe")
+                        .get()
+                        .getData()
+                        .get("k"));
+    }
 
-  @Test
-  void kubectlServerSideApplyIsIdempotentAndDiffDetectsChanges(SharedApiServer server, TestNamespace ns) {
-    String manifest = """
+    @Test
+    void kubectlServerSideApplyIsIdempotentAndDiffDetectsChanges(SharedApiServer server, TestNamespace ns) {
+        String manifest = """
         apiVersion: v1
         kind: ConfigMap
         metadata:
@@ -39,12 +53,12 @@ class RealApiServerHarnessTest {
         data:
           k: v
         """.formatted(ns.name());
-    ToolResult apply = server.kubectl().runWithInput(manifest, "apply", "--server-side", "-f", "-");
-    assertEquals(0, apply.exitCode(), apply::describe);
-    ToolResult same = server.kubectl().runWithInput(manifest, "diff", "--server-side", "-f", "-");
-    assertEquals(0, same.exitCode(), same::describe);
-    ToolResult changed = server.kubectl().runWithInput(manifest.replace("k: v", "k: w"),
-        "diff", "--server-side", "-f", "-");
-    assertEquals(1, changed.exitCode(), changed::describe);
-  }
+        ToolResult apply = server.kubectl().runWithInput(manifest, "apply", "--server-side", "-f", "-");
+        assertEquals(0, apply.exitCode(), apply::describe);
+        ToolResult same = server.kubectl().runWithInput(manifest, "diff", "--server-side", "-f", "-");
+        assertEquals(0, same.exitCode(), same::describe);
+        ToolResult changed =
+                server.kubectl().runWithInput(manifest.replace("k: v", "k: w"), "diff", "--server-side", "-f", "-");
+        assertEquals(1, changed.exitCode(), changed::describe);
+    }
 }

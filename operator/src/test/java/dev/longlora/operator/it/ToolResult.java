@@ -7,12 +7,12 @@ package dev.longlora.operator.it;
  */
 public record ToolResult(String command, int exitCode, String stdout, String stderr) {
 
-  public boolean succeeded() {
-    return exitCode == 0;
-  }
+    public boolean succeeded() {
+        return exitCode == 0;
+    }
 
-  /** Everything the tool printed, for assertion messages. */
-  public String describe() {
-    return "`" + command + "` exited " + exitCode + "\n--- stdout\n" + stdout + "\n--- stderr\n" + stderr;
-  }
+    /** Everything the tool printed, for assertion messages. */
+    public String describe() {
+        return "`" + command + "` exited " + exitCode + "\n--- stdout\n" + stdout + "\n--- stderr\n" + stderr;
+    }
 }

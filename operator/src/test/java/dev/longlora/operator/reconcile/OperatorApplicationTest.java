@@ -25,47 +25,62 @@ import org.junit.jupiter.api.condition.EnabledIf;
  */
 @QuarkusTest
 @WithTestResource(value = RealApiServerForQuarkus.class, scope = TestResourceScope.RESTRICTED_TO_CLASS)
-@EnabledIf(value = "dev.longlora.operator.reconcile.RealApiServerForQuarkus#available",
-    disabledReason = "no control-plane binaries: source tools/setup.d/10-control-plane.sh")
+@EnabledIf(
+        value = "dev.longlora.operator.reconcile.RealApiServerForQuarkus#available",
+        disabledReason = "no control-plane binaries: source tools/setup.d/10-control-plane.sh")
 class OperatorApplicationTest {
-  static final Duration WAIT = Duration.ofSeconds(60);
+    static final Duration WAIT = Duration.ofSeconds(60);
 
-  @ConfigProperty(name = "quarkus.http.test-port")
-  int port;
+    @ConfigProperty(name = "quarkus.http.test-port")
+    int port;
 
-  String get(String path) throws Exception {
-    HttpResponse<String> response = HttpClient.newHttpClient().send(
-        HttpRequest.newBuilder(URI.create("http://localhost:" + port + path)).build(),
-        HttpResponse.BodyHandlers.ofString());
-    assertEquals(200, response.statusCode(), path + ": " + response.body());
-    return response.body();
-  }
+    String get(String path) throws Exception {
+        HttpResponse<String> response = HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, response.statusCode(), path + ": " + response.body());
+        return response.body();
+    }
 
-  @Test
-  void appReconcilesAJobAndReportsHealthAndMetrics() throws Exception {
-    var client = SharedApiServer.get().client();
-    String ns = RealApiServerForQuarkus.namespace;
-    client.resource(GangReconcileOnApiServerTest.job(ns, "app", 2, 0, 1)).create();
-    await("2 pods from the Quarkus app", WAIT, () -> client.pods().inNamespace(ns).list().getItems().size() == 2);
-    await("status Pending", WAIT, () -> {
-      LongLoRAJob job = client.resources(LongLoRAJob.class).inNamespace(ns).withName("app").get();
-      return job.getStatus() != null && job.getStatus().phase() == JobPhase.Pending;
-    });
-    String pod0 = client.pods().inNamespace(ns).withName("app-node-0").get().getSpec().getContainers().getFirst()
-        .getImage();
-    assertEquals("longlora/trainer:0.1.0", pod0, "the configured default trainer image");
+    @Test
+    void appReconcilesAJobAndReportsHealthAndMetrics() throws Exception {
+        var client = SharedApiServer.get().client();
+        String ns = RealApiServerForQuarkus.namespace;
+        client.resource(GangReconcileOnApiServerTest.job(ns, "app", 2, 0, 1)).create();
+        await(
+                "2 pods from the Quarkus app",
+                WAIT,
+                () -> client.pods().inNamespace(ns).list().getItems().size() == 2);
+        await("status Pending", WAIT, () -> {
+            LongLoRAJob job = client.resources(LongLoRAJob.class)
+                    .inNamespace(ns)
+                    .withName("app")
+                    .get();
+            return job.getStatus() != null && job.getStatus().phase() == JobPhase.Pending;
+        });
+        String pod0 = client.pods()
+                .inNamespace(ns)
+                .withName("app-node-0")
+                .get()
+                .getSpec()
+                .getContainers()
+                .getFirst()
+                .getImage();
+        assertEquals("longlora/trainer:0.1.0", pod0, "the configured default trainer image");
 
-    assertTrue(get("/q/health/ready").contains("\"UP\""));
-    assertTrue(get("/q/health/live").contains("\"UP\""));
-    await("metrics count the pending job", WAIT, () -> {
-      try {
-        return get("/q/metrics").contains("longlora_jobs{phase=\"Pending\"} 1.0");
-      } catch (Exception e) {
-        return false;
-      }
-    });
-    String metrics = get("/q/metrics");
-    assertTrue(metrics.contains("longlora_reconcile_seconds_count"), "reconcile latency is measured");
-    assertTrue(metrics.contains("longlora_job_restarts_total"), "restarts are counted");
-  }
+        assertTrue(get("/q/health/ready").contains("\"UP\""));
+        assertTrue(get("/q/health/live").contains("\"UP\""));
+        await("metrics count the pending job", WAIT, () -> {
+            try {
+                return get("/q/metrics").contains("longlora_jobs{phase=\"Pending\"} 1.0");
+            } catch (Exception e) {
+                return false;
+            }
+        });
+        String metrics = get("/q/metrics");
+        assertTrue(metrics.contains("longlora_reconcile_seconds_count"), "reconcile latency is measured");
+        assertTrue(metrics.contains("longlora_job_restarts_total"), "restarts are counted");
+    }
 }

@@ -15,44 +15,45 @@ import java.util.function.BooleanSupplier;
  * (so tests never reconcile each other's jobs).
  */
 final class RunningOperator implements AutoCloseable {
-  static final TopologySettings SETTINGS = new TopologySettings("longlora/trainer:it", "IfNotPresent");
+    static final TopologySettings SETTINGS = new TopologySettings("longlora/trainer:it", "IfNotPresent");
 
-  final SimpleMeterRegistry registry = new SimpleMeterRegistry();
-  private final Operator operator;
+    final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    private final Operator operator;
 
-  RunningOperator(KubernetesClient client, String namespace) {
-    operator = new Operator(o -> o.withKubernetesClient(client).withCloseClientOnStop(false));
-    operator.register(new LongLoRAJobReconciler(SETTINGS, new OperatorMetrics(registry), Clock.systemUTC()),
-        c -> c.settingNamespace(namespace));
-    operator.start();
-  }
-
-  /** Reconciles finished so far. */
-  long reconciles() {
-    return registry.timer("longlora.reconcile").count();
-  }
-
-  double restarts() {
-    return registry.counter("longlora.job.restarts").count();
-  }
-
-  @Override
-  public void close() {
-    operator.stop();
-  }
-
-  static void await(String what, Duration timeout, BooleanSupplier condition) {
-    Instant deadline = Instant.now().plus(timeout);
-    while (!condition.getAsBoolean()) {
-      if (Instant.now().isAfter(deadline)) {
-        throw new AssertionError("timed out after " + timeout.toSeconds() + "s waiting for " + what);
-      }
-      try {
-        Thread.sleep(50);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError("interrupted waiting for " + what);
-      }
+    RunningOperator(KubernetesClient client, String namespace) {
+        operator = new Operator(o -> o.withKubernetesClient(client).withCloseClientOnStop(false));
+        operator.register(
+                new LongLoRAJobReconciler(SETTINGS, new OperatorMetrics(registry), Clock.systemUTC()),
+                c -> c.settingNamespace(namespace));
+        operator.start();
     }
-  }
+
+    /** Reconciles finished so far. */
+    long reconciles() {
+        return registry.timer("longlora.reconcile").count();
+    }
+
+    double restarts() {
+        return registry.counter("longlora.job.restarts").count();
+    }
+
+    @Override
+    public void close() {
+        operator.stop();
+    }
+
+    static void await(String what, Duration timeout, BooleanSupplier condition) {
+        Instant deadline = Instant.now().plus(timeout);
+        while (!condition.getAsBoolean()) {
+            if (Instant.now().isAfter(deadline)) {
+                throw new AssertionError("timed out after " + timeout.toSeconds() + "s waiting for " + what);
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError("interrupted waiting for " + what);
+            }
+        }
+    }
 }

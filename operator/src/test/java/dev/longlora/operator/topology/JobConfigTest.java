@@ -17,68 +17,115 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class JobConfigTest {
-  /**
-   * The example of docs/contract.md section 4, read from the doc itself: the contract, the operator and the trainer
-   * cannot drift apart without a test failing.
-   */
-  static final String CONTRACT_EXAMPLE = contractExample();
+    /**
+     * The example of docs/contract.md section 4, read from the doc itself: the contract, the operator and the trainer
+     * cannot drift apart without a test failing.
+     */
+    static final String CONTRACT_EXAMPLE = contractExample();
 
-  static String contractExample() {
-    Path root = Path.of("").toAbsolutePath();
-    while (root != null && !Files.isRegularFile(root.resolve("docs/contract.md"))) {
-      root = root.getParent();
+    static String contractExample() {
+        Path root = Path.of("").toAbsolutePath();
+        while (root != null && !Files.isRegularFile(root.resolve("docs/contract.md"))) {
+            root = root.getParent();
+        }
+        if (root == null) {
+            throw new IllegalStateException(
+                    "docs/contract.md not found above " + Path.of("").toAbsolutePath());
+        }
+        try {
+            String doc = Files.readString(root.resolve("docs/contract.md"));
+            int start = doc.indexOf("```json\n", doc.indexOf("\n## 4.")) + "```json\n".length();
+            return doc.substring(start, doc.indexOf("```", start));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
-    if (root == null) {
-      throw new IllegalStateException("docs/contract.md not found above " + Path.of("").toAbsolutePath());
+
+    @Test
+    void minimalJobResolvesToTheContractExampleKeyForKey() throws Exception {
+        LongLoRAJobSpec spec = new LongLoRAJobSpec(
+                new ModelSpec("/models/llama-2-7b", "meta-llama/Llama-2-7b-hf", null),
+                new DatasetSpec("/data/redpajama.bin", null, null),
+                new ContextSpec(null, 32768, null),
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null);
+        LongLoRAJob job = TestJobs.job("llama2-7b-32k", spec);
+        String json =
+                new JobTopology(job, TestJobs.SETTINGS).configMap().getData().get("job.json");
+        ObjectMapper mapper = new ObjectMapper();
+        JsonNode actual = mapper.readTree(json);
+        JsonNode expected = mapper.readTree(CONTRACT_EXAMPLE);
+        assertEquals(paths(expected, ""), paths(actual, ""), "job.json keys and key order must be the contract's");
+        // Values equal, numbers by value (the contract writes alpha as 16, Jackson as 16.0).
+        assertTrue(
+                expected.equals(
+                        (a, b) -> a.isNumber() && b.isNumber()
+                                ? a.decimalValue().compareTo(b.decimalValue())
+                                : a.equals(b) ? 0 : 1,
+                        actual),
+                actual.toPrettyString());
     }
-    try {
-      String doc = Files.readString(root.resolve("docs/contract.md"));
-      int start = doc.indexOf("```json\n", doc.indexOf("\n## 4.")) + "```json\n".length();
-      return doc.substring(start, doc.indexOf("```", start));
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
+
+    @Test
+    void ropeFactorRoundsUpTheContextRatio() {
+        LongLoRAJobSpec spec = new LongLoRAJobSpec(
+                new ModelSpec("builtin:tiny", null, null),
+                new DatasetSpec("builtin:synthetic", null, null),
+                new ContextSpec(4096, 10000, null),
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null);
+        assertEquals(3.0, JobResolver.resolve(TestJobs.job("t", spec)).context().ropeFactor());
     }
-  }
 
-  @Test
-  void minimalJobResolvesToTheContractExampleKeyForKey() throws Exception {
-    LongLoRAJobSpec spec = new LongLoRAJobSpec(new ModelSpec("/models/llama-2-7b", "meta-llama/Llama-2-7b-hf", null),
-        new DatasetSpec("/data/redpajama.bin", null, null), new ContextSpec(null, 32768, null), null, null, null,
-        null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
-    LongLoRAJob job = TestJobs.job("llama2-7b-32k", spec);
-    String json = new JobTopology(job, TestJobs.SETTINGS).configMap().getData().get("job.json");
-    ObjectMapper mapper = new ObjectMapper();
-    JsonNode actual = mapper.readTree(json);
-    JsonNode expected = mapper.readTree(CONTRACT_EXAMPLE);
-    assertEquals(paths(expected, ""), paths(actual, ""), "job.json keys and key order must be the contract's");
-    // Values equal, numbers by value (the contract writes alpha as 16, Jackson as 16.0).
-    assertTrue(expected.equals((a, b) -> a.isNumber() && b.isNumber()
-        ? a.decimalValue().compareTo(b.decimalValue()) : a.equals(b) ? 0 : 1, actual), actual.toPrettyString());
-  }
+    @Test
+    void jobJsonRoundTripsThroughTheTrainersReader() {
+        JobConfig config = JobResolver.resolve(TestJobs.job(4, 8));
+        assertEquals(config, JobConfigJson.read(JobConfigJson.write(config)));
+        assertEquals(32, config.worldSize());
+    }
 
-  @Test
-  void ropeFactorRoundsUpTheContextRatio() {
-    LongLoRAJobSpec spec = new LongLoRAJobSpec(new ModelSpec("builtin:tiny", null, null),
-        new DatasetSpec("builtin:synthetic", null, null), new ContextSpec(4096, 10000, null), null, null, null,
-        null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
-    assertEquals(3.0, JobResolver.resolve(TestJobs.job("t", spec)).context().ropeFactor());
-  }
-
-  @Test
-  void jobJsonRoundTripsThroughTheTrainersReader() {
-    JobConfig config = JobResolver.resolve(TestJobs.job(4, 8));
-    assertEquals(config, JobConfigJson.read(JobConfigJson.write(config)));
-    assertEquals(32, config.worldSize());
-  }
-
-  static List<String> paths(JsonNode node, String prefix) {
-    List<String> out = new ArrayList<>();
-    node.fieldNames().forEachRemaining(name -> {
-      out.add(prefix + name);
-      if (node.get(name).isObject()) {
-        out.addAll(paths(node.get(name), prefix + name + "."));
-      }
-    });
-    return out;
-  }
+    static List<String> paths(JsonNode node, String prefix) {
+        List<String> out = new ArrayList<>();
+        node.fieldNames().forEachRemaining(name -> {
+            out.add(prefix + name);
+            if (node.get(name).isObject()) {
+                out.addAll(paths(node.get(name), prefix + name + "."));
+            }
+        });
+        return out;
+    }
 }

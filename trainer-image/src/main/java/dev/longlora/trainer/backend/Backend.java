@@ -13,132 +13,161 @@ package dev.longlora.trainer.backend;
  */
 public interface Backend extends AutoCloseable {
 
-  /** A short human-readable name, e.g. "cpu(2 threads)". */
-  String name();
+    /** A short human-readable name, e.g. "cpu(2 threads)". */
+    String name();
 
-  // ---- memory -------------------------------------------------------------------------------------------
+    // ---- memory -------------------------------------------------------------------------------------------
 
-  /** A new zero-filled tensor of the given shape. */
-  Tensor allocate(int... shape);
+    /** A new zero-filled tensor of the given shape. */
+    Tensor allocate(int... shape);
 
-  /** Copies {@code data} (length numel) into {@code t}. */
-  void upload(Tensor t, float[] data);
+    /** Copies {@code data} (length numel) into {@code t}. */
+    void upload(Tensor t, float[] data);
 
-  /** Copies {@code t} out into a new array. */
-  float[] download(Tensor t);
+    /** Copies {@code t} out into a new array. */
+    float[] download(Tensor t);
 
-  /** Bytes currently held by live tensors of this backend. */
-  long bytesInUse();
+    /** Bytes currently held by live tensors of this backend. */
+    long bytesInUse();
 
-  /** The highest {@link #bytesInUse()} since the last {@link #resetPeakBytes()}. */
-  long peakBytes();
+    /** The highest {@link #bytesInUse()} since the last {@link #resetPeakBytes()}. */
+    long peakBytes();
 
-  /** Starts a new peak-memory measurement at the current usage. */
-  void resetPeakBytes();
+    /** Starts a new peak-memory measurement at the current usage. */
+    void resetPeakBytes();
 
-  // ---- elementwise and reductions ----------------------------------------------------------------------
+    // ---- elementwise and reductions ----------------------------------------------------------------------
 
-  /** dst = src (same numel). */
-  void copy(Tensor dst, Tensor src);
+    /** dst = src (same numel). */
+    void copy(Tensor dst, Tensor src);
 
-  /** t = 0. */
-  void zero(Tensor t);
+    /** t = 0. */
+    void zero(Tensor t);
 
-  /** x *= a. */
-  void scale(Tensor x, float a);
+    /** x *= a. */
+    void scale(Tensor x, float a);
 
-  /** y += a * x. */
-  void axpy(float a, Tensor x, Tensor y);
+    /** y += a * x. */
+    void axpy(float a, Tensor x, Tensor y);
 
-  /** Sum of squares of all elements, accumulated in double. */
-  double sumOfSquares(Tensor x);
+    /** Sum of squares of all elements, accumulated in double. */
+    double sumOfSquares(Tensor x);
 
-  // ---- linear algebra ----------------------------------------------------------------------------------
+    // ---- linear algebra ----------------------------------------------------------------------------------
 
-  /**
-   * c = alpha * op(a) * op(b) + beta * c on the matrix views of the tensors, where op(x) is x or x transposed.
-   * With beta = 0, c's previous contents are ignored (even NaN).
-   */
-  void matmul(Tensor c, Tensor a, boolean transA, Tensor b, boolean transB, float alpha, float beta);
+    /**
+     * c = alpha * op(a) * op(b) + beta * c on the matrix views of the tensors, where op(x) is x or x transposed.
+     * With beta = 0, c's previous contents are ignored (even NaN).
+     */
+    void matmul(Tensor c, Tensor a, boolean transA, Tensor b, boolean transB, float alpha, float beta);
 
-  // ---- layers ------------------------------------------------------------------------------------------
+    // ---- layers ------------------------------------------------------------------------------------------
 
-  /** out[t] = table[tokens[t]]; out [T, C], table [V, C]. */
-  void embeddingForward(Tensor out, Tensor table, int[] tokens);
+    /** out[t] = table[tokens[t]]; out [T, C], table [V, C]. */
+    void embeddingForward(Tensor out, Tensor table, int[] tokens);
 
-  /** dTable[tokens[t]] += dOut[t]. */
-  void embeddingBackward(Tensor dTable, Tensor dOut, int[] tokens);
+    /** dTable[tokens[t]] += dOut[t]. */
+    void embeddingBackward(Tensor dTable, Tensor dOut, int[] tokens);
 
-  /**
-   * RMSNorm per row in fp32: out = x * rstd * w with rstd = 1 / sqrt(mean(x^2) + eps); stores rstd [T] for
-   * backward.
-   */
-  void rmsnormForward(Tensor out, Tensor rstd, Tensor x, Tensor w, float eps);
+    /**
+     * RMSNorm per row in fp32: out = x * rstd * w with rstd = 1 / sqrt(mean(x^2) + eps); stores rstd [T] for
+     * backward.
+     */
+    void rmsnormForward(Tensor out, Tensor rstd, Tensor x, Tensor w, float eps);
 
-  /** Accumulates dx and (if non-null) dw of RMSNorm given dOut, the input x, w and the stored rstd. */
-  void rmsnormBackward(Tensor dx, Tensor dw, Tensor dOut, Tensor x, Tensor w, Tensor rstd);
+    /** Accumulates dx and (if non-null) dw of RMSNorm given dOut, the input x, w and the stored rstd. */
+    void rmsnormBackward(Tensor dx, Tensor dw, Tensor dOut, Tensor x, Tensor w, Tensor rstd);
 
-  /**
-   * Rotary embedding, in place, HF rotate_half convention: for head dimension d and i < d/2 the pair
-   * (x[i], x[i + d/2]) at position p is rotated by angle (p / factor) * theta^(-2i/d). Row t has position t.
-   * x is [T, heads * d].
-   */
-  void ropeForward(Tensor x, int heads, float theta, float factor);
+    /**
+     * Rotary embedding, in place, HF rotate_half convention: for head dimension d and i < d/2 the pair
+     * (x[i], x[i + d/2]) at position p is rotated by angle (p / factor) * theta^(-2i/d). Row t has position t.
+     * x is [T, heads * d].
+     */
+    void ropeForward(Tensor x, int heads, float theta, float factor);
 
-  /** The transpose of {@link #ropeForward} (rotation by the negative angle), in place on a gradient. */
-  void ropeBackward(Tensor dx, int heads, float theta, float factor);
+    /** The transpose of {@link #ropeForward} (rotation by the negative angle), in place on a gradient. */
+    void ropeBackward(Tensor dx, int heads, float theta, float factor);
 
-  /**
-   * Causal attention inside segments, with grouped-query heads. q [T, H*d], k and v [T, Hkv*d], out [T, H*d],
-   * lse [H, T] (log-sum-exp of the scaled scores per query row, kept for backward). Query head h reads KV head
-   * h / (H / Hkv). Segment of position p for head h: seg = floor((p + s) / G) with s = G/2 when {@code shiftHalf}
-   * and h >= H/2, else 0; a query attends to keys of its own segment at positions <= its own. Full causal
-   * attention is G = T, shiftHalf = false. Scale 1/sqrt(d).
-   */
-  void attentionForward(Tensor out, Tensor lse, Tensor q, Tensor k, Tensor v, int heads, int kvHeads, int groupSize,
-      boolean shiftHalf);
+    /**
+     * Causal attention inside segments, with grouped-query heads. q [T, H*d], k and v [T, Hkv*d], out [T, H*d],
+     * lse [H, T] (log-sum-exp of the scaled scores per query row, kept for backward). Query head h reads KV head
+     * h / (H / Hkv). Segment of position p for head h: seg = floor((p + s) / G) with s = G/2 when {@code shiftHalf}
+     * and h >= H/2, else 0; a query attends to keys of its own segment at positions <= its own. Full causal
+     * attention is G = T, shiftHalf = false. Scale 1/sqrt(d).
+     */
+    void attentionForward(
+            Tensor out,
+            Tensor lse,
+            Tensor q,
+            Tensor k,
+            Tensor v,
+            int heads,
+            int kvHeads,
+            int groupSize,
+            boolean shiftHalf);
 
-  /** Accumulates dq, dk, dv of {@link #attentionForward}, given dOut and the forward's out and lse. */
-  void attentionBackward(Tensor dq, Tensor dk, Tensor dv, Tensor dOut, Tensor q, Tensor k, Tensor v, Tensor out,
-      Tensor lse, int heads, int kvHeads, int groupSize, boolean shiftHalf);
+    /** Accumulates dq, dk, dv of {@link #attentionForward}, given dOut and the forward's out and lse. */
+    void attentionBackward(
+            Tensor dq,
+            Tensor dk,
+            Tensor dv,
+            Tensor dOut,
+            Tensor q,
+            Tensor k,
+            Tensor v,
+            Tensor out,
+            Tensor lse,
+            int heads,
+            int kvHeads,
+            int groupSize,
+            boolean shiftHalf);
 
-  /** h = silu(gate) * up, elementwise. */
-  void swigluForward(Tensor h, Tensor gate, Tensor up);
+    /** h = silu(gate) * up, elementwise. */
+    void swigluForward(Tensor h, Tensor gate, Tensor up);
 
-  /** Accumulates dGate and dUp of {@link #swigluForward}. */
-  void swigluBackward(Tensor dGate, Tensor dUp, Tensor dh, Tensor gate, Tensor up);
+    /** Accumulates dGate and dUp of {@link #swigluForward}. */
+    void swigluBackward(Tensor dGate, Tensor dUp, Tensor dh, Tensor gate, Tensor up);
 
-  /**
-   * Inverted dropout: out = x * mask / (1 - p), the mask drawn from a counter-based hash of (seed, element index),
-   * so backward regenerates it and every backend draws the same mask.
-   */
-  void dropoutForward(Tensor out, Tensor x, float p, long seed);
+    /**
+     * Inverted dropout: out = x * mask / (1 - p), the mask drawn from a counter-based hash of (seed, element index),
+     * so backward regenerates it and every backend draws the same mask.
+     */
+    void dropoutForward(Tensor out, Tensor x, float p, long seed);
 
-  /** dx += dOut * mask / (1 - p), with the mask of {@link #dropoutForward} for the same seed. */
-  void dropoutBackward(Tensor dx, Tensor dOut, float p, long seed);
+    /** dx += dOut * mask / (1 - p), with the mask of {@link #dropoutForward} for the same seed. */
+    void dropoutBackward(Tensor dx, Tensor dOut, float p, long seed);
 
-  /**
-   * Next-token cross-entropy rows: for each row t with labels[t] != -100, loss_t = logsumexp(logits[t]) -
-   * logits[t][labels[t]]. Returns the sum of loss_t (double). If {@code dLogits} is non-null it is
-   * <b>overwritten</b> with gradScale * (softmax(logits[t]) - onehot(labels[t])) (zero rows where ignored);
-   * dLogits may be the same tensor as logits (in place).
-   */
-  double crossEntropy(Tensor logits, int[] labels, Tensor dLogits, float gradScale);
+    /**
+     * Next-token cross-entropy rows: for each row t with labels[t] != -100, loss_t = logsumexp(logits[t]) -
+     * logits[t][labels[t]]. Returns the sum of loss_t (double). If {@code dLogits} is non-null it is
+     * <b>overwritten</b> with gradScale * (softmax(logits[t]) - onehot(labels[t])) (zero rows where ignored);
+     * dLogits may be the same tensor as logits (in place).
+     */
+    double crossEntropy(Tensor logits, int[] labels, Tensor dLogits, float gradScale);
 
-  /** Index of the largest element of each row (first on ties). */
-  int[] argmaxRows(Tensor x);
+    /** Index of the largest element of each row (first on ties). */
+    int[] argmaxRows(Tensor x);
 
-  // ---- optimizer ---------------------------------------------------------------------------------------
+    // ---- optimizer ---------------------------------------------------------------------------------------
 
-  /**
-   * One AdamW step (decoupled weight decay, bias-corrected moments, PyTorch's formula): p -= lr*wd*p;
-   * m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g^2; p -= lr * (m/(1-b1^step)) / (sqrt(v/(1-b2^step)) + eps).
-   * step counts from 1.
-   */
-  void adamwUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps,
-      float weightDecay, long step);
+    /**
+     * One AdamW step (decoupled weight decay, bias-corrected moments, PyTorch's formula): p -= lr*wd*p;
+     * m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g^2; p -= lr * (m/(1-b1^step)) / (sqrt(v/(1-b2^step)) + eps).
+     * step counts from 1.
+     */
+    void adamwUpdate(
+            Tensor param,
+            Tensor grad,
+            Tensor m,
+            Tensor v,
+            float lr,
+            float beta1,
+            float beta2,
+            float eps,
+            float weightDecay,
+            long step);
 
-  /** Releases threads or device contexts. */
-  @Override
-  default void close() {}
+    /** Releases threads or device contexts. */
+    @Override
+    default void close() {}
 }

@@ -9,29 +9,29 @@ package dev.longlora.trainer.backend;
  */
 public interface Tensor extends AutoCloseable {
 
-  /** The shape, outermost first (a copy). */
-  int[] shape();
+    /** The shape, outermost first (a copy). */
+    int[] shape();
 
-  /** Number of elements. */
-  long numel();
+    /** Number of elements. */
+    long numel();
 
-  /** Product of all but the last dimension (1 for a vector). */
-  default int rows() {
-    int[] s = shape();
-    long r = 1;
-    for (int i = 0; i < s.length - 1; i++) {
-      r *= s[i];
+    /** Product of all but the last dimension (1 for a vector). */
+    default int rows() {
+        int[] s = shape();
+        long r = 1;
+        for (int i = 0; i < s.length - 1; i++) {
+            r *= s[i];
+        }
+        return Math.toIntExact(r);
     }
-    return Math.toIntExact(r);
-  }
 
-  /** The last dimension. */
-  default int cols() {
-    int[] s = shape();
-    return s[s.length - 1];
-  }
+    /** The last dimension. */
+    default int cols() {
+        int[] s = shape();
+        return s[s.length - 1];
+    }
 
-  /** Frees the storage (device memory on a GPU); the tensor must not be used afterwards. */
-  @Override
-  void close();
+    /** Frees the storage (device memory on a GPU); the tensor must not be used afterwards. */
+    @Override
+    void close();
 }

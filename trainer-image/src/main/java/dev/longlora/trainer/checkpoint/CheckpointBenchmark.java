@@ -5,7 +5,6 @@ import dev.longlora.trainer.io.SafetensorsDtype;
 import dev.longlora.trainer.io.SafetensorsReader;
 import dev.longlora.trainer.io.SafetensorsWriter;
 import dev.longlora.trainer.io.TensorData;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -19,8 +18,7 @@ import java.util.Map;
  * <p>usage: {@code java ... CheckpointBenchmark [MILLION_PARAMS (default 64)] [DIR (default a temp dir)]}
  */
 public final class CheckpointBenchmark {
-    private CheckpointBenchmark() {
-    }
+    private CheckpointBenchmark() {}
 
     public static void main(String[] args) throws Exception {
         int millions = args.length > 0 ? Integer.parseInt(args[0]) : 64;
@@ -33,11 +31,11 @@ public final class CheckpointBenchmark {
             int n = (int) Math.min(perTensor, total - (long) i * perTensor);
             float[] v = new float[n];
             for (int j = 0; j < n; j++) v[j] = (float) Math.sin(j * 0.001 + i);
-            tensors.put("t" + i, new TensorData(new int[]{n}, v));
+            tensors.put("t" + i, new TensorData(new int[] {n}, v));
         }
         double mb = total * 4 / 1e6;
         System.out.printf(Locale.ROOT, "trainable set: %d M fp32 parameters (%.0f MB), dir %s%n", millions, mb, dir);
-        for (SafetensorsDtype dtype : new SafetensorsDtype[]{SafetensorsDtype.F32, SafetensorsDtype.BF16}) {
+        for (SafetensorsDtype dtype : new SafetensorsDtype[] {SafetensorsDtype.F32, SafetensorsDtype.BF16}) {
             Path f = dir.resolve("bench-" + dtype + ".safetensors");
             long t0 = System.nanoTime();
             SafetensorsWriter.write(f, tensors, Map.of(), dtype, true);
@@ -47,8 +45,13 @@ public final class CheckpointBenchmark {
                 for (String n : r.names()) sum += r.read(n).values()[0];
             }
             long t2 = System.nanoTime();
-            System.out.printf(Locale.ROOT, "%-4s write+fsync %7.0f MB/s   read (mmap -> fp32) %7.0f MB/s (of fp32 output)  [%s]%n",
-                    dtype, mb / ((t1 - t0) / 1e9), mb / ((t2 - t1) / 1e9), sum > -1e30 ? "ok" : "");
+            System.out.printf(
+                    Locale.ROOT,
+                    "%-4s write+fsync %7.0f MB/s   read (mmap -> fp32) %7.0f MB/s (of fp32 output)  [%s]%n",
+                    dtype,
+                    mb / ((t1 - t0) / 1e9),
+                    mb / ((t2 - t1) / 1e9),
+                    sum > -1e30 ? "ok" : "");
             Files.delete(f);
         }
         CheckpointManager m = new CheckpointManager(dir.resolve("checkpoints"), 1, System.out::println);
@@ -62,7 +65,11 @@ public final class CheckpointBenchmark {
         long t1 = System.nanoTime();
         m.resolve(new ResumeFrom.Latest()).orElseThrow();
         long t2 = System.nanoTime();
-        System.out.printf(Locale.ROOT, "checkpoint (weights + AdamW m, v = %.0f MB): save %.2f s, verified load %.2f s%n",
-                3 * mb, (t1 - t0) / 1e9, (t2 - t1) / 1e9);
+        System.out.printf(
+                Locale.ROOT,
+                "checkpoint (weights + AdamW m, v = %.0f MB): save %.2f s, verified load %.2f s%n",
+                3 * mb,
+                (t1 - t0) / 1e9,
+                (t2 - t1) / 1e9);
     }
 }

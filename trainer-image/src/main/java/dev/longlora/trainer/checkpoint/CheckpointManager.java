@@ -11,7 +11,6 @@ import dev.longlora.trainer.io.SafetensorsDtype;
 import dev.longlora.trainer.io.SafetensorsReader;
 import dev.longlora.trainer.io.SafetensorsWriter;
 import dev.longlora.trainer.io.TensorData;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -80,10 +79,18 @@ public final class CheckpointManager {
             Files.createDirectories(root);
             deleteRecursively(tmp); // the remains of a save that crashed
             Files.createDirectories(tmp);
-            SafetensorsWriter.write(tmp.resolve(TRAINABLE_FILE), state.trainable(), Map.of("step", Long.toString(state.step())),
-                    SafetensorsDtype.F32, true);
-            SafetensorsWriter.write(tmp.resolve(OPTIMIZER_FILE), state.optimizer(),
-                    Map.of("step", Long.toString(state.step()), "optimizer", "adamw"), SafetensorsDtype.F32, true);
+            SafetensorsWriter.write(
+                    tmp.resolve(TRAINABLE_FILE),
+                    state.trainable(),
+                    Map.of("step", Long.toString(state.step())),
+                    SafetensorsDtype.F32,
+                    true);
+            SafetensorsWriter.write(
+                    tmp.resolve(OPTIMIZER_FILE),
+                    state.optimizer(),
+                    Map.of("step", Long.toString(state.step()), "optimizer", "adamw"),
+                    SafetensorsDtype.F32,
+                    true);
             writeSynced(tmp.resolve(STATE_FILE), JSON.writeValueAsBytes(stateJson(state)));
             ObjectNode complete = JSON.createObjectNode();
             complete.put("step", state.step());
@@ -138,7 +145,8 @@ public final class CheckpointManager {
                     if (Files.exists(p.resolve(COMPLETE_FILE))) {
                         steps.add(Long.parseLong(m.group(1)));
                     } else if (logIncomplete) {
-                        log.accept("checkpoint " + p + " has no " + COMPLETE_FILE + " marker (an interrupted save); not resumable");
+                        log.accept("checkpoint " + p + " has no " + COMPLETE_FILE
+                                + " marker (an interrupted save); not resumable");
                     }
                 }
             });
@@ -176,7 +184,8 @@ public final class CheckpointManager {
                 try {
                     yield Optional.of(load(s.step()));
                 } catch (FormatException e) {
-                    throw new ConfigException("RESUME_FROM=" + s.step() + " names a broken checkpoint: " + e.getMessage());
+                    throw new ConfigException(
+                            "RESUME_FROM=" + s.step() + " names a broken checkpoint: " + e.getMessage());
                 }
             }
         };
@@ -189,7 +198,8 @@ public final class CheckpointManager {
     private void removeStaleTemporaries() {
         if (!Files.isDirectory(root)) return;
         try (Stream<Path> s = Files.list(root)) {
-            for (Path p : s.filter(p -> p.getFileName().toString().matches("step-\\d+\\.(tmp|old)")).toList()) {
+            for (Path p : s.filter(p -> p.getFileName().toString().matches("step-\\d+\\.(tmp|old)"))
+                    .toList()) {
                 log.accept("removing " + p + ", left by a save that was interrupted");
                 deleteRecursively(p);
             }
@@ -215,7 +225,8 @@ public final class CheckpointManager {
                 throw new FormatException(p, "unreadable: " + e.getMessage());
             }
             if (!actual.equals(expected)) {
-                throw new FormatException(p, "content does not match the digest recorded in " + COMPLETE_FILE + " (corrupt)");
+                throw new FormatException(
+                        p, "content does not match the digest recorded in " + COMPLETE_FILE + " (corrupt)");
             }
         }
         JsonNode state = readJson(dir.resolve(STATE_FILE));
@@ -223,10 +234,18 @@ public final class CheckpointManager {
             throw new FormatException(dir.resolve(STATE_FILE), "records step " + state.path("step") + ", not " + step);
         }
         Map<String, String> scalars = new LinkedHashMap<>();
-        state.path("scalars").fields().forEachRemaining(e -> scalars.put(e.getKey(), e.getValue().asText()));
-        return new CheckpointState(step, state.path("dataPosition").asLong(), state.path("rng").path("seed").asLong(),
-                state.path("rng").path("dropoutCounter").asLong(), readAll(dir.resolve(TRAINABLE_FILE)),
-                readAll(dir.resolve(OPTIMIZER_FILE)), state.path("optimizerStep").asLong(), scalars);
+        state.path("scalars")
+                .fields()
+                .forEachRemaining(e -> scalars.put(e.getKey(), e.getValue().asText()));
+        return new CheckpointState(
+                step,
+                state.path("dataPosition").asLong(),
+                state.path("rng").path("seed").asLong(),
+                state.path("rng").path("dropoutCounter").asLong(),
+                readAll(dir.resolve(TRAINABLE_FILE)),
+                readAll(dir.resolve(OPTIMIZER_FILE)),
+                state.path("optimizerStep").asLong(),
+                scalars);
     }
 
     /** Deletes all but the newest {@code keep} complete checkpoints (incomplete ones are left for inspection). */
@@ -263,8 +282,8 @@ public final class CheckpointManager {
     }
 
     private static void writeSynced(Path file, byte[] bytes) throws IOException {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
+        try (FileChannel ch = FileChannel.open(
+                file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
             java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes);
             while (b.hasRemaining()) ch.write(b);
             ch.force(true);

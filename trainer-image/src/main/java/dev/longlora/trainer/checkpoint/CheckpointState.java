@@ -1,7 +1,6 @@
 package dev.longlora.trainer.checkpoint;
 
 import dev.longlora.trainer.io.TensorData;
-
 import java.util.Map;
 
 /**
@@ -16,9 +15,15 @@ import java.util.Map;
  * @param optimizerStep  the optimizer's own step counter (bias correction)
  * @param scalars        small extra values (e.g. last loss), kept as text
  */
-public record CheckpointState(long step, long dataPosition, long seed, long dropoutCounter,
-                              Map<String, TensorData> trainable, Map<String, TensorData> optimizer,
-                              long optimizerStep, Map<String, String> scalars) {
+public record CheckpointState(
+        long step,
+        long dataPosition,
+        long seed,
+        long dropoutCounter,
+        Map<String, TensorData> trainable,
+        Map<String, TensorData> optimizer,
+        long optimizerStep,
+        Map<String, String> scalars) {
     public CheckpointState {
         trainable = Map.copyOf(trainable);
         optimizer = Map.copyOf(optimizer);

@@ -3,9 +3,8 @@ package dev.longlora.trainer.cli;
 import dev.longlora.trainer.config.ConfigException;
 import dev.longlora.trainer.eval.NonFiniteLossException;
 import dev.longlora.trainer.io.FormatException;
-import picocli.CommandLine;
-
 import java.io.PrintWriter;
+import picocli.CommandLine;
 
 /**
  * Turns a failure into one clear line on stderr and the contract's exit code. Expected failures (bad arguments,
@@ -28,9 +27,10 @@ final class ErrorReporter implements CommandLine.IExecutionExceptionHandler {
     int report(Throwable ex, PrintWriter err) {
         int code = exitCodeOf(ex);
         String message = switch (code) {
-            case ExitCodes.OUT_OF_MEMORY -> "out of memory: " + ex.getMessage() + ". The sequence length is too long for "
-                    + "this heap: lower context.targetLength (--seq-len), keep gradient checkpointing on, or give the JVM "
-                    + "more memory (LONGLORA_JAVA_OPTS=-Xmx...)";
+            case ExitCodes.OUT_OF_MEMORY ->
+                "out of memory: " + ex.getMessage() + ". The sequence length is too long for "
+                        + "this heap: lower context.targetLength (--seq-len), keep gradient checkpointing on, or give the JVM "
+                        + "more memory (LONGLORA_JAVA_OPTS=-Xmx...)";
             default -> ex.getMessage() == null ? ex.toString() : ex.getMessage();
         };
         err.println("error: " + message);
@@ -48,7 +48,8 @@ final class ErrorReporter implements CommandLine.IExecutionExceptionHandler {
             if (t instanceof OutOfMemoryError) return ExitCodes.OUT_OF_MEMORY;
         }
         if (ex instanceof FormatException || ex instanceof NonFiniteLossException) return ExitCodes.BAD_MODEL_OR_DATA;
-        if (ex instanceof ConfigException || ex instanceof IllegalArgumentException
+        if (ex instanceof ConfigException
+                || ex instanceof IllegalArgumentException
                 || ex instanceof CommandLine.ParameterException) {
             return ExitCodes.BAD_CONFIG;
         }

@@ -10,20 +10,21 @@ import dev.longlora.trainer.eval.PerplexityResult;
 import dev.longlora.trainer.model.AttentionSpec;
 import dev.longlora.trainer.model.LlamaModel;
 import dev.longlora.trainer.model.LoraConfig;
+import java.util.Locale;
+import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
-
-import java.util.Locale;
-import java.util.concurrent.Callable;
 
 /** {@code longlora eval}: perplexity over a token file with LongLoRA's windows. */
-@Command(name = "eval", mixinStandardHelpOptions = true,
+@Command(
+        name = "eval",
+        mixinStandardHelpOptions = true,
         description = "Mean next-token loss and perplexity over windows of --seq-len tokens starting every --stride "
                 + "tokens (LongLoRA's protocol); full attention unless --attn says otherwise.")
 final class EvalCommand implements Callable<Integer> {
@@ -33,7 +34,10 @@ final class EvalCommand implements Callable<Integer> {
     @Mixin
     ModelWindowOptions run;
 
-    @Option(names = "--stride", paramLabel = "N", description = "distance between window starts (default ${DEFAULT-VALUE})")
+    @Option(
+            names = "--stride",
+            paramLabel = "N",
+            description = "distance between window starts (default ${DEFAULT-VALUE})")
     int stride = EvalWindows.DEFAULT_STRIDE;
 
     @Option(names = "--json", description = "print one JSON object (loss, ppl, windows, ...)")
@@ -45,14 +49,18 @@ final class EvalCommand implements Callable<Integer> {
         int seqLen = run.seqLen;
         AttentionSpec attn = run.attentionForWindow("full");
         try (Backend backend = run.model.openBackend();
-             LlamaModel m = run.model.load(LoraConfig.frozen(), backend, 0);
-             TokenSource source = run.tokens.open(run.model.model)) {
+                LlamaModel m = run.model.load(LoraConfig.frozen(), backend, 0);
+                TokenSource source = run.tokens.open(run.model.model)) {
             PerplexityResult r;
             long windows = EvalWindows.count(source.length(), seqLen, stride);
             if (System.console() != null && System.console().isTerminal() && windows > 1) {
                 // A bar on stderr for long evaluations; stdout keeps only the result (scripts parse it).
-                try (ProgressBar bar = new ProgressBarBuilder().setTaskName("eval").setInitialMax(windows)
-                        .setUnit(" windows", 1).setConsumer(new ConsoleProgressBarConsumer(System.err)).build()) {
+                try (ProgressBar bar = new ProgressBarBuilder()
+                        .setTaskName("eval")
+                        .setInitialMax(windows)
+                        .setUnit(" windows", 1)
+                        .setConsumer(new ConsoleProgressBarConsumer(System.err))
+                        .build()) {
                     r = PerplexityEvaluator.evaluate(m, source, seqLen, attn, stride, bar::stepTo);
                 }
             } else {
@@ -63,7 +71,12 @@ final class EvalCommand implements Callable<Integer> {
                 r = PerplexityEvaluator.evaluate(m, source, seqLen, attn, stride, done -> {
                     if (windows < 20 || (done % every != 0 && done != windows)) return;
                     double elapsed = (System.nanoTime() - started) / 1e9;
-                    err.printf(Locale.ROOT, "eval %d/%d windows  %.0f s  eta %.0f s%n", done, windows, elapsed,
+                    err.printf(
+                            Locale.ROOT,
+                            "eval %d/%d windows  %.0f s  eta %.0f s%n",
+                            done,
+                            windows,
+                            elapsed,
                             elapsed / done * (windows - done));
                     err.flush();
                 });
@@ -84,8 +97,16 @@ final class EvalCommand implements Callable<Integer> {
                 o.put("seconds", (System.nanoTime() - t0) / 1e9);
                 out.println(o);
             } else {
-                out.printf(Locale.ROOT, "loss %.6f  ppl %.4f  windows %d  (seq-len %d, stride %d, %s attention, rope factor %s)%n",
-                        r.loss(), r.ppl(), r.windows(), r.seqLen(), r.stride(), r.attention(), r.ropeFactor());
+                out.printf(
+                        Locale.ROOT,
+                        "loss %.6f  ppl %.4f  windows %d  (seq-len %d, stride %d, %s attention, rope factor %s)%n",
+                        r.loss(),
+                        r.ppl(),
+                        r.windows(),
+                        r.seqLen(),
+                        r.stride(),
+                        r.attention(),
+                        r.ropeFactor());
             }
             out.flush();
         }

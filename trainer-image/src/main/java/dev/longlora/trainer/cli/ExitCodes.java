@@ -14,6 +14,5 @@ public final class ExitCodes {
     /** Lost peer or collective timeout: retryable (gang restart). */
     public static final int LOST_PEER = 10;
 
-    private ExitCodes() {
-    }
+    private ExitCodes() {}
 }

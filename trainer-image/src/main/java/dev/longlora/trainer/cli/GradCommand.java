@@ -13,17 +13,16 @@ import dev.longlora.trainer.model.AttentionSpec;
 import dev.longlora.trainer.model.LlamaModel;
 import dev.longlora.trainer.model.LoraConfig;
 import dev.longlora.trainer.model.Parameter;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
-
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code longlora grad}: one forward/backward pass on the first window; writes the loss (in {@code __metadata__})
@@ -32,7 +31,9 @@ import java.util.concurrent.Callable;
  * PEFT's adapter keys ({@code base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight}), so each gradient
  * sits under the name its weight has in the file it comes from.
  */
-@Command(name = "grad", mixinStandardHelpOptions = true,
+@Command(
+        name = "grad",
+        mixinStandardHelpOptions = true,
         description = "One forward/backward pass on the first --seq-len tokens; prints the loss and writes it with the "
                 + "gradient of every trainable parameter to --out (safetensors).")
 final class GradCommand implements Callable<Integer> {
@@ -42,16 +43,29 @@ final class GradCommand implements Callable<Integer> {
     @Mixin
     ModelWindowOptions run;
 
-    @Option(names = "--out", required = true, paramLabel = "FILE.safetensors", description = "where to write loss and gradients")
+    @Option(
+            names = "--out",
+            required = true,
+            paramLabel = "FILE.safetensors",
+            description = "where to write loss and gradients")
     Path out;
 
-    @Option(names = "--lora-rank", paramLabel = "R", description = "LoRA rank without --adapter (default ${DEFAULT-VALUE})")
+    @Option(
+            names = "--lora-rank",
+            paramLabel = "R",
+            description = "LoRA rank without --adapter (default ${DEFAULT-VALUE})")
     int loraRank = 8;
 
-    @Option(names = "--lora-alpha", paramLabel = "A", description = "LoRA alpha without --adapter (default ${DEFAULT-VALUE})")
+    @Option(
+            names = "--lora-alpha",
+            paramLabel = "A",
+            description = "LoRA alpha without --adapter (default ${DEFAULT-VALUE})")
     double loraAlpha = 16;
 
-    @Option(names = "--seed", paramLabel = "S", description = "seed of the LoRA A initialisation without --adapter (default ${DEFAULT-VALUE})")
+    @Option(
+            names = "--seed",
+            paramLabel = "S",
+            description = "seed of the LoRA A initialisation without --adapter (default ${DEFAULT-VALUE})")
     long seed = 0;
 
     @Override
@@ -60,18 +74,19 @@ final class GradCommand implements Callable<Integer> {
         AttentionSpec attn = run.attentionForWindow(null);
         LoraConfig defaultLora = LoraConfig.longLora().withRank(loraRank, loraAlpha);
         try (Backend backend = run.model.openBackend();
-             LlamaModel m = run.model.load(defaultLora, backend, seed);
-             TokenSource source = run.tokens.open(run.model.model)) {
+                LlamaModel m = run.model.load(defaultLora, backend, seed);
+                TokenSource source = run.tokens.open(run.model.model)) {
             if (source.length() < seqLen) {
-                throw new FormatException(source.description() + ": has " + source.length() + " tokens, fewer than --seq-len " + seqLen);
+                throw new FormatException(
+                        source.description() + ": has " + source.length() + " tokens, fewer than --seq-len " + seqLen);
             }
             int[] window = source.slice(0, seqLen);
             VocabularyCheck.require(window, 0, m.config().vocabSize(), source);
             m.zeroGrads();
             double loss = m.forwardBackward(window, window, attn);
             if (!Double.isFinite(loss)) {
-                throw new NonFiniteLossException("the loss of the first window of " + source.description() + " is " + loss
-                        + ": the model's weights or the adapter are broken");
+                throw new NonFiniteLossException("the loss of the first window of " + source.description() + " is "
+                        + loss + ": the model's weights or the adapter are broken");
             }
             Map<String, TensorData> grads = new LinkedHashMap<>();
             for (Parameter p : m.parameters().trainable()) {

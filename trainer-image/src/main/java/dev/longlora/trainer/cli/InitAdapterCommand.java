@@ -6,22 +6,24 @@ import dev.longlora.trainer.model.LlamaModel;
 import dev.longlora.trainer.model.LoraConfig;
 import dev.longlora.trainer.model.Parameter;
 import dev.longlora.trainer.model.ParameterStore;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
-
 import java.nio.file.Path;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code longlora init-adapter}: a PEFT adapter for a model, freshly initialised, optionally with Gaussian noise
  * on every adapter weight (so LoRA B is nonzero: what gradient checks against a reference need).
  */
-@Command(name = "init-adapter", mixinStandardHelpOptions = true,
-        description = "Writes a LoRA adapter (PEFT layout) for --model; --noise adds N(0, std^2) to every adapter weight.")
+@Command(
+        name = "init-adapter",
+        mixinStandardHelpOptions = true,
+        description =
+                "Writes a LoRA adapter (PEFT layout) for --model; --noise adds N(0, std^2) to every adapter weight.")
 final class InitAdapterCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -47,7 +49,10 @@ final class InitAdapterCommand implements Callable<Integer> {
     @Option(names = "--no-norms", description = "do not train the norms")
     boolean noNorms;
 
-    @Option(names = "--noise", paramLabel = "STD", description = "std of Gaussian noise added to every adapter weight (default 0)")
+    @Option(
+            names = "--noise",
+            paramLabel = "STD",
+            description = "std of Gaussian noise added to every adapter weight (default 0)")
     double noise;
 
     @Option(names = "--seed", description = "seed (default ${DEFAULT-VALUE})")
@@ -57,7 +62,7 @@ final class InitAdapterCommand implements Callable<Integer> {
     public Integer call() {
         LoraConfig lora = new LoraConfig(rank, alpha, 0.0, targets, !noEmbeddings, !noNorms, false).validate();
         try (CpuBackend backend = new CpuBackend(1);
-             LlamaModel m = ModelLoader.load(model, null, lora, backend, seed)) {
+                LlamaModel m = ModelLoader.load(model, null, lora, backend, seed)) {
             ParameterStore store = m.parameters();
             SplittableRandom rnd = new SplittableRandom(seed ^ 0x5DEECE66DL);
             if (noise > 0) {

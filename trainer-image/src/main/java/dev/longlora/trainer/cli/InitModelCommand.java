@@ -8,16 +8,17 @@ import dev.longlora.trainer.io.SafetensorsDtype;
 import dev.longlora.trainer.model.LlamaConfig;
 import dev.longlora.trainer.model.LlamaModel;
 import dev.longlora.trainer.model.LoraConfig;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
-
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code longlora init-model}: a randomly initialised HF model directory (tests, experiments). */
-@Command(name = "init-model", mixinStandardHelpOptions = true,
+@Command(
+        name = "init-model",
+        mixinStandardHelpOptions = true,
         description = "Writes a randomly initialised LLaMA model directory (config.json + model.safetensors).")
 final class InitModelCommand implements Callable<Integer> {
     @Spec
@@ -26,7 +27,10 @@ final class InitModelCommand implements Callable<Integer> {
     @Option(names = "--config-json", paramLabel = "FILE", description = "HF config.json to take the shape from")
     Path configJson;
 
-    @Option(names = "--preset", paramLabel = "NAME", description = "a built-in shape instead of --config-json: builtin:tiny")
+    @Option(
+            names = "--preset",
+            paramLabel = "NAME",
+            description = "a built-in shape instead of --config-json: builtin:tiny")
     String preset;
 
     @Option(names = "--rope-factor", paramLabel = "F", description = "write rope_scaling linear with this factor")
@@ -49,7 +53,7 @@ final class InitModelCommand implements Callable<Integer> {
         LlamaConfig config = configJson != null ? HfConfigJson.read(configJson) : BuiltinModels.config(preset);
         if (ropeFactor != null) config = config.withRopeScalingFactor(ropeFactor);
         try (CpuBackend backend = new CpuBackend(1);
-             LlamaModel m = new LlamaModel(config, LoraConfig.frozen(), backend, seed)) {
+                LlamaModel m = new LlamaModel(config, LoraConfig.frozen(), backend, seed)) {
             ModelDirectory.save(out, config, m.parameters(), SafetensorsDtype.parseUserName(dtype));
         }
         spec.commandLine().getOut().println("wrote " + out);

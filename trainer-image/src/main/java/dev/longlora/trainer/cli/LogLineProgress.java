@@ -23,8 +23,15 @@ final class LogLineProgress implements ProgressSink {
     @Override
     public void step(StepProgress p) {
         if (p.step() % every != 0 && p.step() != p.totalSteps()) return;
-        out.printf(Locale.ROOT, "step %d/%d loss %.6f lr %.3e grad-norm %.4f tok/s %.1f eta %s%n", p.step(), p.totalSteps(),
-                p.loss(), p.learningRate(), p.gradNorm(), p.tokensPerSecond(),
+        out.printf(
+                Locale.ROOT,
+                "step %d/%d loss %.6f lr %.3e grad-norm %.4f tok/s %.1f eta %s%n",
+                p.step(),
+                p.totalSteps(),
+                p.loss(),
+                p.learningRate(),
+                p.gradNorm(),
+                p.tokensPerSecond(),
                 p.etaSeconds() < 0 ? "?" : p.etaSeconds() + "s");
         out.flush();
     }

@@ -1,22 +1,33 @@
 package dev.longlora.trainer.cli;
 
 import dev.longlora.trainer.demo.DemoCommand;
+import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-
-import java.io.PrintWriter;
 
 /**
  * {@code longlora}: the trainer's command line. Exit codes follow docs/contract.md section 7; expected failures
  * end with one {@code error:} line and no stack trace unless {@code --debug}.
  */
-@Command(name = "longlora", mixinStandardHelpOptions = true, version = "longlora trainer 0.1.0",
-        description = "LongLoRA fine-tuning: position interpolation + S2-Attn + LoRA with trainable embeddings and norms.",
-        subcommands = {DemoCommand.class, TrainCommand.class, EvalCommand.class, GradCommand.class,
-                InitModelCommand.class, InitAdapterCommand.class, MergeCommand.class, PasskeyCommand.class,
-                TokenizeCommand.class,
-                CommandLine.HelpCommand.class})
+@Command(
+        name = "longlora",
+        mixinStandardHelpOptions = true,
+        version = "longlora trainer 0.1.0",
+        description =
+                "LongLoRA fine-tuning: position interpolation + S2-Attn + LoRA with trainable embeddings and norms.",
+        subcommands = {
+            DemoCommand.class,
+            TrainCommand.class,
+            EvalCommand.class,
+            GradCommand.class,
+            InitModelCommand.class,
+            InitAdapterCommand.class,
+            MergeCommand.class,
+            PasskeyCommand.class,
+            TokenizeCommand.class,
+            CommandLine.HelpCommand.class
+        })
 public final class Main implements Runnable {
 
     /** Shared with the error reporter; set by {@code --debug} on the top command or any subcommand. */
@@ -33,7 +44,11 @@ public final class Main implements Runnable {
     @Override
     public void run() {
         // Listed from the registered subcommands, so the message never falls behind the command set.
-        String commands = String.join(", ", spec.subcommands().keySet().stream().filter(c -> !c.equals("help")).toList());
+        String commands = String.join(
+                ", ",
+                spec.subcommands().keySet().stream()
+                        .filter(c -> !c.equals("help"))
+                        .toList());
         throw new CommandLine.ParameterException(spec.commandLine(), "missing command: use one of " + commands);
     }
 

@@ -8,7 +8,6 @@ import dev.longlora.trainer.model.LlamaConfig;
 import dev.longlora.trainer.model.LlamaModel;
 import dev.longlora.trainer.model.LoraConfig;
 import dev.longlora.trainer.model.Parameter;
-
 import java.nio.file.Path;
 
 /**
@@ -17,11 +16,11 @@ import java.nio.file.Path;
  * LoRA weights take their initial values (A Kaiming-uniform from the seed, B zero).
  */
 final class ModelLoader {
-    private ModelLoader() {
-    }
+    private ModelLoader() {}
 
     static LlamaModel load(String modelPath, Path adapterDir, LoraConfig defaultLora, Backend backend, long seed) {
-        LlamaConfig config = BuiltinModels.isBuiltin(modelPath) ? BuiltinModels.config(modelPath)
+        LlamaConfig config = BuiltinModels.isBuiltin(modelPath)
+                ? BuiltinModels.config(modelPath)
                 : ModelDirectory.readConfig(Path.of(modelPath));
         LoraConfig lora = adapterDir != null ? PeftAdapter.readLoraConfig(adapterDir) : defaultLora;
         // Every base weight is overwritten below, so it is not random-filled first (seconds on a real model).

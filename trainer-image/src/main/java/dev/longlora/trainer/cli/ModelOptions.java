@@ -4,16 +4,19 @@ import dev.longlora.trainer.backend.Backend;
 import dev.longlora.trainer.cuda.BackendSelector;
 import dev.longlora.trainer.model.LlamaModel;
 import dev.longlora.trainer.model.LoraConfig;
-import picocli.CommandLine.Option;
-
 import java.nio.file.Path;
+import picocli.CommandLine.Option;
 
 /**
  * Where the model comes from and how it runs: {@code --model DIR|builtin:tiny [--adapter DIR] [--rope-factor F]
  * [--threads N] [--backend cpu|cuda]}.
  */
 final class ModelOptions {
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "HF model directory (config.json + model.safetensors) or builtin:tiny")
+    @Option(
+            names = "--model",
+            required = true,
+            paramLabel = "DIR",
+            description = "HF model directory (config.json + model.safetensors) or builtin:tiny")
     String model;
 
     @Option(names = "--adapter", paramLabel = "DIR", description = "PEFT LoRA adapter directory to apply")
@@ -22,10 +25,16 @@ final class ModelOptions {
     @Option(names = "--threads", paramLabel = "N", description = "CPU threads (default: all cores)")
     int threads = Runtime.getRuntime().availableProcessors();
 
-    @Option(names = "--backend", paramLabel = "cpu|cuda", description = "compute backend (default: $LONGLORA_BACKEND, else cpu)")
+    @Option(
+            names = "--backend",
+            paramLabel = "cpu|cuda",
+            description = "compute backend (default: $LONGLORA_BACKEND, else cpu)")
     String backend;
 
-    @Option(names = "--rope-factor", paramLabel = "F", description = "linear PI factor (default: the model's rope_scaling)")
+    @Option(
+            names = "--rope-factor",
+            paramLabel = "F",
+            description = "linear PI factor (default: the model's rope_scaling)")
     Double ropeFactor;
 
     Backend openBackend() {

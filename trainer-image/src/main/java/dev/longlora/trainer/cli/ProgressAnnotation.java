@@ -2,7 +2,6 @@ package dev.longlora.trainer.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -16,11 +15,9 @@ final class ProgressAnnotation {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** The newest checkpoint, if any. */
-    record Checkpoint(long step, Path path, Instant time) {
-    }
+    record Checkpoint(long step, Path path, Instant time) {}
 
-    private ProgressAnnotation() {
-    }
+    private ProgressAnnotation() {}
 
     static String json(ProgressSink.StepProgress p, Checkpoint last, Instant now) {
         ObjectNode o = JSON.createObjectNode();

@@ -7,9 +7,14 @@ package dev.longlora.trainer.cli;
 public interface ProgressSink extends AutoCloseable {
 
     /** One optimizer step's numbers; {@code etaSeconds} is -1 until it can be estimated. */
-    record StepProgress(long step, long totalSteps, double loss, double learningRate, double tokensPerSecond,
-                        long etaSeconds, double gradNorm) {
-    }
+    record StepProgress(
+            long step,
+            long totalSteps,
+            double loss,
+            double learningRate,
+            double tokensPerSecond,
+            long etaSeconds,
+            double gradNorm) {}
 
     void start(long firstStep, long totalSteps);
 
@@ -20,23 +25,18 @@ public interface ProgressSink extends AutoCloseable {
     void finish();
 
     @Override
-    default void close() {
-    }
+    default void close() {}
 
     /** Discards everything (tests). */
     static ProgressSink none() {
         return new ProgressSink() {
-            public void start(long firstStep, long totalSteps) {
-            }
+            public void start(long firstStep, long totalSteps) {}
 
-            public void step(StepProgress progress) {
-            }
+            public void step(StepProgress progress) {}
 
-            public void checkpoint(long step, java.nio.file.Path path) {
-            }
+            public void checkpoint(long step, java.nio.file.Path path) {}
 
-            public void finish() {
-            }
+            public void finish() {}
         };
     }
 }

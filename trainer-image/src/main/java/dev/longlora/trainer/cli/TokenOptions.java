@@ -4,20 +4,29 @@ import dev.longlora.trainer.data.TokenDtype;
 import dev.longlora.trainer.data.TokenSource;
 import dev.longlora.trainer.data.TokenSources;
 import dev.longlora.trainer.tokenizer.Tokenizers;
-import picocli.CommandLine.Option;
-
 import java.util.Locale;
+import picocli.CommandLine.Option;
 
 /** Where the tokens come from: {@code --tokens FILE [--format bin|text|jsonl|alpaca] [--token-dtype uint16|uint32]}. */
 final class TokenOptions {
-    @Option(names = "--tokens", required = true, paramLabel = "FILE", description = "token file (.bin), a text/JSONL/LongAlpaca corpus (--format) or builtin:synthetic")
+    @Option(
+            names = "--tokens",
+            required = true,
+            paramLabel = "FILE",
+            description = "token file (.bin), a text/JSONL/LongAlpaca corpus (--format) or builtin:synthetic")
     String path;
 
-    @Option(names = "--format", paramLabel = "bin|text|jsonl|alpaca",
-            description = "corpus format (default: text for .txt files, else bin); text formats use the model's tokenizer")
+    @Option(
+            names = "--format",
+            paramLabel = "bin|text|jsonl|alpaca",
+            description =
+                    "corpus format (default: text for .txt files, else bin); text formats use the model's tokenizer")
     String format;
 
-    @Option(names = "--token-dtype", paramLabel = "uint16|uint32", description = "id width of .bin files (default ${DEFAULT-VALUE})")
+    @Option(
+            names = "--token-dtype",
+            paramLabel = "uint16|uint32",
+            description = "id width of .bin files (default ${DEFAULT-VALUE})")
     String tokenDtype = "uint16";
 
     /** Opens the tokens; a text corpus is tokenized with the model's tokenizer (tokenizer.json, or bytes for tiny models). */

@@ -1,15 +1,10 @@
 package dev.longlora.trainer.cli;
 
 import dev.longlora.trainer.backend.Backend;
-import dev.longlora.trainer.cuda.BackendSelector;
 import dev.longlora.trainer.config.JobConfig;
 import dev.longlora.trainer.config.JobConfigLoader;
 import dev.longlora.trainer.config.RankEnv;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
-
+import dev.longlora.trainer.cuda.BackendSelector;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -17,25 +12,41 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code longlora train --config job.json}: runs a job from the resolved config (docs/contract.md section 4). Flags
  * override fields of the file; the environment carries the rank wiring, CHECKPOINT_DIR and RESUME_FROM (section 3),
  * which {@code --checkpoint-dir} and {@code --resume-from} override for local runs.
  */
-@Command(name = "train", mixinStandardHelpOptions = true,
-        description = "Trains a LoRA adapter per a job config; checkpoints to $CHECKPOINT_DIR and resumes per $RESUME_FROM.")
+@Command(
+        name = "train",
+        mixinStandardHelpOptions = true,
+        description =
+                "Trains a LoRA adapter per a job config; checkpoints to $CHECKPOINT_DIR and resumes per $RESUME_FROM.")
 final class TrainCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--config", paramLabel = "FILE", description = "the resolved job config (job.json); without it only flags are used")
+    @Option(
+            names = "--config",
+            paramLabel = "FILE",
+            description = "the resolved job config (job.json); without it only flags are used")
     Path config;
 
-    @Option(names = "--model", paramLabel = "DIR", description = "overrides model.path (a model directory or builtin:tiny)")
+    @Option(
+            names = "--model",
+            paramLabel = "DIR",
+            description = "overrides model.path (a model directory or builtin:tiny)")
     String model;
 
-    @Option(names = "--data", paramLabel = "FILE", description = "overrides data.path (a token file, text file or builtin:synthetic)")
+    @Option(
+            names = "--data",
+            paramLabel = "FILE",
+            description = "overrides data.path (a token file, text file or builtin:synthetic)")
     String data;
 
     @Option(names = "--data-format", paramLabel = "bin|text|jsonl|alpaca", description = "overrides data.format")
@@ -77,26 +88,39 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--checkpoint-every", paramLabel = "N", description = "overrides checkpoint.everySteps")
     Integer checkpointEvery;
 
-    @Option(names = "--set", paramLabel = "PATH=VALUE", description = "overrides any field, e.g. --set training.warmupSteps=5")
+    @Option(
+            names = "--set",
+            paramLabel = "PATH=VALUE",
+            description = "overrides any field, e.g. --set training.warmupSteps=5")
     Map<String, String> set = new LinkedHashMap<>();
 
-    @Option(names = "--checkpoint-dir", paramLabel = "DIR", description = "overrides $CHECKPOINT_DIR (default ./checkpoints)")
+    @Option(
+            names = "--checkpoint-dir",
+            paramLabel = "DIR",
+            description = "overrides $CHECKPOINT_DIR (default ./checkpoints)")
     Path checkpointDir;
 
-    @Option(names = "--resume-from", paramLabel = "latest|none|N", description = "overrides $RESUME_FROM (default latest)")
+    @Option(
+            names = "--resume-from",
+            paramLabel = "latest|none|N",
+            description = "overrides $RESUME_FROM (default latest)")
     String resumeFrom;
 
     @Option(names = "--threads", paramLabel = "N", description = "CPU threads (default: all cores)")
     int threads = Runtime.getRuntime().availableProcessors();
 
-    @Option(names = "--backend", paramLabel = "cpu|cuda",
+    @Option(
+            names = "--backend",
+            paramLabel = "cpu|cuda",
             description = "compute backend (default: $LONGLORA_BACKEND, else cuda when GPUS_PER_NODE > 0, else cpu)")
     String backendName;
 
     @Option(names = "--dry-run", description = "print the resolved config and rank wiring as JSON, then exit")
     boolean dryRun;
 
-    @Option(names = "--progress", paramLabel = "auto|bar|lines|none",
+    @Option(
+            names = "--progress",
+            paramLabel = "auto|bar|lines|none",
             description = "progress display: a bar on a terminal, log lines otherwise (default ${DEFAULT-VALUE})")
     String progressMode = "auto";
 
@@ -114,9 +138,12 @@ final class TrainCommand implements Callable<Integer> {
         put(overrides, "context.originalLength", originalLength);
         put(overrides, "context.ropeFactor", ropeFactor);
         put(overrides, "attention.pattern", attn);
-        if (groups != null && groupRatio != null) throw new IllegalArgumentException("give either --groups or --group-ratio, not both");
+        if (groups != null && groupRatio != null)
+            throw new IllegalArgumentException("give either --groups or --group-ratio, not both");
         Integer resolvedGroups = groups;
-        if (groupRatio != null) resolvedGroups = dev.longlora.trainer.model.AttentionSpec.s2FromRatio(groupRatio).groups();
+        if (groupRatio != null)
+            resolvedGroups = dev.longlora.trainer.model.AttentionSpec.s2FromRatio(groupRatio)
+                    .groups();
         put(overrides, "attention.groups", resolvedGroups);
         put(overrides, "training.maxSteps", maxSteps);
         put(overrides, "training.learningRate", lr);
@@ -139,27 +166,42 @@ final class TrainCommand implements Callable<Integer> {
             out.flush();
             return ExitCodes.OK;
         }
-        String backendChoice = backendName != null ? backendName
-                : env.get("LONGLORA_BACKEND") != null ? env.get("LONGLORA_BACKEND")
-                : rank.gpusPerNode() > 0 ? "cuda" : "cpu";
-        out.println("job " + job.job().namespace() + "/" + job.job().name() + ": model " + job.model().path() + ", data "
-                + job.data().path() + ", context " + job.context().targetLength() + " (PI factor " + job.context().ropeFactor()
+        String backendChoice = backendName != null
+                ? backendName
+                : env.get("LONGLORA_BACKEND") != null
+                        ? env.get("LONGLORA_BACKEND")
+                        : rank.gpusPerNode() > 0 ? "cuda" : "cpu";
+        out.println("job " + job.job().namespace() + "/" + job.job().name() + ": model "
+                + job.model().path() + ", data "
+                + job.data().path() + ", context " + job.context().targetLength() + " (PI factor "
+                + job.context().ropeFactor()
                 + "), attention " + job.attention().pattern() + ", checkpoints in " + rank.checkpointDir());
         out.flush();
-        try (Backend backend = BackendSelector.open(backendChoice, threads); ProgressSink progress = progressSink(out, job)) {
+        try (Backend backend = BackendSelector.open(backendChoice, threads);
+                ProgressSink progress = progressSink(out, job)) {
             out.println("backend " + backend.name());
             TrainingRun run = new TrainingRun(job, rank, backend, progress, msg -> {
                 err.println(msg);
                 err.flush();
             });
             TrainingRun.Result r = runWithStopOnTerm(run, err);
-            String last = r.losses().isEmpty() ? "-" : String.format(Locale.ROOT, "%.6f", r.losses().getLast());
+            String last = r.losses().isEmpty()
+                    ? "-"
+                    : String.format(Locale.ROOT, "%.6f", r.losses().getLast());
             if (r.adapterDir() != null) {
-                out.printf(Locale.ROOT, "done: steps %d..%d, final loss %s, adapter %s%n", r.firstStep() + 1, r.lastStep(),
-                        last, r.adapterDir());
+                out.printf(
+                        Locale.ROOT,
+                        "done: steps %d..%d, final loss %s, adapter %s%n",
+                        r.firstStep() + 1,
+                        r.lastStep(),
+                        last,
+                        r.adapterDir());
             } else {
-                out.printf(Locale.ROOT, "stopped after step %d (loss %s); a restart resumes from its checkpoint%n",
-                        r.lastStep(), last);
+                out.printf(
+                        Locale.ROOT,
+                        "stopped after step %d (loss %s); a restart resumes from its checkpoint%n",
+                        r.lastStep(),
+                        last);
             }
             out.flush();
         }
@@ -172,16 +214,18 @@ final class TrainCommand implements Callable<Integer> {
      */
     private static TrainingRun.Result runWithStopOnTerm(TrainingRun run, PrintWriter err) {
         java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
-        Thread hook = new Thread(() -> {
-            err.println("termination requested: finishing the current step and saving a checkpoint");
-            err.flush();
-            run.requestStop();
-            try {
-                done.await(10, java.util.concurrent.TimeUnit.MINUTES);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "checkpoint-on-term");
+        Thread hook = new Thread(
+                () -> {
+                    err.println("termination requested: finishing the current step and saving a checkpoint");
+                    err.flush();
+                    run.requestStop();
+                    try {
+                        done.await(10, java.util.concurrent.TimeUnit.MINUTES);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                },
+                "checkpoint-on-term");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
             return run.run();
@@ -200,9 +244,13 @@ final class TrainCommand implements Callable<Integer> {
             case "none" -> ProgressSink.none();
             case "lines" -> new LogLineProgress(out, job.training().logEverySteps());
             case "bar" -> new ConsoleProgressBar(System.err);
-            case "auto" -> System.console() != null && System.console().isTerminal() ? new ConsoleProgressBar(System.err)
-                    : new LogLineProgress(out, job.training().logEverySteps());
-            default -> throw new IllegalArgumentException("--progress '" + progressMode + "' is unknown: use auto, bar, lines or none");
+            case "auto" ->
+                System.console() != null && System.console().isTerminal()
+                        ? new ConsoleProgressBar(System.err)
+                        : new LogLineProgress(out, job.training().logEverySteps());
+            default ->
+                throw new IllegalArgumentException(
+                        "--progress '" + progressMode + "' is unknown: use auto, bar, lines or none");
         };
     }
 

@@ -11,7 +11,6 @@ import dev.longlora.trainer.data.TokenSource;
 import dev.longlora.trainer.data.TokenSources;
 import dev.longlora.trainer.data.TrainingWindows;
 import dev.longlora.trainer.data.VocabularyCheck;
-import dev.longlora.trainer.tokenizer.Tokenizers;
 import dev.longlora.trainer.eval.NonFiniteLossException;
 import dev.longlora.trainer.io.FormatException;
 import dev.longlora.trainer.io.PeftAdapter;
@@ -20,11 +19,11 @@ import dev.longlora.trainer.model.AttentionSpec;
 import dev.longlora.trainer.model.LlamaModel;
 import dev.longlora.trainer.model.LoraConfig;
 import dev.longlora.trainer.model.Parameter;
+import dev.longlora.trainer.tokenizer.Tokenizers;
 import dev.longlora.trainer.train.AdamW;
 import dev.longlora.trainer.train.AdamWConfig;
 import dev.longlora.trainer.train.LrSchedule;
 import dev.longlora.trainer.train.Trainer;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -47,8 +46,7 @@ import java.util.stream.Stream;
 final class TrainingRun {
 
     /** What the run did; {@code losses} holds the loss of every step this process ran. */
-    record Result(long firstStep, long lastStep, List<Double> losses, Path adapterDir) {
-    }
+    record Result(long firstStep, long lastStep, List<Double> losses, Path adapterDir) {}
 
     static final String OPTIMIZER_M = ".exp_avg";
     static final String OPTIMIZER_V = ".exp_avg_sq";
@@ -60,7 +58,8 @@ final class TrainingRun {
     private final ProgressSink progress;
     private final Consumer<String> log;
     private long stopAfter = Long.MAX_VALUE;
-    private final java.util.concurrent.atomic.AtomicBoolean stopRequested = new java.util.concurrent.atomic.AtomicBoolean();
+    private final java.util.concurrent.atomic.AtomicBoolean stopRequested =
+            new java.util.concurrent.atomic.AtomicBoolean();
 
     TrainingRun(JobConfig job, RankEnv env, Backend backend, ProgressSink progress, Consumer<String> log) {
         this.job = job;
@@ -89,24 +88,38 @@ final class TrainingRun {
 
     Result run() {
         if (env.worldSize() > 1) {
-            throw new ConfigException("WORLD_SIZE=" + env.worldSize() + ": training on more than one rank is not implemented "
-                    + "yet; run a single-rank job (NNODES=1, GPUS_PER_NODE=0 or 1)");
+            throw new ConfigException(
+                    "WORLD_SIZE=" + env.worldSize() + ": training on more than one rank is not implemented "
+                            + "yet; run a single-rank job (NNODES=1, GPUS_PER_NODE=0 or 1)");
         }
         int seqLen = job.context().targetLength();
-        AttentionSpec attention = AttentionSpec.parse(job.attention().pattern(), job.attention().groups());
+        AttentionSpec attention =
+                AttentionSpec.parse(job.attention().pattern(), job.attention().groups());
         attention.validate(seqLen);
         var t = job.training();
-        LoraConfig lora = new LoraConfig(job.lora().rank(), job.lora().alpha(), job.lora().dropout(),
-                job.lora().targetModules(), job.lora().trainEmbeddings(), job.lora().trainNorms(), false).validate();
+        LoraConfig lora = new LoraConfig(
+                        job.lora().rank(),
+                        job.lora().alpha(),
+                        job.lora().dropout(),
+                        job.lora().targetModules(),
+                        job.lora().trainEmbeddings(),
+                        job.lora().trainNorms(),
+                        false)
+                .validate();
         try (LlamaModel model = ModelLoader.load(job.model().path(), null, lora, backend, t.seed());
-             TokenSource source = TokenSources.open(job.data().path(), job.data().format(),
-                     TokenDtype.parse(job.data().tokenDtype()), t.seed(), () -> Tokenizers.forModel(job.model().path()))) {
+                TokenSource source = TokenSources.open(
+                        job.data().path(),
+                        job.data().format(),
+                        TokenDtype.parse(job.data().tokenDtype()),
+                        t.seed(),
+                        () -> Tokenizers.forModel(job.model().path()))) {
             model.setRopeScalingFactor(job.context().ropeFactor());
             model.setGradientCheckpointing(t.gradientCheckpointing());
             TrainingWindows windows = new TrainingWindows(source, seqLen, t.seed());
             AdamWConfig adamw = new AdamWConfig(t.adamBeta1(), t.adamBeta2(), t.adamEpsilon(), t.weightDecay());
             LrSchedule schedule = LrSchedule.of(t.schedule(), t.learningRate(), t.warmupSteps(), t.maxSteps());
-            CheckpointManager checkpoints = new CheckpointManager(env.checkpointDir(), job.checkpoint().keep(), log);
+            CheckpointManager checkpoints =
+                    new CheckpointManager(env.checkpointDir(), job.checkpoint().keep(), log);
             try (Trainer trainer = new Trainer(model, adamw, schedule, t.maxGradNorm())) {
                 Optional<CheckpointState> resumed = checkpoints.resolve(env.resumeFrom());
                 resumed.ifPresent(s -> restore(s, model, trainer, windows));
@@ -120,7 +133,8 @@ final class TrainingRun {
                     List<Trainer.Sample> batch = new ArrayList<>(windowsPerStep);
                     for (int i = 0; i < windowsPerStep; i++) {
                         TrainingWindows.Window w = windows.next();
-                        VocabularyCheck.require(w.inputs(), w.start(), model.config().vocabSize(), source);
+                        VocabularyCheck.require(
+                                w.inputs(), w.start(), model.config().vocabSize(), source);
                         batch.add(new Trainer.Sample(w.inputs(), w.labels()));
                     }
                     Trainer.StepResult r;
@@ -135,8 +149,8 @@ final class TrainingRun {
                     double tps = tokensDone / Math.max(seconds, 1e-9);
                     long stepsDone = r.step() - first;
                     long eta = (long) Math.ceil(seconds / stepsDone * (t.maxSteps() - r.step()));
-                    progress.step(new ProgressSink.StepProgress(r.step(), t.maxSteps(), r.loss(), r.learningRate(), tps,
-                            eta, r.gradNorm()));
+                    progress.step(new ProgressSink.StepProgress(
+                            r.step(), t.maxSteps(), r.loss(), r.learningRate(), tps, eta, r.gradNorm()));
                     boolean stopping = (r.step() >= stopAfter || stopRequested.get()) && r.step() < t.maxSteps();
                     if (r.step() % job.checkpoint().everySteps() == 0 || r.step() == t.maxSteps() || stopping) {
                         Path dir = checkpoints.save(capture(r.step(), model, trainer, windows, r.loss()));
@@ -154,32 +168,51 @@ final class TrainingRun {
         }
     }
 
-    private CheckpointState capture(long step, LlamaModel model, Trainer trainer, TrainingWindows windows, double loss) {
+    private CheckpointState capture(
+            long step, LlamaModel model, Trainer trainer, TrainingWindows windows, double loss) {
         Map<String, TensorData> weights = new LinkedHashMap<>();
         for (Parameter p : model.parameters().trainable()) {
             weights.put(p.name(), new TensorData(p.shape(), model.parameters().values(p.name())));
         }
         Map<String, TensorData> optimizer = new LinkedHashMap<>();
         long optimizerStep = 0;
-        for (Map.Entry<String, AdamW.ParamState> e : trainer.optimizer().exportState().entrySet()) {
+        for (Map.Entry<String, AdamW.ParamState> e :
+                trainer.optimizer().exportState().entrySet()) {
             int[] shape = model.parameters().get(e.getKey()).shape();
-            optimizer.put(e.getKey() + OPTIMIZER_M, new TensorData(shape, e.getValue().m()));
-            optimizer.put(e.getKey() + OPTIMIZER_V, new TensorData(shape, e.getValue().v()));
-            optimizer.put(e.getKey() + OPTIMIZER_STEP, TensorData.of(new float[]{e.getValue().step()}, 1));
+            optimizer.put(
+                    e.getKey() + OPTIMIZER_M, new TensorData(shape, e.getValue().m()));
+            optimizer.put(
+                    e.getKey() + OPTIMIZER_V, new TensorData(shape, e.getValue().v()));
+            optimizer.put(
+                    e.getKey() + OPTIMIZER_STEP,
+                    TensorData.of(new float[] {e.getValue().step()}, 1));
             optimizerStep = Math.max(optimizerStep, e.getValue().step());
         }
-        return new CheckpointState(step, windows.position(), job.training().seed(), model.dropoutCounter(), weights,
-                optimizer, optimizerStep, Map.of("loss", Double.toString(loss)));
+        return new CheckpointState(
+                step,
+                windows.position(),
+                job.training().seed(),
+                model.dropoutCounter(),
+                weights,
+                optimizer,
+                optimizerStep,
+                Map.of("loss", Double.toString(loss)));
     }
 
     private void restore(CheckpointState s, LlamaModel model, Trainer trainer, TrainingWindows windows) {
         Path dir = env.checkpointDir().resolve("step-" + s.step());
-        List<String> expected = model.parameters().trainable().stream().map(Parameter::name).sorted().toList();
+        List<String> expected = model.parameters().trainable().stream()
+                .map(Parameter::name)
+                .sorted()
+                .toList();
         List<String> found = s.trainable().keySet().stream().sorted().toList();
         if (!expected.equals(found)) {
-            throw new FormatException(dir, "holds trainable weights for another setup (" + found.size() + " tensors, the job has "
-                    + expected.size() + "); the LoRA or model settings changed since it was written: resume with RESUME_FROM=none "
-                    + "or restore the old settings");
+            throw new FormatException(
+                    dir,
+                    "holds trainable weights for another setup (" + found.size() + " tensors, the job has "
+                            + expected.size()
+                            + "); the LoRA or model settings changed since it was written: resume with RESUME_FROM=none "
+                            + "or restore the old settings");
         }
         if (s.seed() != job.training().seed()) {
             log.accept("note: checkpoint " + dir + " was written with seed " + s.seed() + ", the job now says "
@@ -188,8 +221,11 @@ final class TrainingRun {
         for (Map.Entry<String, TensorData> e : s.trainable().entrySet()) {
             Parameter p = model.parameters().get(e.getKey());
             if (!java.util.Arrays.equals(p.shape(), e.getValue().shape())) {
-                throw new FormatException(dir, "tensor '" + e.getKey() + "' has shape " + java.util.Arrays.toString(e.getValue().shape())
-                        + " but the model needs " + java.util.Arrays.toString(p.shape()));
+                throw new FormatException(
+                        dir,
+                        "tensor '" + e.getKey() + "' has shape "
+                                + java.util.Arrays.toString(e.getValue().shape()) + " but the model needs "
+                                + java.util.Arrays.toString(p.shape()));
             }
             model.parameters().setValues(e.getKey(), e.getValue().values());
         }

@@ -1,7 +1,6 @@
 package dev.longlora.trainer.config;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
-
 import java.util.List;
 import java.util.Locale;
 
@@ -11,8 +10,17 @@ import java.util.Locale;
  * except the model and data paths, which every job must name.
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
-public record JobConfig(String apiVersion, Job job, Model model, Data data, Context context, Attention attention,
-                        Lora lora, Training training, Distributed distributed, Checkpoint checkpoint) {
+public record JobConfig(
+        String apiVersion,
+        Job job,
+        Model model,
+        Data data,
+        Context context,
+        Attention attention,
+        Lora lora,
+        Training training,
+        Distributed distributed,
+        Checkpoint checkpoint) {
 
     public static final String API_VERSION = "longlora.dev/v1alpha1";
 
@@ -24,8 +32,9 @@ public record JobConfig(String apiVersion, Job job, Model model, Data data, Cont
         if (context == null) context = new Context(null, null, null);
         if (attention == null) attention = new Attention(null, null);
         if (lora == null) lora = new Lora(null, null, null, null, null, null);
-        if (training == null) training = new Training(null, null, null, null, null, null, null, null, null, null,
-                null, null, null, null, null);
+        if (training == null)
+            training = new Training(
+                    null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
         if (distributed == null) distributed = new Distributed(null, null, null, null);
         if (checkpoint == null) checkpoint = new Checkpoint(null, null);
     }
@@ -79,8 +88,13 @@ public record JobConfig(String apiVersion, Job job, Model model, Data data, Cont
     }
 
     @JsonIgnoreProperties(ignoreUnknown = true)
-    public record Lora(Integer rank, Double alpha, Double dropout, List<String> targetModules,
-                       Boolean trainEmbeddings, Boolean trainNorms) {
+    public record Lora(
+            Integer rank,
+            Double alpha,
+            Double dropout,
+            List<String> targetModules,
+            Boolean trainEmbeddings,
+            Boolean trainNorms) {
         public Lora {
             if (rank == null) rank = 8;
             if (alpha == null) alpha = 16.0;
@@ -93,10 +107,22 @@ public record JobConfig(String apiVersion, Job job, Model model, Data data, Cont
     }
 
     @JsonIgnoreProperties(ignoreUnknown = true)
-    public record Training(Integer maxSteps, Double learningRate, Integer warmupSteps, String schedule,
-                           Integer microBatchSize, Integer gradientAccumulationSteps, Double maxGradNorm,
-                           Double weightDecay, Double adamBeta1, Double adamBeta2, Double adamEpsilon,
-                           String precision, Boolean gradientCheckpointing, Long seed, Integer logEverySteps) {
+    public record Training(
+            Integer maxSteps,
+            Double learningRate,
+            Integer warmupSteps,
+            String schedule,
+            Integer microBatchSize,
+            Integer gradientAccumulationSteps,
+            Double maxGradNorm,
+            Double weightDecay,
+            Double adamBeta1,
+            Double adamBeta2,
+            Double adamEpsilon,
+            String precision,
+            Boolean gradientCheckpointing,
+            Long seed,
+            Integer logEverySteps) {
         public Training {
             if (maxSteps == null) maxSteps = 1000;
             if (learningRate == null) learningRate = 2.0e-5;
@@ -141,51 +167,78 @@ public record JobConfig(String apiVersion, Job job, Model model, Data data, Cont
      */
     public JobConfig validate() {
         if (!API_VERSION.equals(apiVersion)) {
-            throw new ConfigException("apiVersion '" + apiVersion + "' is not supported: this trainer reads " + API_VERSION);
+            throw new ConfigException(
+                    "apiVersion '" + apiVersion + "' is not supported: this trainer reads " + API_VERSION);
         }
-        require(model.path() != null && !model.path().isBlank(), "model.path is required (a model directory or builtin:tiny)");
-        require(data.path() != null && !data.path().isBlank(), "data.path is required (a token file, a text file or builtin:synthetic)");
-        require(List.of("bin", "text", "jsonl", "alpaca").contains(data.format()),
+        require(
+                model.path() != null && !model.path().isBlank(),
+                "model.path is required (a model directory or builtin:tiny)");
+        require(
+                data.path() != null && !data.path().isBlank(),
+                "data.path is required (a token file, a text file or builtin:synthetic)");
+        require(
+                List.of("bin", "text", "jsonl", "alpaca").contains(data.format()),
                 "data.format '" + data.format() + "' is not supported: use bin, text, jsonl or alpaca");
-        require(List.of("uint16", "uint32").contains(data.tokenDtype()),
+        require(
+                List.of("uint16", "uint32").contains(data.tokenDtype()),
                 "data.tokenDtype '" + data.tokenDtype() + "' is not supported: use uint16 or uint32");
-        require(context.originalLength() > 0, "context.originalLength=" + context.originalLength() + " must be positive");
+        require(
+                context.originalLength() > 0,
+                "context.originalLength=" + context.originalLength() + " must be positive");
         require(context.targetLength() > 0, "context.targetLength=" + context.targetLength() + " must be positive");
-        require(context.ropeFactor() != null && context.ropeFactor() >= 1.0 && Double.isFinite(context.ropeFactor()),
+        require(
+                context.ropeFactor() != null && context.ropeFactor() >= 1.0 && Double.isFinite(context.ropeFactor()),
                 "context.ropeFactor=" + context.ropeFactor() + " must be a number >= 1");
-        require(List.of("s2", "full", "short").contains(attention.pattern()),
+        require(
+                List.of("s2", "full", "short").contains(attention.pattern()),
                 "attention.pattern '" + attention.pattern() + "' is unknown: use s2 or full");
         require(attention.groups() >= 1, "attention.groups=" + attention.groups() + " must be >= 1 (default 4)");
         if (!attention.pattern().equals("full")) {
             int l = context.targetLength();
             int g = attention.groups();
-            require(l % g == 0 && (l / g) % 2 == 0, "context.targetLength=" + l + " does not split into attention.groups="
-                    + g + " groups of even size: choose a length divisible by " + 2 * g);
+            require(
+                    l % g == 0 && (l / g) % 2 == 0,
+                    "context.targetLength=" + l + " does not split into attention.groups=" + g
+                            + " groups of even size: choose a length divisible by " + 2 * g);
         }
         require(lora.rank() >= 0, "lora.rank=" + lora.rank() + " must be >= 0");
         require(lora.alpha() > 0, "lora.alpha=" + lora.alpha() + " must be positive");
         require(lora.dropout() >= 0 && lora.dropout() < 1, "lora.dropout=" + lora.dropout() + " must be in [0, 1)");
         require(training.maxSteps() >= 1, "training.maxSteps=" + training.maxSteps() + " must be >= 1");
-        require(training.learningRate() > 0 && Double.isFinite(training.learningRate()),
+        require(
+                training.learningRate() > 0 && Double.isFinite(training.learningRate()),
                 "training.learningRate=" + training.learningRate() + " must be a positive number");
         require(training.warmupSteps() >= 0, "training.warmupSteps=" + training.warmupSteps() + " must be >= 0");
-        require(List.of("constant_with_warmup", "cosine").contains(training.schedule()),
+        require(
+                List.of("constant_with_warmup", "cosine").contains(training.schedule()),
                 "training.schedule '" + training.schedule() + "' is unknown: use constant_with_warmup or cosine");
-        require(training.microBatchSize() >= 1, "training.microBatchSize=" + training.microBatchSize() + " must be >= 1");
-        require(training.gradientAccumulationSteps() >= 1,
+        require(
+                training.microBatchSize() >= 1,
+                "training.microBatchSize=" + training.microBatchSize() + " must be >= 1");
+        require(
+                training.gradientAccumulationSteps() >= 1,
                 "training.gradientAccumulationSteps=" + training.gradientAccumulationSteps() + " must be >= 1");
-        require(training.maxGradNorm() >= 0, "training.maxGradNorm=" + training.maxGradNorm() + " must be >= 0 (0 disables clipping)");
+        require(
+                training.maxGradNorm() >= 0,
+                "training.maxGradNorm=" + training.maxGradNorm() + " must be >= 0 (0 disables clipping)");
         require(training.weightDecay() >= 0, "training.weightDecay=" + training.weightDecay() + " must be >= 0");
-        require(training.adamBeta1() >= 0 && training.adamBeta1() < 1, "training.adamBeta1=" + training.adamBeta1() + " must be in [0, 1)");
-        require(training.adamBeta2() >= 0 && training.adamBeta2() < 1, "training.adamBeta2=" + training.adamBeta2() + " must be in [0, 1)");
+        require(
+                training.adamBeta1() >= 0 && training.adamBeta1() < 1,
+                "training.adamBeta1=" + training.adamBeta1() + " must be in [0, 1)");
+        require(
+                training.adamBeta2() >= 0 && training.adamBeta2() < 1,
+                "training.adamBeta2=" + training.adamBeta2() + " must be in [0, 1)");
         require(training.adamEpsilon() > 0, "training.adamEpsilon=" + training.adamEpsilon() + " must be positive");
-        require(List.of("fp32", "bf16").contains(training.precision()),
+        require(
+                List.of("fp32", "bf16").contains(training.precision()),
                 "training.precision '" + training.precision() + "' is unknown: use fp32 or bf16");
         require(training.logEverySteps() >= 1, "training.logEverySteps=" + training.logEverySteps() + " must be >= 1");
         require(distributed.nodes() >= 1, "distributed.nodes=" + distributed.nodes() + " must be >= 1");
-        require(distributed.gpusPerNode() >= 0 && distributed.gpusPerNode() <= 8,
+        require(
+                distributed.gpusPerNode() >= 0 && distributed.gpusPerNode() <= 8,
                 "distributed.gpusPerNode=" + distributed.gpusPerNode() + " must be 0..8 (0 = CPU only)");
-        require(distributed.zeroStage() >= 0 && distributed.zeroStage() <= 3,
+        require(
+                distributed.zeroStage() >= 0 && distributed.zeroStage() <= 3,
                 "distributed.zeroStage=" + distributed.zeroStage() + " must be 0..3");
         require(checkpoint.everySteps() >= 1, "checkpoint.everySteps=" + checkpoint.everySteps() + " must be >= 1");
         require(checkpoint.keep() >= 1, "checkpoint.keep=" + checkpoint.keep() + " must be >= 1");

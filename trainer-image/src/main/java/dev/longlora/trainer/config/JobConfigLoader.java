@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -27,8 +26,7 @@ public final class JobConfigLoader {
             .configure(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES, true)
             .enable(SerializationFeature.INDENT_OUTPUT);
 
-    private JobConfigLoader() {
-    }
+    private JobConfigLoader() {}
 
     /** Reads {@code file} (or starts from an empty config when null) and applies {@code overrides}. */
     public static JobConfig load(Path file, Map<String, String> overrides) {
@@ -64,11 +62,13 @@ public final class JobConfigLoader {
         try {
             return JSON.treeToValue(tree, JobConfig.class);
         } catch (MismatchedInputException e) {
-            String path = e.getPath().stream().map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
-                    .collect(Collectors.joining(".")).replace(".[", "[");
+            String path = e.getPath().stream()
+                    .map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
+                    .collect(Collectors.joining("."))
+                    .replace(".[", "[");
             String found = e instanceof InvalidFormatException ife ? " (found " + ife.getValue() + ")" : "";
-            throw new ConfigException(source + ": field '" + path + "' has the wrong type" + found
-                    + ": expected " + (e.getTargetType() == null ? "another type" : simpleType(e.getTargetType())));
+            throw new ConfigException(source + ": field '" + path + "' has the wrong type" + found + ": expected "
+                    + (e.getTargetType() == null ? "another type" : simpleType(e.getTargetType())));
         } catch (IOException e) {
             throw new ConfigException(source + ": " + e.getMessage());
         }

@@ -7,9 +7,19 @@ import java.util.Map;
  * The rank wiring and paths every trainer pod gets through its environment (docs/contract.md section 3).
  * Outside a pod every variable may be absent: a single CPU rank writing checkpoints to {@code ./checkpoints}.
  */
-public record RankEnv(int nnodes, int nodeRank, int gpusPerNode, int worldSize, String masterAddr, int masterPort,
-                      int zeroStage, Path checkpointDir, ResumeFrom resumeFrom, String jobName, String namespace,
-                      String podName) {
+public record RankEnv(
+        int nnodes,
+        int nodeRank,
+        int gpusPerNode,
+        int worldSize,
+        String masterAddr,
+        int masterPort,
+        int zeroStage,
+        Path checkpointDir,
+        ResumeFrom resumeFrom,
+        String jobName,
+        String namespace,
+        String podName) {
 
     public static RankEnv fromSystem() {
         return from(System.getenv());
@@ -25,7 +35,11 @@ public record RankEnv(int nnodes, int nodeRank, int gpusPerNode, int worldSize, 
             throw new ConfigException("WORLD_SIZE=" + world + " does not match NNODES x max(1, GPUS_PER_NODE) = "
                     + expectedWorld + " (contract section 2)");
         }
-        return new RankEnv(nnodes, nodeRank, gpus, world,
+        return new RankEnv(
+                nnodes,
+                nodeRank,
+                gpus,
+                world,
                 env.getOrDefault("MASTER_ADDR", "localhost"),
                 intVar(env, "MASTER_PORT", 29500, 1, 65535),
                 intVar(env, "ZERO_STAGE", 0, 0, 3),

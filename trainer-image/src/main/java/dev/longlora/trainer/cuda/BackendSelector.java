@@ -9,28 +9,29 @@ import java.util.Locale;
  * variable: {@code cpu} (the default, the reference) or {@code cuda} (GPU {@code LOCAL_RANK}, else 0).
  */
 public final class BackendSelector {
-  private BackendSelector() {}
+    private BackendSelector() {}
 
-  /** The backend named by {@code flag} (null or blank: $LONGLORA_BACKEND, else cpu). */
-  public static Backend open(String flag, int cpuThreads) {
-    String name = flag;
-    if (name == null || name.isBlank()) {
-      name = System.getenv().getOrDefault("LONGLORA_BACKEND", "cpu");
+    /** The backend named by {@code flag} (null or blank: $LONGLORA_BACKEND, else cpu). */
+    public static Backend open(String flag, int cpuThreads) {
+        String name = flag;
+        if (name == null || name.isBlank()) {
+            name = System.getenv().getOrDefault("LONGLORA_BACKEND", "cpu");
+        }
+        return switch (name.trim().toLowerCase(Locale.ROOT)) {
+            case "cpu" -> new CpuBackend(cpuThreads);
+            case "cuda", "gpu" -> CudaBackend.open(localDevice());
+            default ->
+                throw new IllegalArgumentException(
+                        "unknown backend '" + name + "' (from --backend or LONGLORA_BACKEND): use cpu or cuda");
+        };
     }
-    return switch (name.trim().toLowerCase(Locale.ROOT)) {
-      case "cpu" -> new CpuBackend(cpuThreads);
-      case "cuda", "gpu" -> CudaBackend.open(localDevice());
-      default -> throw new IllegalArgumentException("unknown backend '" + name
-          + "' (from --backend or LONGLORA_BACKEND): use cpu or cuda");
-    };
-  }
 
-  private static int localDevice() {
-    String rank = System.getenv("LOCAL_RANK");
-    try {
-      return rank == null || rank.isBlank() ? 0 : Integer.parseInt(rank.trim());
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("LOCAL_RANK='" + rank + "' is not a GPU index");
+    private static int localDevice() {
+        String rank = System.getenv("LOCAL_RANK");
+        try {
+            return rank == null || rank.isBlank() ? 0 : Integer.parseInt(rank.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("LOCAL_RANK='" + rank + "' is not a GPU index");
+        }
     }
-  }
 }

@@ -13,57 +13,57 @@ import jcuda.driver.JCudaDriver;
  * reported as a reason here, never thrown.
  */
 public final class CudaAvailability {
-  private static volatile Optional<String> cached;
+    private static volatile Optional<String> cached;
 
-  private CudaAvailability() {}
+    private CudaAvailability() {}
 
-  /** Empty when the CUDA backend can start, else why not (for skip messages and errors). */
-  public static Optional<String> unavailableReason() {
-    Optional<String> r = cached;
-    if (r == null) {
-      r = probe();
-      cached = r;
+    /** Empty when the CUDA backend can start, else why not (for skip messages and errors). */
+    public static Optional<String> unavailableReason() {
+        Optional<String> r = cached;
+        if (r == null) {
+            r = probe();
+            cached = r;
+        }
+        return r;
     }
-    return r;
-  }
 
-  /** JCuda's link errors carry nested stack traces; the line naming the missing shared object says enough. */
-  private static String rootCause(String message) {
-    String[] lines = message.split("\n");
-    for (int i = lines.length - 1; i >= 0; i--) {
-      if (lines[i].contains("cannot open shared object file")) {
-        String line = lines[i].trim();
-        int colon = line.indexOf(".so: ");
-        return colon >= 0 ? line.substring(colon + 5) : line;
-      }
+    /** JCuda's link errors carry nested stack traces; the line naming the missing shared object says enough. */
+    private static String rootCause(String message) {
+        String[] lines = message.split("\n");
+        for (int i = lines.length - 1; i >= 0; i--) {
+            if (lines[i].contains("cannot open shared object file")) {
+                String line = lines[i].trim();
+                int colon = line.indexOf(".so: ");
+                return colon >= 0 ? line.substring(colon + 5) : line;
+            }
+        }
+        return lines[0].trim();
     }
-    return lines[0].trim();
-  }
 
-  private static Optional<String> probe() {
-    KernelImages images;
-    try {
-      images = KernelImages.fromClasspath();
-    } catch (RuntimeException e) {
-      return Optional.of(e.getMessage());
+    private static Optional<String> probe() {
+        KernelImages images;
+        try {
+            images = KernelImages.fromClasspath();
+        } catch (RuntimeException e) {
+            return Optional.of(e.getMessage());
+        }
+        if (!images.built()) {
+            return Optional.of(images.notBuiltReason());
+        }
+        try {
+            JCudaDriver.setExceptionsEnabled(true);
+            cuInit(0);
+            int[] count = new int[1];
+            cuDeviceGetCount(count);
+            if (count[0] == 0) {
+                return Optional.of("the CUDA driver reports no GPU on this machine");
+            }
+            return Optional.empty();
+        } catch (LinkageError e) {
+            return Optional.of("no CUDA driver on this machine (JCuda's native library could not be loaded: "
+                    + rootCause(String.valueOf(e.getMessage())) + ")");
+        } catch (CudaException e) {
+            return Optional.of("the CUDA driver failed to initialise: " + e.getMessage());
+        }
     }
-    if (!images.built()) {
-      return Optional.of(images.notBuiltReason());
-    }
-    try {
-      JCudaDriver.setExceptionsEnabled(true);
-      cuInit(0);
-      int[] count = new int[1];
-      cuDeviceGetCount(count);
-      if (count[0] == 0) {
-        return Optional.of("the CUDA driver reports no GPU on this machine");
-      }
-      return Optional.empty();
-    } catch (LinkageError e) {
-      return Optional.of("no CUDA driver on this machine (JCuda's native library could not be loaded: "
-          + rootCause(String.valueOf(e.getMessage())) + ")");
-    } catch (CudaException e) {
-      return Optional.of("the CUDA driver failed to initialise: " + e.getMessage());
-    }
-  }
 }

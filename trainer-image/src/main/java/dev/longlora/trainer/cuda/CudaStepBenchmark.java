@@ -28,64 +28,88 @@ import java.util.SplittableRandom;
  * </pre>
  */
 public final class CudaStepBenchmark {
-  private CudaStepBenchmark() {}
+    private CudaStepBenchmark() {}
 
-  public static void main(String[] args) {
-    Map<String, String> opt = new HashMap<>();
-    for (int i = 0; i < args.length; i++) {
-      if (!args[i].startsWith("--")) {
-        throw new IllegalArgumentException("unexpected argument " + args[i]);
-      }
-      String key = args[i].substring(2);
-      boolean flag = i + 1 >= args.length || args[i + 1].startsWith("--");
-      opt.put(key, flag ? "true" : args[++i]);
-    }
-    int seq = Integer.parseInt(opt.getOrDefault("seq", "8192"));
-    int layers = Integer.parseInt(opt.getOrDefault("layers", "22"));
-    int hidden = Integer.parseInt(opt.getOrDefault("hidden", "2048"));
-    int intermediate = Integer.parseInt(opt.getOrDefault("intermediate", "5632"));
-    int heads = Integer.parseInt(opt.getOrDefault("heads", "32"));
-    int kvHeads = Integer.parseInt(opt.getOrDefault("kv-heads", "4"));
-    int vocab = Integer.parseInt(opt.getOrDefault("vocab", "32000"));
-    int steps = Integer.parseInt(opt.getOrDefault("steps", "3"));
-    int warmup = Integer.parseInt(opt.getOrDefault("warmup", "1"));
-    MatmulPrecision matmul = MatmulPrecision.parse(opt.getOrDefault("matmul", "bf16"), "--matmul");
-    boolean checkpointing = opt.containsKey("checkpointing");
-    AttentionSpec attention = opt.getOrDefault("pattern", "s2").equals("full") ? AttentionSpec.full() : AttentionSpec.s2(4);
-    // Position interpolation from a 4k base, as LongLoRA extends LLaMA-2.
-    double ropeFactor = Math.max(1.0, Math.ceil(seq / 4096.0));
-    LlamaConfig config = new LlamaConfig(vocab, hidden, intermediate, layers, heads, kvHeads, 1e-5, 10000.0,
-        Math.min(seq, 4096), ropeFactor, false).validate();
-
-    try (CudaBackend gpu = CudaBackend.open(0)) {
-      gpu.setMatmulPrecision(matmul);
-      try (LlamaModel model = new LlamaModel(config, LoraConfig.longLora(), gpu, 1);
-          Trainer trainer = new Trainer(model, AdamWConfig.longLora(), LrSchedule.constantWithWarmup(2e-5, 0), 1.0)) {
-        model.setGradientCheckpointing(checkpointing);
-        int[] tokens = new SplittableRandom(2).ints(seq, 0, vocab).toArray();
-        double[] times = new double[steps];
-        double loss = Double.NaN;
-        for (int i = 0; i < warmup + steps; i++) {
-          if (i == warmup) {
-            gpu.resetPeakBytes();
-          }
-          gpu.synchronize();
-          long t0 = System.nanoTime();
-          loss = trainer.step(List.of(Trainer.Sample.of(tokens)), attention).loss();
-          gpu.synchronize();
-          if (i >= warmup) {
-            times[i - warmup] = (System.nanoTime() - t0) / 1e9;
-          }
+    public static void main(String[] args) {
+        Map<String, String> opt = new HashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            if (!args[i].startsWith("--")) {
+                throw new IllegalArgumentException("unexpected argument " + args[i]);
+            }
+            String key = args[i].substring(2);
+            boolean flag = i + 1 >= args.length || args[i + 1].startsWith("--");
+            opt.put(key, flag ? "true" : args[++i]);
         }
-        Arrays.sort(times);
-        double median = times[steps / 2];
-        System.out.printf(Locale.ROOT,
-            "{\"impl\": \"longlora-java-cuda\", \"device\": \"%s\", \"seq\": %d, \"layers\": %d, \"hidden\": %d,"
-                + " \"pattern\": \"%s\", \"matmul\": \"%s\", \"checkpointing\": %s, \"step_s\": %.4f,"
-                + " \"tokens_per_s\": %.1f, \"peak_tensor_bytes\": %d, \"loss\": %.4f}%n",
-            gpu.name().replace("\"", "'"), seq, layers, hidden, attention.pattern().name().toLowerCase(Locale.ROOT),
-            matmul.name().toLowerCase(Locale.ROOT), checkpointing, median, seq / median, gpu.peakBytes(), loss);
-      }
+        int seq = Integer.parseInt(opt.getOrDefault("seq", "8192"));
+        int layers = Integer.parseInt(opt.getOrDefault("layers", "22"));
+        int hidden = Integer.parseInt(opt.getOrDefault("hidden", "2048"));
+        int intermediate = Integer.parseInt(opt.getOrDefault("intermediate", "5632"));
+        int heads = Integer.parseInt(opt.getOrDefault("heads", "32"));
+        int kvHeads = Integer.parseInt(opt.getOrDefault("kv-heads", "4"));
+        int vocab = Integer.parseInt(opt.getOrDefault("vocab", "32000"));
+        int steps = Integer.parseInt(opt.getOrDefault("steps", "3"));
+        int warmup = Integer.parseInt(opt.getOrDefault("warmup", "1"));
+        MatmulPrecision matmul = MatmulPrecision.parse(opt.getOrDefault("matmul", "bf16"), "--matmul");
+        boolean checkpointing = opt.containsKey("checkpointing");
+        AttentionSpec attention =
+                opt.getOrDefault("pattern", "s2").equals("full") ? AttentionSpec.full() : AttentionSpec.s2(4);
+        // Position interpolation from a 4k base, as LongLoRA extends LLaMA-2.
+        double ropeFactor = Math.max(1.0, Math.ceil(seq / 4096.0));
+        LlamaConfig config = new LlamaConfig(
+                        vocab,
+                        hidden,
+                        intermediate,
+                        layers,
+                        heads,
+                        kvHeads,
+                        1e-5,
+                        10000.0,
+                        Math.min(seq, 4096),
+                        ropeFactor,
+                        false)
+                .validate();
+
+        try (CudaBackend gpu = CudaBackend.open(0)) {
+            gpu.setMatmulPrecision(matmul);
+            try (LlamaModel model = new LlamaModel(config, LoraConfig.longLora(), gpu, 1);
+                    Trainer trainer =
+                            new Trainer(model, AdamWConfig.longLora(), LrSchedule.constantWithWarmup(2e-5, 0), 1.0)) {
+                model.setGradientCheckpointing(checkpointing);
+                int[] tokens = new SplittableRandom(2).ints(seq, 0, vocab).toArray();
+                double[] times = new double[steps];
+                double loss = Double.NaN;
+                for (int i = 0; i < warmup + steps; i++) {
+                    if (i == warmup) {
+                        gpu.resetPeakBytes();
+                    }
+                    gpu.synchronize();
+                    long t0 = System.nanoTime();
+                    loss = trainer.step(List.of(Trainer.Sample.of(tokens)), attention)
+                            .loss();
+                    gpu.synchronize();
+                    if (i >= warmup) {
+                        times[i - warmup] = (System.nanoTime() - t0) / 1e9;
+                    }
+                }
+                Arrays.sort(times);
+                double median = times[steps / 2];
+                System.out.printf(
+                        Locale.ROOT,
+                        "{\"impl\": \"longlora-java-cuda\", \"device\": \"%s\", \"seq\": %d, \"layers\": %d, \"hidden\": %d,"
+                                + " \"pattern\": \"%s\", \"matmul\": \"%s\", \"checkpointing\": %s, \"step_s\": %.4f,"
+                                + " \"tokens_per_s\": %.1f, \"peak_tensor_bytes\": %d, \"loss\": %.4f}%n",
+                        gpu.name().replace("\"", "'"),
+                        seq,
+                        layers,
+                        hidden,
+                        attention.pattern().name().toLowerCase(Locale.ROOT),
+                        matmul.name().toLowerCase(Locale.ROOT),
+                        checkpointing,
+                        median,
+                        seq / median,
+                        gpu.peakBytes(),
+                        loss);
+            }
+        }
     }
-  }
 }

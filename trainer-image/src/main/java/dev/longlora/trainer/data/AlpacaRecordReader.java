@@ -7,7 +7,6 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.longlora.trainer.io.FormatException;
-
 import java.io.IOException;
 import java.io.PushbackInputStream;
 import java.nio.file.Path;
@@ -38,7 +37,13 @@ final class AlpacaRecordReader implements ExampleReader {
         int first;
         do {
             first = peek.read();
-        } while (first == ' ' || first == '\n' || first == '\r' || first == '\t' || first == 0xEF || first == 0xBB || first == 0xBF);
+        } while (first == ' '
+                || first == '\n'
+                || first == '\r'
+                || first == '\t'
+                || first == 0xEF
+                || first == 0xBB
+                || first == 0xBF);
         if (first != '[') { // not an array: JSON Lines
             peek.close();
             this.input = null;
@@ -61,14 +66,21 @@ final class AlpacaRecordReader implements ExampleReader {
             t = parser.nextToken();
             if (t == null || t == JsonToken.END_ARRAY) return null;
             if (t != JsonToken.START_OBJECT) {
-                throw new FormatException(file, "record " + (record + 1) + " (line " + parser.currentLocation().getLineNr()
-                        + "): expected a JSON object {\"instruction\", \"input\", \"output\"}");
+                throw new FormatException(
+                        file,
+                        "record " + (record + 1) + " (line "
+                                + parser.currentLocation().getLineNr()
+                                + "): expected a JSON object {\"instruction\", \"input\", \"output\"}");
             }
             JsonNode node = parser.readValueAsTree();
             record++;
-            return example(node, file, "record " + record + " (line " + parser.currentLocation().getLineNr() + ")");
+            return example(
+                    node,
+                    file,
+                    "record " + record + " (line " + parser.currentLocation().getLineNr() + ")");
         } catch (JsonParseException e) {
-            throw new FormatException(file, "line " + e.getLocation().getLineNr() + ": not valid JSON (" + e.getOriginalMessage() + ")");
+            throw new FormatException(
+                    file, "line " + e.getLocation().getLineNr() + ": not valid JSON (" + e.getOriginalMessage() + ")");
         }
     }
 
@@ -76,13 +88,16 @@ final class AlpacaRecordReader implements ExampleReader {
         JsonNode instruction = node.path("instruction");
         JsonNode output = node.path("output");
         if (!instruction.isTextual() || !output.isTextual()) {
-            throw new FormatException(file, where + ": an alpaca record needs string fields \"instruction\" and "
-                    + "\"output\" (and optionally \"input\")");
+            throw new FormatException(
+                    file,
+                    where + ": an alpaca record needs string fields \"instruction\" and "
+                            + "\"output\" (and optionally \"input\")");
         }
         String in = node.path("input").isTextual() ? node.path("input").asText() : "";
         String prompt = in.isEmpty()
                 ? PREAMBLE + "### Instruction:\n" + instruction.asText() + "\n\n### Response:"
-                : PREAMBLE_INPUT + "### Instruction:\n" + instruction.asText() + "\n\n### Input:\n" + in + "\n\n### Response:";
+                : PREAMBLE_INPUT + "### Instruction:\n" + instruction.asText() + "\n\n### Input:\n" + in
+                        + "\n\n### Response:";
         return new Example(prompt, output.asText());
     }
 

@@ -12,8 +12,7 @@ public final class ByteTokenizer implements Tokenizer {
     public static final int VOCAB_SIZE = 258;
     public static final ByteTokenizer INSTANCE = new ByteTokenizer();
 
-    private ByteTokenizer() {
-    }
+    private ByteTokenizer() {}
 
     @Override
     public int[] encode(String text) {

@@ -8,14 +8,18 @@ import java.util.Locale;
  * {@code instruction}, optional {@code input}, and {@code output}; only the output is trained).
  */
 public enum CorpusFormat {
-    TEXT, JSONL, ALPACA;
+    TEXT,
+    JSONL,
+    ALPACA;
 
     public static CorpusFormat parse(String name) {
         return switch (name == null ? "" : name.toLowerCase(Locale.ROOT)) {
             case "text", "txt" -> TEXT;
             case "jsonl" -> JSONL;
             case "alpaca" -> ALPACA;
-            default -> throw new IllegalArgumentException("corpus format '" + name + "' is unknown: use text, jsonl or alpaca");
+            default ->
+                throw new IllegalArgumentException(
+                        "corpus format '" + name + "' is unknown: use text, jsonl or alpaca");
         };
     }
 

@@ -26,8 +26,7 @@ public final class CorpusTokenizer {
     }
 
     /** What one run wrote. */
-    public record Summary(long examples, long tokens, long trainedTokens, long bytesRead) {
-    }
+    public record Summary(long examples, long tokens, long trainedTokens, long bytesRead) {}
 
     /** @param progress told the total input bytes consumed so far, after each batch */
     public Summary run(List<Path> inputs, TokenStreamWriter out, LongConsumer progress) {

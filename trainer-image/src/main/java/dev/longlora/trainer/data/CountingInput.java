@@ -1,7 +1,6 @@
 package dev.longlora.trainer.data;
 
 import dev.longlora.trainer.io.FormatException;
-
 import java.io.BufferedReader;
 import java.io.FilterInputStream;
 import java.io.IOException;
@@ -30,8 +29,14 @@ final class CountingInput extends FilterInputStream {
     }
 
     BufferedReader utf8Reader() {
-        return new BufferedReader(new InputStreamReader(this, StandardCharsets.UTF_8.newDecoder()
-                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT)), 1 << 16);
+        return new BufferedReader(
+                new InputStreamReader(
+                        this,
+                        StandardCharsets.UTF_8
+                                .newDecoder()
+                                .onMalformedInput(CodingErrorAction.REPORT)
+                                .onUnmappableCharacter(CodingErrorAction.REPORT)),
+                1 << 16);
     }
 
     long count() {

@@ -8,8 +8,7 @@ package dev.longlora.trainer.data;
 public final class EvalWindows {
     public static final int DEFAULT_STRIDE = 256;
 
-    private EvalWindows() {
-    }
+    private EvalWindows() {}
 
     /** Number of windows: Python's len(range(0, length - seqLen, stride)). */
     public static long count(long length, int seqLen, int stride) {

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.longlora.trainer.io.FormatException;
-
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.charset.CharacterCodingException;
@@ -51,7 +50,8 @@ final class JsonlDocumentReader implements ExampleReader {
                 try {
                     node = JSON.readTree(l);
                 } catch (JsonProcessingException e) {
-                    throw new FormatException(file, "line " + line + ": not valid JSON (" + e.getOriginalMessage() + ")");
+                    throw new FormatException(
+                            file, "line " + line + ": not valid JSON (" + e.getOriginalMessage() + ")");
                 }
                 return alpaca ? AlpacaRecordReader.example(node, file, "line " + line) : text(node);
             }
@@ -64,7 +64,8 @@ final class JsonlDocumentReader implements ExampleReader {
     private Example text(JsonNode node) {
         JsonNode text = node.path("text");
         if (!text.isTextual()) {
-            throw new FormatException(file, "line " + line + ": needs a string field \"text\" (one {\"text\": ...} object per line)");
+            throw new FormatException(
+                    file, "line " + line + ": needs a string field \"text\" (one {\"text\": ...} object per line)");
         }
         return Example.document(text.asText());
     }

@@ -1,7 +1,6 @@
 package dev.longlora.trainer.data;
 
 import dev.longlora.trainer.io.FormatException;
-
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -39,10 +38,13 @@ public final class LabelMask implements TokenSource {
         Arena arena = Arena.ofShared();
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             if (ch.size() != tokens.length()) {
-                throw new FormatException(file, "has " + ch.size() + " entries but " + tokenFile + " has " + tokens.length()
-                        + " tokens; re-create both with `longlora tokenize`");
+                throw new FormatException(
+                        file,
+                        "has " + ch.size() + " entries but " + tokenFile + " has " + tokens.length()
+                                + " tokens; re-create both with `longlora tokenize`");
             }
-            MemorySegment seg = ch.size() == 0 ? MemorySegment.NULL : ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
+            MemorySegment seg =
+                    ch.size() == 0 ? MemorySegment.NULL : ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
             return new LabelMask(tokens, file, arena, seg);
         } catch (IOException e) {
             arena.close();

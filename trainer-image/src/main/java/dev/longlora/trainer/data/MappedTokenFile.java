@@ -1,7 +1,6 @@
 package dev.longlora.trainer.data;
 
 import dev.longlora.trainer.io.FormatException;
-
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -40,8 +39,10 @@ public final class MappedTokenFile implements TokenSource {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
             if (size % dtype.byteSize() != 0) {
-                throw new FormatException(file, "size " + size + " bytes is not a whole number of " + dtype.userName()
-                        + " tokens; is the token dtype right (--token-dtype uint16|uint32)?");
+                throw new FormatException(
+                        file,
+                        "size " + size + " bytes is not a whole number of " + dtype.userName()
+                                + " tokens; is the token dtype right (--token-dtype uint16|uint32)?");
             }
             MemorySegment seg = size == 0 ? MemorySegment.NULL : ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
             return new MappedTokenFile(file, dtype, arena, seg, size / dtype.byteSize());
@@ -65,7 +66,8 @@ public final class MappedTokenFile implements TokenSource {
     @Override
     public int[] slice(long start, int count) {
         if (start < 0 || count < 0 || start + count > length) {
-            throw new IndexOutOfBoundsException("tokens [" + start + ", " + (start + count) + ") of " + length + " in " + file);
+            throw new IndexOutOfBoundsException(
+                    "tokens [" + start + ", " + (start + count) + ") of " + length + " in " + file);
         }
         int[] out = new int[count];
         if (dtype == TokenDtype.UINT16) {
@@ -74,8 +76,10 @@ public final class MappedTokenFile implements TokenSource {
             for (int i = 0; i < count; i++) {
                 int v = data.getAtIndex(U32, start + i);
                 if (v < 0) {
-                    throw new FormatException(file, "token at position " + (start + i) + " is " + Integer.toUnsignedString(v)
-                            + ", beyond any vocabulary");
+                    throw new FormatException(
+                            file,
+                            "token at position " + (start + i) + " is " + Integer.toUnsignedString(v)
+                                    + ", beyond any vocabulary");
                 }
                 out[i] = v;
             }

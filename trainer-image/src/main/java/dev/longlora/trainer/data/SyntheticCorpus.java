@@ -10,11 +10,17 @@ import java.util.SplittableRandom;
 public final class SyntheticCorpus {
     public static final String NAME = "builtin:synthetic";
     private static final String[] NAMES = {"alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi"};
-    private static final String[] FILLER = {"The grass is green.", "The sky is blue.", "The sun is yellow.",
-            "Here we go.", "There and back again.", "A cat sleeps.", "Rain falls."};
+    private static final String[] FILLER = {
+        "The grass is green.",
+        "The sky is blue.",
+        "The sun is yellow.",
+        "Here we go.",
+        "There and back again.",
+        "A cat sleeps.",
+        "Rain falls."
+    };
 
-    private SyntheticCorpus() {
-    }
+    private SyntheticCorpus() {}
 
     /** About {@code tokens} byte tokens (whole documents, at least one), generated from {@code seed}. */
     public static TokenSource generate(long seed, int tokens) {
@@ -38,11 +44,20 @@ public final class SyntheticCorpus {
         for (int i = 0; i < facts; i++) {
             who[i] = NAMES[rnd.nextInt(NAMES.length)] + i;
             code[i] = 1000 + rnd.nextInt(9000);
-            sb.append("The code of ").append(who[i]).append(" is ").append(code[i]).append(". ");
+            sb.append("The code of ")
+                    .append(who[i])
+                    .append(" is ")
+                    .append(code[i])
+                    .append(". ");
         }
-        for (int i = 0, n = 8 + rnd.nextInt(24); i < n; i++) sb.append(FILLER[rnd.nextInt(FILLER.length)]).append(' ');
+        for (int i = 0, n = 8 + rnd.nextInt(24); i < n; i++)
+            sb.append(FILLER[rnd.nextInt(FILLER.length)]).append(' ');
         for (int i = facts - 1; i >= 0; i--) {
-            sb.append("What is the code of ").append(who[i]).append("? It is ").append(code[i]).append(". ");
+            sb.append("What is the code of ")
+                    .append(who[i])
+                    .append("? It is ")
+                    .append(code[i])
+                    .append(". ");
         }
         return sb.toString().strip();
     }

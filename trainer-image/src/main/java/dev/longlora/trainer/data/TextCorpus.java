@@ -8,8 +8,7 @@ import java.nio.file.Path;
  * Tokenized streaming into a temporary token file ({@link TokenSources#tokenized}), so large files work.
  */
 public final class TextCorpus {
-    private TextCorpus() {
-    }
+    private TextCorpus() {}
 
     public static TokenSource open(Path file) {
         return open(file, ByteTokenizer.INSTANCE);

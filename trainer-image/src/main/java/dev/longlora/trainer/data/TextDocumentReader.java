@@ -1,7 +1,6 @@
 package dev.longlora.trainer.data;
 
 import dev.longlora.trainer.io.FormatException;
-
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.charset.CharacterCodingException;
@@ -36,7 +35,8 @@ final class TextDocumentReader implements ExampleReader {
                 doc.append(l);
             }
         } catch (CharacterCodingException e) {
-            throw new FormatException(file, "line " + (line + 1) + ": is not UTF-8 text (use --format bin for token files)");
+            throw new FormatException(
+                    file, "line " + (line + 1) + ": is not UTF-8 text (use --format bin for token files)");
         }
         return doc.isEmpty() ? null : Example.document(doc.toString().strip());
     }

@@ -21,7 +21,8 @@ public enum TokenDtype {
         return switch (name == null ? "" : name.toLowerCase(Locale.ROOT)) {
             case "uint16", "u16" -> UINT16;
             case "uint32", "u32" -> UINT32;
-            default -> throw new IllegalArgumentException("token dtype '" + name + "' is unknown: use uint16 or uint32");
+            default ->
+                throw new IllegalArgumentException("token dtype '" + name + "' is unknown: use uint16 or uint32");
         };
     }
 

@@ -9,8 +9,7 @@ import java.nio.file.Path;
 
 /** Writes token ids as a raw little-endian .bin file (the format {@link MappedTokenFile} reads). */
 public final class TokenFileWriter {
-    private TokenFileWriter() {
-    }
+    private TokenFileWriter() {}
 
     public static void write(Path file, int[] tokens, TokenDtype dtype) {
         ByteBuffer buf = ByteBuffer.allocate(tokens.length * dtype.byteSize()).order(ByteOrder.LITTLE_ENDIAN);

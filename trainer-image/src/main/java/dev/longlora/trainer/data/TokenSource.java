@@ -24,8 +24,7 @@ public interface TokenSource extends AutoCloseable {
     String description();
 
     @Override
-    default void close() {
-    }
+    default void close() {}
 
     static TokenSource of(int[] tokens, String description) {
         return new ArrayTokenSource(tokens, description);

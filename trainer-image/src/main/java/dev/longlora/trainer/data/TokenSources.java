@@ -1,7 +1,6 @@
 package dev.longlora.trainer.data;
 
 import dev.longlora.trainer.io.FormatException;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -17,8 +16,7 @@ public final class TokenSources {
     /** Size of the built-in corpus: enough windows for the tiny CPU jobs and tests. */
     public static final int SYNTHETIC_TOKENS = 1 << 18;
 
-    private TokenSources() {
-    }
+    private TokenSources() {}
 
     /** As {@link #open(String, String, TokenDtype, long, Supplier)} with the byte-level tokenizer for text. */
     public static TokenSource open(String path, String format, TokenDtype dtype, long seed) {
@@ -31,7 +29,8 @@ public final class TokenSources {
      * @param tokenizer the model's tokenizer (e.g. {@code () -> Tokenizers.forModel(modelPath)}), asked for only when
      *                  a text format needs it, so token files train without any tokenizer
      */
-    public static TokenSource open(String path, String format, TokenDtype dtype, long seed, Supplier<Tokenizer> tokenizer) {
+    public static TokenSource open(
+            String path, String format, TokenDtype dtype, long seed, Supplier<Tokenizer> tokenizer) {
         if (path.startsWith("builtin:")) {
             if (path.equals(SyntheticCorpus.NAME)) return SyntheticCorpus.generate(seed, SYNTHETIC_TOKENS);
             throw new IllegalArgumentException("unknown built-in corpus '" + path + "': use " + SyntheticCorpus.NAME);
@@ -39,8 +38,9 @@ public final class TokenSources {
         return switch (format) {
             case "bin" -> LabelMask.apply(Path.of(path), MappedTokenFile.open(Path.of(path), dtype));
             case "text", "jsonl", "alpaca" -> tokenized(Path.of(path), CorpusFormat.parse(format), tokenizer.get());
-            default -> throw new IllegalArgumentException("data format '" + format
-                    + "' is not supported: use bin, text, jsonl or alpaca");
+            default ->
+                throw new IllegalArgumentException(
+                        "data format '" + format + "' is not supported: use bin, text, jsonl or alpaca");
         };
     }
 
@@ -57,7 +57,7 @@ public final class TokenSources {
             TokenDtype dtype = TokenDtype.forVocabulary(tokenizer.vocabSize());
             boolean masked = format == CorpusFormat.ALPACA;
             try (TokenStreamWriter out = new TokenStreamWriter(bin, dtype, masked)) {
-                new CorpusTokenizer(tokenizer, format).run(List.of(file), out, bytes -> { });
+                new CorpusTokenizer(tokenizer, format).run(List.of(file), out, bytes -> {});
                 out.commit();
             }
             bin.toFile().deleteOnExit();

@@ -1,7 +1,6 @@
 package dev.longlora.trainer.data;
 
 import dev.longlora.trainer.io.FormatException;
-
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -53,8 +52,9 @@ public final class TokenStreamWriter implements AutoCloseable {
             for (int i = 0; i < ids.length; i++) {
                 int t = ids[i];
                 if (t < 0 || (dtype == TokenDtype.UINT16 && t > 0xffff)) {
-                    throw new IllegalArgumentException("token id " + Integer.toUnsignedString(t) + " does not fit "
-                            + dtype.userName() + " in " + out + (dtype == TokenDtype.UINT16 ? ": use --dtype uint32" : ""));
+                    throw new IllegalArgumentException(
+                            "token id " + Integer.toUnsignedString(t) + " does not fit " + dtype.userName() + " in "
+                                    + out + (dtype == TokenDtype.UINT16 ? ": use --dtype uint32" : ""));
                 }
                 buf[0] = (byte) t;
                 buf[1] = (byte) (t >>> 8);
@@ -87,7 +87,8 @@ public final class TokenStreamWriter implements AutoCloseable {
             data.close();
             if (mask != null) mask.close();
             Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            if (mask != null) Files.move(maskTmp, maskOut, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            if (mask != null)
+                Files.move(maskTmp, maskOut, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             else Files.deleteIfExists(LabelMask.fileFor(out)); // a stale mask would mislabel the new tokens
             committed = true;
         } catch (IOException e) {

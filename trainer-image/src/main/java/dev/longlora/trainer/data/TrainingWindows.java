@@ -1,7 +1,6 @@
 package dev.longlora.trainer.data;
 
 import dev.longlora.trainer.io.FormatException;
-
 import java.util.SplittableRandom;
 
 /**
@@ -34,8 +33,7 @@ public final class TrainingWindows {
     }
 
     /** One training example: inputs and labels of equal length (the model shifts labels by one). */
-    public record Window(int[] inputs, int[] labels, long start) {
-    }
+    public record Window(int[] inputs, int[] labels, long start) {}
 
     public int windowsPerEpoch() {
         return windowsPerEpoch;
@@ -47,7 +45,8 @@ public final class TrainingWindows {
 
     /** Continues from a checkpoint's data position. */
     public void seek(long windowsConsumed) {
-        if (windowsConsumed < 0) throw new IllegalArgumentException("data position " + windowsConsumed + " is negative");
+        if (windowsConsumed < 0)
+            throw new IllegalArgumentException("data position " + windowsConsumed + " is negative");
         position = windowsConsumed;
     }
 

@@ -4,8 +4,7 @@ import dev.longlora.trainer.io.FormatException;
 
 /** Token ids must index the model's embedding: a mismatch means data tokenized for another model. */
 public final class VocabularyCheck {
-    private VocabularyCheck() {
-    }
+    private VocabularyCheck() {}
 
     public static void require(int[] tokens, long start, int vocabSize, TokenSource source) {
         for (int i = 0; i < tokens.length; i++) {

@@ -8,7 +8,11 @@ package dev.longlora.trainer.demo;
 public record CostModel(int hidden, int layers, int intermediate, int vocab) {
 
     public static CostModel of(DemoPlan plan) {
-        return new CostModel(plan.hidden(), plan.layers(), plan.intermediate(), DemoVocabulary.get().size());
+        return new CostModel(
+                plan.hidden(),
+                plan.layers(),
+                plan.intermediate(),
+                DemoVocabulary.get().size());
     }
 
     /** Forward FLOPs per token with each query seeing on average {@code span / 2} keys (causal over a span). */

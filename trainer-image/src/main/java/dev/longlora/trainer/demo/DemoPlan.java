@@ -27,31 +27,68 @@ import java.util.List;
  * @param passkeyLengths  prompt lengths of the passkey test
  * @param passkeyTrials   prompts per length, with depths spread evenly over [0, 1]
  */
-public record DemoPlan(int hidden, int layers, int heads, int intermediate, int shortContext, int longContext,
-                       int groups, int copySteps, int pretrainSteps, int pretrainBatch, double pretrainLr,
-                       int finetuneSteps, int finetuneBatch, double finetuneLr, int loraRank, double passkeyFraction,
-                       double repeatFraction, int evalDocuments, List<Integer> passkeyLengths, int passkeyTrials) {
+public record DemoPlan(
+        int hidden,
+        int layers,
+        int heads,
+        int intermediate,
+        int shortContext,
+        int longContext,
+        int groups,
+        int copySteps,
+        int pretrainSteps,
+        int pretrainBatch,
+        double pretrainLr,
+        int finetuneSteps,
+        int finetuneBatch,
+        double finetuneLr,
+        int loraRank,
+        double passkeyFraction,
+        double repeatFraction,
+        int evalDocuments,
+        List<Integer> passkeyLengths,
+        int passkeyTrials) {
 
     public DemoPlan {
         passkeyLengths = List.copyOf(passkeyLengths);
         if (longContext % shortContext != 0) {
-            throw new IllegalArgumentException("longContext " + longContext + " must be a multiple of shortContext " + shortContext);
+            throw new IllegalArgumentException(
+                    "longContext " + longContext + " must be a multiple of shortContext " + shortContext);
         }
         if (copySteps > pretrainSteps) {
-            throw new IllegalArgumentException("copySteps " + copySteps + " must not exceed pretrainSteps " + pretrainSteps);
+            throw new IllegalArgumentException(
+                    "copySteps " + copySteps + " must not exceed pretrainSteps " + pretrainSteps);
         }
     }
 
     /** The README's run. */
     public static DemoPlan full() {
-        return new DemoPlan(64, 2, 2, 172, 128, 512, 4, 700, 1500, 16, 1e-2, 200, 8, 1e-3, 8, 0.3, 0.3, 64,
-                List.of(128, 256, 512), 40);
+        return new DemoPlan(
+                64,
+                2,
+                2,
+                172,
+                128,
+                512,
+                4,
+                700,
+                1500,
+                16,
+                1e-2,
+                200,
+                8,
+                1e-3,
+                8,
+                0.3,
+                0.3,
+                64,
+                List.of(128, 256, 512),
+                40);
     }
 
     /** A pipeline check in tens of seconds: the same phases, far smaller. */
     public static DemoPlan quick() {
-        return new DemoPlan(32, 2, 2, 64, 64, 256, 4, 20, 60, 8, 1e-2, 4, 2, 2e-3, 4, 0.3, 0.3, 4,
-                List.of(64, 256), 4);
+        return new DemoPlan(32, 2, 2, 64, 64, 256, 4, 20, 60, 8, 1e-2, 4, 2, 2e-3, 4, 0.3, 0.3, 4, List.of(64, 256), 4);
     }
 
     public double ropeFactor() {

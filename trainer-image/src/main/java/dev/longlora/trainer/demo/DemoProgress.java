@@ -49,8 +49,14 @@ final class DemoProgress {
             double phaseLeft = phaseSeconds / step * (steps - step);
             // The first seconds are JIT warm-up: an estimate from them would be minutes too long.
             boolean settled = seconds() >= SETTLE_SECONDS;
-            out.printf(Locale.ROOT, "  step %4d/%d  loss %.4f  %6.0f tok/s  phase left %s  demo left %s%n",
-                    step, steps, loss, phaseTokens / Math.max(phaseSeconds, 1e-9), settled ? clock(phaseLeft) : "...",
+            out.printf(
+                    Locale.ROOT,
+                    "  step %4d/%d  loss %.4f  %6.0f tok/s  phase left %s  demo left %s%n",
+                    step,
+                    steps,
+                    loss,
+                    phaseTokens / Math.max(phaseSeconds, 1e-9),
+                    settled ? clock(phaseLeft) : "...",
                     settled ? "~" + clock(demoLeft()) : "...");
             out.flush();
         }

@@ -56,10 +56,18 @@ public final class DemoRunner {
         long started = System.nanoTime();
         startProgress();
         try (Backend backend = new CpuBackend(threads)) {
-            console.printf(Locale.ROOT, "LongLoRA demo on %s: a %d-layer LLaMA (hidden %d, %d heads, vocabulary %d words), "
+            console.printf(
+                    Locale.ROOT,
+                    "LongLoRA demo on %s: a %d-layer LLaMA (hidden %d, %d heads, vocabulary %d words), "
                             + "pretrained at %d tokens, extended %.0fx to %d with position interpolation.%n",
-                    backend.name(), plan.layers(), plan.hidden(), plan.heads(), DemoVocabulary.get().size(),
-                    plan.shortContext(), plan.ropeFactor(), plan.longContext());
+                    backend.name(),
+                    plan.layers(),
+                    plan.hidden(),
+                    plan.heads(),
+                    DemoVocabulary.get().size(),
+                    plan.shortContext(),
+                    plan.ropeFactor(),
+                    plan.longContext());
             EvalSet eval = evalSet();
             Map<String, float[]> base = pretrain(backend, eval);
             for (Variant variant : Variant.values()) {
@@ -96,22 +104,37 @@ public final class DemoRunner {
     Map<String, float[]> pretrain(Backend backend, EvalSet eval) {
         progress.phase("1/" + (Variant.values().length + 1) + " pretraining at " + plan.shortContext()
                 + " tokens, all weights trainable: " + plan.copySteps() + " steps on repeated runs (copying), then "
-                + (plan.pretrainSteps() - plan.copySteps()) + " on the mix; " + plan.pretrainBatch() + " sequences a step");
+                + (plan.pretrainSteps() - plan.copySteps()) + " on the mix; " + plan.pretrainBatch()
+                + " sequences a step");
         LlamaConfig config = shortConfig();
         try (LlamaModel model = new LlamaModel(config, LoraConfig.fullFineTuning(), backend, seed)) {
             model.setGradientCheckpointing(false);
             SmallModelInit.apply(model, seed);
-            LrSchedule schedule = LrSchedule.cosine(plan.pretrainLr(), warmup(plan.pretrainSteps()), plan.pretrainSteps());
+            LrSchedule schedule =
+                    LrSchedule.cosine(plan.pretrainLr(), warmup(plan.pretrainSteps()), plan.pretrainSteps());
             var copying = new LongRangeCorpus(seed * 31 + 5, 0.0, 1.0, plan.shortContext());
-            var mix = new LongRangeCorpus(seed * 31 + 1, plan.passkeyFraction(), plan.repeatFraction(), plan.shortContext());
-            double seconds = train(model, schedule, step -> step <= plan.copySteps() ? copying : mix, plan.shortContext(),
-                    plan.pretrainSteps(), plan.pretrainBatch(), AttentionSpec.full(), pretrainLosses);
+            var mix = new LongRangeCorpus(
+                    seed * 31 + 1, plan.passkeyFraction(), plan.repeatFraction(), plan.shortContext());
+            double seconds = train(
+                    model,
+                    schedule,
+                    step -> step <= plan.copySteps() ? copying : mix,
+                    plan.shortContext(),
+                    plan.pretrainSteps(),
+                    plan.pretrainBatch(),
+                    AttentionSpec.full(),
+                    pretrainLosses);
             Map<String, float[]> weights = new LinkedHashMap<>();
             for (Parameter p : model.parameters().all()) {
                 weights.put(p.name(), model.parameters().values(p.name()));
             }
-            table.add(evaluate(model, "base at its own context (no PI)", plan.shortContext(), eval,
-                    model.parameters().numel(), seconds));
+            table.add(evaluate(
+                    model,
+                    "base at its own context (no PI)",
+                    plan.shortContext(),
+                    eval,
+                    model.parameters().numel(),
+                    seconds));
             return weights;
         }
     }
@@ -119,32 +142,52 @@ public final class DemoRunner {
     VariantResult extend(Backend backend, Map<String, float[]> base, Variant variant, EvalSet eval) {
         int index = variant.ordinal() + 1;
         LoraConfig lora = loraFor(variant);
-        LlamaConfig config = shortConfig().withRopeScalingFactor(plan.ropeFactor()).withMaxPositionEmbeddings(plan.longContext());
+        LlamaConfig config =
+                shortConfig().withRopeScalingFactor(plan.ropeFactor()).withMaxPositionEmbeddings(plan.longContext());
         try (LlamaModel model = new LlamaModel(config, lora, backend, seed + index)) {
             model.setGradientCheckpointing(false);
             base.forEach((name, values) -> model.parameters().setValues(name, values));
             double seconds = 0;
             if (variant.fineTuned()) {
                 progress.phase((index + 1) + "/" + (Variant.values().length + 1) + " " + variant.label() + ": "
-                        + plan.finetuneSteps() + " steps x " + plan.finetuneBatch() + " sequences of " + plan.longContext()
+                        + plan.finetuneSteps() + " steps x " + plan.finetuneBatch() + " sequences of "
+                        + plan.longContext()
                         + " tokens, attention " + attention(variant.trainingAttention()));
                 LrSchedule schedule = LrSchedule.constantWithWarmup(plan.finetuneLr(), warmup(plan.finetuneSteps()));
                 // Every variant sees the same documents in the same order.
-                var corpus = new LongRangeCorpus(seed * 31 + 2, plan.passkeyFraction(), plan.repeatFraction(),
-                        plan.longContext());
-                seconds = train(model, schedule, step -> corpus,
-                        plan.longContext(), plan.finetuneSteps(), plan.finetuneBatch(),
-                        attention(variant.trainingAttention()), null);
+                var corpus = new LongRangeCorpus(
+                        seed * 31 + 2, plan.passkeyFraction(), plan.repeatFraction(), plan.longContext());
+                seconds = train(
+                        model,
+                        schedule,
+                        step -> corpus,
+                        plan.longContext(),
+                        plan.finetuneSteps(),
+                        plan.finetuneBatch(),
+                        attention(variant.trainingAttention()),
+                        null);
             } else {
                 progress.phase((index + 1) + "/" + (Variant.values().length + 1) + " " + variant.label());
             }
-            return evaluate(model, variant.label(), plan.longContext(), eval,
-                    variant.fineTuned() ? model.parameters().trainableNumel() : 0, seconds);
+            return evaluate(
+                    model,
+                    variant.label(),
+                    plan.longContext(),
+                    eval,
+                    variant.fineTuned() ? model.parameters().trainableNumel() : 0,
+                    seconds);
         }
     }
 
-    private double train(LlamaModel model, LrSchedule schedule, IntFunction<LongRangeCorpus> corpusAtStep, int length,
-                         int steps, int batch, AttentionSpec attention, List<Double> losses) {
+    private double train(
+            LlamaModel model,
+            LrSchedule schedule,
+            IntFunction<LongRangeCorpus> corpusAtStep,
+            int length,
+            int steps,
+            int batch,
+            AttentionSpec attention,
+            List<Double> losses) {
         long start = System.nanoTime();
         double stepFlops = cost.trainStepFlops(batch, length, attention.groupSize(length));
         try (Trainer trainer = new Trainer(model, AdamWConfig.longLora(), schedule, 1.0)) {
@@ -164,10 +207,10 @@ public final class DemoRunner {
         return (System.nanoTime() - start) / 1e9;
     }
 
-    private VariantResult evaluate(LlamaModel model, String label, int length, EvalSet eval, long trainable,
-                                   double seconds) {
-        var ppl = PerplexityEvaluator.evaluate(model, eval.stream(), length, AttentionSpec.full(),
-                EvalWindows.DEFAULT_STRIDE, null);
+    private VariantResult evaluate(
+            LlamaModel model, String label, int length, EvalSet eval, long trainable, double seconds) {
+        var ppl = PerplexityEvaluator.evaluate(
+                model, eval.stream(), length, AttentionSpec.full(), EvalWindows.DEFAULT_STRIDE, null);
         progress.work(cost.evalFlops(ppl.windows() * length, length));
         var accuracy = new TreeMap<Integer, Double>();
         for (var entry : eval.passkeys().entrySet()) {
@@ -186,8 +229,13 @@ public final class DemoRunner {
         double farRecall = farRecall(model, eval, length);
         model.releaseWorkspace();
         var result = new VariantResult(label, length, ppl.ppl(), accuracy, farRecall, trainable, seconds);
-        progress.info(String.format(Locale.ROOT, "ppl@%d %.3f, passkey %s, recall of codes bound >%d tokens back %s", length,
-                ppl.ppl(), percentages(accuracy), plan.shortContext(),
+        progress.info(String.format(
+                Locale.ROOT,
+                "ppl@%d %.3f, passkey %s, recall of codes bound >%d tokens back %s",
+                length,
+                ppl.ppl(),
+                percentages(accuracy),
+                plan.shortContext(),
                 Double.isNaN(farRecall) ? "-" : String.format(Locale.ROOT, "%.0f%%", 100 * farRecall)));
         return result;
     }
@@ -252,7 +300,9 @@ public final class DemoRunner {
             }
             passkeys.put(length, prompts);
         }
-        return new EvalSet(TokenSource.of(records.tokens(), "the demo's held-out records document"), records.dependencies(),
+        return new EvalSet(
+                TokenSource.of(records.tokens(), "the demo's held-out records document"),
+                records.dependencies(),
                 passkeys);
     }
 
@@ -262,8 +312,18 @@ public final class DemoRunner {
     }
 
     private LlamaConfig shortConfig() {
-        return new LlamaConfig(DemoVocabulary.get().size(), plan.hidden(), plan.intermediate(), plan.layers(), plan.heads(),
-                plan.heads(), 1e-5, 10000.0, plan.shortContext(), 1.0, false);
+        return new LlamaConfig(
+                DemoVocabulary.get().size(),
+                plan.hidden(),
+                plan.intermediate(),
+                plan.layers(),
+                plan.heads(),
+                plan.heads(),
+                1e-5,
+                10000.0,
+                plan.shortContext(),
+                1.0,
+                false);
     }
 
     private LoraConfig loraFor(Variant variant) {
@@ -271,8 +331,8 @@ public final class DemoRunner {
             return LoraConfig.frozen();
         }
         boolean embedNorm = variant.trainsEmbeddingsAndNorms();
-        return new LoraConfig(plan.loraRank(), plan.loraAlpha(), 0.0, LoraConfig.ATTENTION_MODULES, embedNorm, embedNorm,
-                false);
+        return new LoraConfig(
+                plan.loraRank(), plan.loraAlpha(), 0.0, LoraConfig.ATTENTION_MODULES, embedNorm, embedNorm, false);
     }
 
     private AttentionSpec attention(Variant.Attention a) {
@@ -288,10 +348,12 @@ public final class DemoRunner {
     }
 
     private double plannedFlops() {
-        double total = plan.pretrainSteps() * cost.trainStepFlops(plan.pretrainBatch(), plan.shortContext(), plan.shortContext());
+        double total = plan.pretrainSteps()
+                * cost.trainStepFlops(plan.pretrainBatch(), plan.shortContext(), plan.shortContext());
         int g = plan.longContext() / plan.groups();
         total += 3 * plan.finetuneSteps() * cost.trainStepFlops(plan.finetuneBatch(), plan.longContext(), g);
-        total += plan.finetuneSteps() * cost.trainStepFlops(plan.finetuneBatch(), plan.longContext(), plan.longContext());
+        total += plan.finetuneSteps()
+                * cost.trainStepFlops(plan.finetuneBatch(), plan.longContext(), plan.longContext());
         long evalTokens = plan.evalDocuments() * (long) plan.longContext();
         total += (Variant.values().length + 1) * cost.evalFlops(evalTokens, plan.longContext());
         for (int length : plan.passkeyLengths()) {
@@ -303,15 +365,31 @@ public final class DemoRunner {
     private String report(double minutes) {
         var sb = new StringBuilder();
         sb.append("# LongLoRA demo results\n\n");
-        sb.append(String.format(Locale.ROOT,
+        sb.append(String.format(
+                Locale.ROOT,
                 "Tiny LLaMA (%d layers, hidden %d, %d heads, SwiGLU %d, %d-word vocabulary) pretrained at %d tokens for %d steps x %d "
                         + "sequences, then extended to %d tokens with position interpolation (factor %.0f) and fine-tuned %d steps x %d "
                         + "sequences per variant (LoRA rank %d, alpha %.0f, S2-Attn with %d groups). Perplexity: LongLoRA's "
                         + "protocol on held-out long documents, full attention. Passkey: %d prompts per length, key depths "
                         + "spread evenly, exact match of every key digit. Seed %d, %d threads, %.1f minutes in total.%n%n",
-                plan.layers(), plan.hidden(), plan.heads(), plan.intermediate(), DemoVocabulary.get().size(), plan.shortContext(),
-                plan.pretrainSteps(), plan.pretrainBatch(), plan.longContext(), plan.ropeFactor(), plan.finetuneSteps(),
-                plan.finetuneBatch(), plan.loraRank(), plan.loraAlpha(), plan.groups(), plan.passkeyTrials(), seed, threads,
+                plan.layers(),
+                plan.hidden(),
+                plan.heads(),
+                plan.intermediate(),
+                DemoVocabulary.get().size(),
+                plan.shortContext(),
+                plan.pretrainSteps(),
+                plan.pretrainBatch(),
+                plan.longContext(),
+                plan.ropeFactor(),
+                plan.finetuneSteps(),
+                plan.finetuneBatch(),
+                plan.loraRank(),
+                plan.loraAlpha(),
+                plan.groups(),
+                plan.passkeyTrials(),
+                seed,
+                threads,
                 minutes));
         sb.append(table.markdown());
         return sb.toString();

@@ -20,8 +20,31 @@ public final class DemoVocabulary {
     static final List<String> NOUNS = List.of("apple", "book", "cat", "dog", "hat", "lamp", "box", "cup");
     /** The words of the passkey test's filler and template (longlora-method.md section 5). */
     static final List<String> PASSKEY_WORDS = List.of(
-            "the", "pass", "key", "is", "remember", "it", "what", "was", "grass", "grows", "sky", "glows", "sun", "turns",
-            "green", "blue", "yellow", "here", "we", "go", "there", "and", "back", "again");
+            "the",
+            "pass",
+            "key",
+            "is",
+            "remember",
+            "it",
+            "what",
+            "was",
+            "grass",
+            "grows",
+            "sky",
+            "glows",
+            "sun",
+            "turns",
+            "green",
+            "blue",
+            "yellow",
+            "here",
+            "we",
+            "go",
+            "there",
+            "and",
+            "back",
+            "again");
+
     static final List<String> PUNCTUATION = List.of(".", "?");
 
     private static final DemoVocabulary INSTANCE = new DemoVocabulary();

@@ -44,8 +44,9 @@ public final class LongRangeCorpus {
      */
     public LongRangeCorpus(long seed, double passkeyFraction, double repeatFraction, int maxLag) {
         if (!(passkeyFraction >= 0 && repeatFraction >= 0 && passkeyFraction + repeatFraction <= 1)) {
-            throw new IllegalArgumentException("passkeyFraction and repeatFraction must be >= 0 and add up to at most 1, got "
-                    + passkeyFraction + " and " + repeatFraction);
+            throw new IllegalArgumentException(
+                    "passkeyFraction and repeatFraction must be >= 0 and add up to at most 1, got " + passkeyFraction
+                            + " and " + repeatFraction);
         }
         if (maxLag < MIN_LAG) {
             throw new IllegalArgumentException("maxLag must be at least " + MIN_LAG + ", got " + maxLag);
@@ -62,7 +63,8 @@ public final class LongRangeCorpus {
      */
     public Document sequence(int length) {
         if (length < MIN_DOCUMENT + 1) {
-            throw new IllegalArgumentException("a training sequence needs at least " + (MIN_DOCUMENT + 1) + " tokens, got " + length);
+            throw new IllegalArgumentException(
+                    "a training sequence needs at least " + (MIN_DOCUMENT + 1) + " tokens, got " + length);
         }
         int[] tokens = new int[length];
         var dependencies = new ArrayList<Dependency>();
@@ -107,7 +109,8 @@ public final class LongRangeCorpus {
     }
 
     public Document passkeyDocument(int length) {
-        return PasskeyPrompt.build(length, random.nextDouble(), 1 + random.nextInt(PasskeyPrompt.MAX_KEY)).asDocument();
+        return PasskeyPrompt.build(length, random.nextDouble(), 1 + random.nextInt(PasskeyPrompt.MAX_KEY))
+                .asDocument();
     }
 
     /** A random run of names, digits and nouns (8 to 8 + length/4 tokens), repeated until the document is full. */
@@ -191,14 +194,18 @@ public final class LongRangeCorpus {
 
     private String sentence() {
         return switch (random.nextInt(4)) {
-            case 0 -> "the " + pick(DemoVocabulary.NOUNS) + " " + pick(DemoVocabulary.VERBS) + " the "
-                    + pick(DemoVocabulary.NOUNS) + " .";
-            case 1 -> "the " + pick(DemoVocabulary.NOUNS) + " " + pick(DemoVocabulary.VERBS) + " the "
-                    + pick(DemoVocabulary.ADJECTIVES) + " " + pick(DemoVocabulary.NOUNS) + " .";
-            case 2 -> "the " + pick(DemoVocabulary.ADJECTIVES) + " " + pick(DemoVocabulary.NOUNS) + " " + pick(DemoVocabulary.VERBS)
-                    + " it .";
-            default -> "the " + pick(DemoVocabulary.NOUNS) + " and the " + pick(DemoVocabulary.NOUNS) + " "
-                    + pick(DemoVocabulary.VERBS) + " the " + pick(DemoVocabulary.NOUNS) + " .";
+            case 0 ->
+                "the " + pick(DemoVocabulary.NOUNS) + " " + pick(DemoVocabulary.VERBS) + " the "
+                        + pick(DemoVocabulary.NOUNS) + " .";
+            case 1 ->
+                "the " + pick(DemoVocabulary.NOUNS) + " " + pick(DemoVocabulary.VERBS) + " the "
+                        + pick(DemoVocabulary.ADJECTIVES) + " " + pick(DemoVocabulary.NOUNS) + " .";
+            case 2 ->
+                "the " + pick(DemoVocabulary.ADJECTIVES) + " " + pick(DemoVocabulary.NOUNS) + " "
+                        + pick(DemoVocabulary.VERBS) + " it .";
+            default ->
+                "the " + pick(DemoVocabulary.NOUNS) + " and the " + pick(DemoVocabulary.NOUNS) + " "
+                        + pick(DemoVocabulary.VERBS) + " the " + pick(DemoVocabulary.NOUNS) + " .";
         };
     }
 

@@ -13,13 +13,15 @@ import java.util.List;
  * @param answerPositions positions of the key's digits at the end (the labels to check)
  * @param key             the hidden number, 1..50000
  */
-public record PasskeyPrompt(int[] tokens, int statementStart, int[] answerPositions, int key,
-                            List<Dependency> dependencies) {
+public record PasskeyPrompt(
+        int[] tokens, int statementStart, int[] answerPositions, int key, List<Dependency> dependencies) {
     /**
      * The paper's filler, repeated as long as needed, reworded so that "is" appears only right before the key: a
      * two-layer model can then find the key by one induction step (the token after the earlier "is").
      */
-    static final String FILLER = "the grass grows green . the sky glows blue . the sun turns yellow . here we go . there and back again .";
+    static final String FILLER =
+            "the grass grows green . the sky glows blue . the sun turns yellow . here we go . there and back again .";
+
     public static final int MAX_KEY = 50_000;
 
     public PasskeyPrompt {

@@ -32,22 +32,32 @@ public final class ResultsTable {
         var sb = new StringBuilder("| model | ppl | ");
         var rule = new StringBuilder("|---|---:|");
         for (int length : lengths) {
-            sb.append("passkey@").append(length).append(length > originalContext ? " (beyond)" : "").append(" | ");
+            sb.append("passkey@")
+                    .append(length)
+                    .append(length > originalContext ? " (beyond)" : "")
+                    .append(" | ");
             rule.append("---:|");
         }
         sb.append("recall >").append(originalContext).append(" back | trainable params | train s |\n");
         rule.append("---:|---:|---:|\n");
         sb.append(rule);
         for (VariantResult r : rows) {
-            sb.append("| ").append(r.label()).append(" | ")
-                    .append(String.format(Locale.ROOT, "%.3f @%d", r.perplexity(), r.contextLength())).append(" | ");
+            sb.append("| ")
+                    .append(r.label())
+                    .append(" | ")
+                    .append(String.format(Locale.ROOT, "%.3f @%d", r.perplexity(), r.contextLength()))
+                    .append(" | ");
             for (int length : lengths) {
                 Double acc = r.passkeyAccuracy().get(length);
-                sb.append(acc == null ? "-" : String.format(Locale.ROOT, "%.0f%%", 100 * acc)).append(" | ");
+                sb.append(acc == null ? "-" : String.format(Locale.ROOT, "%.0f%%", 100 * acc))
+                        .append(" | ");
             }
-            sb.append(Double.isNaN(r.farRecall()) ? "-" : String.format(Locale.ROOT, "%.0f%%", 100 * r.farRecall())).append(" | ");
-            sb.append(r.trainableParams() == 0 ? "-" : String.format(Locale.ROOT, "%,d", r.trainableParams())).append(" | ")
-                    .append(r.trainSeconds() == 0 ? "-" : String.format(Locale.ROOT, "%.0f", r.trainSeconds())).append(" |\n");
+            sb.append(Double.isNaN(r.farRecall()) ? "-" : String.format(Locale.ROOT, "%.0f%%", 100 * r.farRecall()))
+                    .append(" | ");
+            sb.append(r.trainableParams() == 0 ? "-" : String.format(Locale.ROOT, "%,d", r.trainableParams()))
+                    .append(" | ")
+                    .append(r.trainSeconds() == 0 ? "-" : String.format(Locale.ROOT, "%.0f", r.trainSeconds()))
+                    .append(" |\n");
         }
         return sb.toString();
     }

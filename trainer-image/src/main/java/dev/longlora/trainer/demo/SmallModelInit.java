@@ -12,8 +12,7 @@ import java.util.SplittableRandom;
  * norms 1.
  */
 final class SmallModelInit {
-    private SmallModelInit() {
-    }
+    private SmallModelInit() {}
 
     static void apply(LlamaModel model, long seed) {
         int layers = model.config().numLayers();

@@ -12,7 +12,11 @@ public enum Variant {
     FULL_ATTENTION("full attn + LoRA + embed/norm", Attention.FULL, true, true);
 
     /** How attention is computed while fine-tuning (evaluation always uses full causal attention). */
-    public enum Attention { FULL, S2, NO_SHIFT }
+    public enum Attention {
+        FULL,
+        S2,
+        NO_SHIFT
+    }
 
     private final String label;
     private final Attention training;

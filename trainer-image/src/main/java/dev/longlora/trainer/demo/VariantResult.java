@@ -15,8 +15,14 @@ import java.util.TreeMap;
  * @param trainableParams parameters that were trained in this phase (0 for no training)
  * @param trainSeconds    wall time of this phase's training (0 for no training)
  */
-public record VariantResult(String label, int contextLength, double perplexity, SortedMap<Integer, Double> passkeyAccuracy,
-                            double farRecall, long trainableParams, double trainSeconds) {
+public record VariantResult(
+        String label,
+        int contextLength,
+        double perplexity,
+        SortedMap<Integer, Double> passkeyAccuracy,
+        double farRecall,
+        long trainableParams,
+        double trainSeconds) {
     public VariantResult {
         passkeyAccuracy = new TreeMap<>(passkeyAccuracy);
     }

@@ -11,7 +11,6 @@ import dev.longlora.trainer.model.AttentionSpec;
 import dev.longlora.trainer.model.LlamaConfig;
 import dev.longlora.trainer.model.LlamaModel;
 import dev.longlora.trainer.model.LoraConfig;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -62,8 +61,14 @@ public final class LoadingBenchmark {
         }
         long bytes = 0;
         for (Path p : ModelDirectory.weightFiles(dir)) bytes += Files.size(p);
-        System.out.printf(Locale.ROOT, "checkpoint: %d shards, %.2f GB bf16, %.0f M parameters; window %d tokens, %d threads%n",
-                ModelDirectory.weightFiles(dir).size(), bytes / 1e9, paramCount() / 1e6, seqLen, threads);
+        System.out.printf(
+                Locale.ROOT,
+                "checkpoint: %d shards, %.2f GB bf16, %.0f M parameters; window %d tokens, %d threads%n",
+                ModelDirectory.weightFiles(dir).size(),
+                bytes / 1e9,
+                paramCount() / 1e6,
+                seqLen,
+                threads);
         String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         String cp = System.getProperty("java.class.path");
         // A heap just big enough (fp32 parameters + one fp32 tensor in flight + 184 MiB; 150 MiB less runs out of
@@ -71,12 +76,27 @@ public final class LoadingBenchmark {
         // before the first full GC. The serial collector with a small young generation leaves nearly all of it to
         // the old generation, where the parameters live.
         long heap = paramCount() * 4 + largestTensor() * 4 + (184L << 20);
-        List<String> ours = List.of(javaBin, "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-                "-XX:+UseSerialGC", "-Xmn32m", "-Xmx" + (heap >> 20) + "m", "-cp", cp, LoadingBenchmark.class.getName(),
-                "--measure", dir.toString(), "--seq-len", Integer.toString(seqLen), "--threads", Integer.toString(threads));
+        List<String> ours = List.of(
+                javaBin,
+                "--add-modules",
+                "jdk.incubator.vector",
+                "--enable-native-access=ALL-UNNAMED",
+                "-XX:+UseSerialGC",
+                "-Xmn32m",
+                "-Xmx" + (heap >> 20) + "m",
+                "-cp",
+                cp,
+                LoadingBenchmark.class.getName(),
+                "--measure",
+                dir.toString(),
+                "--seq-len",
+                Integer.toString(seqLen),
+                "--threads",
+                Integer.toString(threads));
         Path script = Path.of("src/bench/python/safetensors_load_eval.py");
         if (!Files.exists(script)) script = Path.of("trainer-image").resolve(script);
-        List<String> peer = List.of(python, script.toString(), dir.toString(), Integer.toString(seqLen), Integer.toString(threads));
+        List<String> peer =
+                List.of(python, script.toString(), dir.toString(), Integer.toString(seqLen), Integer.toString(threads));
         System.out.println("impl                          open+load s  window s   total s   peak RSS MiB   loss");
         System.out.println(run("Java (mmap, fp32 params)", ours));
         System.out.println(run("Python safe_open + PyTorch", peer));
@@ -93,10 +113,19 @@ public final class LoadingBenchmark {
         String[] f = last.split("\\s+"); // "RESULT load window rssKiB loss"
         if (f.length < 5 || !f[0].equals("RESULT")) return label + ": unexpected output " + out;
         double load = Double.parseDouble(f[1]), window = Double.parseDouble(f[2]);
-        String init = f.length > 5 ? String.format(Locale.ROOT, "  (+ %.2f s building the model before loading)",
-                Double.parseDouble(f[5])) : "";
-        return String.format(Locale.ROOT, "%-28s  %10.2f  %8.2f  %8.2f  %13.0f   %s%s", label, load, window, load + window,
-                Long.parseLong(f[3]) / 1024.0, f[4], init);
+        String init = f.length > 5
+                ? String.format(Locale.ROOT, "  (+ %.2f s building the model before loading)", Double.parseDouble(f[5]))
+                : "";
+        return String.format(
+                Locale.ROOT,
+                "%-28s  %10.2f  %8.2f  %8.2f  %13.0f   %s%s",
+                label,
+                load,
+                window,
+                load + window,
+                Long.parseLong(f[3]) / 1024.0,
+                f[4],
+                init);
     }
 
     /** In a fresh JVM: open the directory, load the weights, evaluate one window; print times and VmHWM. */
@@ -117,8 +146,14 @@ public final class LoadingBenchmark {
             model.close();
         }
         long t2 = System.nanoTime();
-        System.out.printf(Locale.ROOT, "RESULT %.3f %.3f %d %.6f %.3f%n", (t1 - t0 - tInit) / 1e9, (t2 - t1) / 1e9, peakRssKiB(),
-                loss, tInit / 1e9);
+        System.out.printf(
+                Locale.ROOT,
+                "RESULT %.3f %.3f %d %.6f %.3f%n",
+                (t1 - t0 - tInit) / 1e9,
+                (t2 - t1) / 1e9,
+                peakRssKiB(),
+                loss,
+                tInit / 1e9);
     }
 
     /** The evaluated window: the same pseudo-random ids the Python peer draws (a 64-bit LCG, ids mod vocab). */
@@ -184,11 +219,16 @@ public final class LoadingBenchmark {
                     for (int i = 0; i < v.length; i++) v[i] = (float) ((rng.nextDouble() - 0.5) * 0.07);
                 }
                 tensors.put(t, new TensorData(shape, v));
-                index.append(index.charAt(index.length() - 1) == '{' ? "" : ", ").append('"').append(t).append("\": \"")
-                        .append(name).append('"');
+                index.append(index.charAt(index.length() - 1) == '{' ? "" : ", ")
+                        .append('"')
+                        .append(t)
+                        .append("\": \"")
+                        .append(name)
+                        .append('"');
             }
             SafetensorsWriter.write(dir.resolve(name), tensors, Map.of("format", "pt"), SafetensorsDtype.BF16, false);
         }
-        Files.writeString(dir.resolve(ModelDirectory.INDEX_FILE), index.append("}}").toString());
+        Files.writeString(
+                dir.resolve(ModelDirectory.INDEX_FILE), index.append("}}").toString());
     }
 }

@@ -1,7 +1,6 @@
 package dev.longlora.trainer.eval;
 
 import dev.longlora.trainer.data.Tokenizer;
-
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -14,12 +13,12 @@ import java.util.List;
 public final class PasskeyPrompts {
     public static final String TASK = "There is an important info hidden inside a lot of irrelevant text. Find it and "
             + "memorize them. I will quiz you about the important information there.";
-    public static final String FILLER = "The grass is green. The sky is blue. The sun is yellow. Here we go. There and back again.";
+    public static final String FILLER =
+            "The grass is green. The sky is blue. The sun is yellow. Here we go. There and back again.";
     public static final String QUESTION = "What is the pass key? The pass key is";
     public static final int MAX_KEY = 50_000;
 
-    private PasskeyPrompts() {
-    }
+    private PasskeyPrompts() {}
 
     public static String keyLine(int key) {
         return "The pass key is " + key + ". Remember it. " + key + " is the pass key.";
@@ -41,12 +40,13 @@ public final class PasskeyPrompts {
      * filler; fails naming the length when not even a prompt without filler fits.
      */
     public static PasskeyCase build(Tokenizer tokenizer, int length, double depth, int key) {
-        if (key < 1 || key > MAX_KEY) throw new IllegalArgumentException("pass key must be in 1.." + MAX_KEY + ", got " + key);
+        if (key < 1 || key > MAX_KEY)
+            throw new IllegalArgumentException("pass key must be in 1.." + MAX_KEY + ", got " + key);
         if (!(depth >= 0 && depth <= 1)) throw new IllegalArgumentException("depth must be in [0, 1], got " + depth);
         int empty = count(tokenizer, key, 0, depth);
         if (empty > length) {
-            throw new IllegalArgumentException("a passkey prompt needs at least " + empty + " tokens with this tokenizer; "
-                    + "length " + length + " is too short");
+            throw new IllegalArgumentException("a passkey prompt needs at least " + empty
+                    + " tokens with this tokenizer; " + "length " + length + " is too short");
         }
         int perGroup = Math.max(1, count(tokenizer, key, 1, depth) - empty);
         int n = Math.max(0, (length - empty) / perGroup);

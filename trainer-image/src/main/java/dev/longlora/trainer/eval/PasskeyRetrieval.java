@@ -4,7 +4,6 @@ import dev.longlora.trainer.data.Tokenizer;
 import dev.longlora.trainer.generate.GreedyDecoding;
 import dev.longlora.trainer.generate.KvCacheDecoder;
 import dev.longlora.trainer.model.LlamaModel;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -16,11 +15,15 @@ import java.util.function.Consumer;
  * tokens as the answer has, and a trial counts when the decoded text, trimmed, is exactly the key.
  */
 public final class PasskeyRetrieval {
-    private PasskeyRetrieval() {
-    }
+    private PasskeyRetrieval() {}
 
-    public static List<PasskeyTrial> run(LlamaModel model, Tokenizer tokenizer, int[] lengths, int trials, long seed,
-                                         Consumer<PasskeyTrial> onTrial) {
+    public static List<PasskeyTrial> run(
+            LlamaModel model,
+            Tokenizer tokenizer,
+            int[] lengths,
+            int trials,
+            long seed,
+            Consumer<PasskeyTrial> onTrial) {
         if (trials < 1) throw new IllegalArgumentException("--trials must be at least 1, got " + trials);
         if (lengths.length == 0) throw new IllegalArgumentException("--lengths names no length");
         int longest = 0;
@@ -41,7 +44,8 @@ public final class PasskeyRetrieval {
                 int want = tokenizer.encode(" " + c.answer()).length;
                 int[] generated = GreedyDecoding.generate(decoder, c.tokens(), want, tokenizer.eos());
                 String text = tokenizer.decode(generated).trim();
-                PasskeyTrial trial = new PasskeyTrial(length, c.tokens().length, key, depth, text, text.equals(c.answer()));
+                PasskeyTrial trial =
+                        new PasskeyTrial(length, c.tokens().length, key, depth, text, text.equals(c.answer()));
                 out.add(trial);
                 if (onTrial != null) onTrial.accept(trial);
             }

@@ -17,9 +17,16 @@ final class DecoderWeights {
     final float[] finalNorm;
     final Layer[] layers;
 
-    record Layer(float[] inNorm, float[] q, float[] k, float[] v, float[] o, float[] postNorm,
-                 float[] gate, float[] up, float[] down) {
-    }
+    record Layer(
+            float[] inNorm,
+            float[] q,
+            float[] k,
+            float[] v,
+            float[] o,
+            float[] postNorm,
+            float[] gate,
+            float[] up,
+            float[] down) {}
 
     DecoderWeights(LlamaModel model) {
         config = model.config();
@@ -31,11 +38,15 @@ final class DecoderWeights {
         layers = new Layer[config.numLayers()];
         for (int i = 0; i < layers.length; i++) {
             String pre = "model.layers." + i + ".";
-            layers[i] = new Layer(p.values(pre + "input_layernorm.weight"),
-                    folded(p, lora, pre + "self_attn.q_proj"), folded(p, lora, pre + "self_attn.k_proj"),
-                    folded(p, lora, pre + "self_attn.v_proj"), folded(p, lora, pre + "self_attn.o_proj"),
+            layers[i] = new Layer(
+                    p.values(pre + "input_layernorm.weight"),
+                    folded(p, lora, pre + "self_attn.q_proj"),
+                    folded(p, lora, pre + "self_attn.k_proj"),
+                    folded(p, lora, pre + "self_attn.v_proj"),
+                    folded(p, lora, pre + "self_attn.o_proj"),
                     p.values(pre + "post_attention_layernorm.weight"),
-                    folded(p, lora, pre + "mlp.gate_proj"), folded(p, lora, pre + "mlp.up_proj"),
+                    folded(p, lora, pre + "mlp.gate_proj"),
+                    folded(p, lora, pre + "mlp.up_proj"),
                     folded(p, lora, pre + "mlp.down_proj"));
         }
     }
@@ -44,7 +55,13 @@ final class DecoderWeights {
         float[] w = p.values(stem + ".weight");
         if (!p.contains(stem + ".lora_A.weight")) return w;
         int[] shape = p.get(stem + ".weight").shape();
-        return LoraFolding.fold(w, shape[0], shape[1], p.values(stem + ".lora_A.weight"),
-                p.values(stem + ".lora_B.weight"), lora.rank(), lora.scaling());
+        return LoraFolding.fold(
+                w,
+                shape[0],
+                shape[1],
+                p.values(stem + ".lora_A.weight"),
+                p.values(stem + ".lora_B.weight"),
+                lora.rank(),
+                lora.scaling());
     }
 }

@@ -2,8 +2,7 @@ package dev.longlora.trainer.generate;
 
 /** Greedy decoding: prefill the prompt once, then take the argmax token and feed it back, one token per step. */
 public final class GreedyDecoding {
-    private GreedyDecoding() {
-    }
+    private GreedyDecoding() {}
 
     /**
      * Up to {@code maxNewTokens} tokens continuing {@code prompt}; stops early after {@code stopToken} (pass -1 for

@@ -2,11 +2,10 @@ package dev.longlora.trainer.generate;
 
 import dev.longlora.trainer.model.LlamaConfig;
 import dev.longlora.trainer.model.LlamaModel;
+import java.util.stream.IntStream;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
-
-import java.util.stream.IntStream;
 
 /**
  * Incremental LLaMA inference on the CPU with a key/value cache: {@link #append} runs a chunk of tokens at the next
@@ -39,7 +38,8 @@ public final class KvCacheDecoder {
         int kvDim = c.numKvHeads() * c.headDim();
         long perLayer = (long) capacity * kvDim;
         if (perLayer > Integer.MAX_VALUE - 8) {
-            throw new IllegalArgumentException("a KV cache of " + capacity + " tokens x " + kvDim + " does not fit one array");
+            throw new IllegalArgumentException(
+                    "a KV cache of " + capacity + " tokens x " + kvDim + " does not fit one array");
         }
         keys = new float[c.numLayers()][(int) perLayer];
         values = new float[c.numLayers()][(int) perLayer];
@@ -60,7 +60,8 @@ public final class KvCacheDecoder {
         int n = tokens.length;
         if (n == 0) throw new IllegalArgumentException("append needs at least one token");
         if (position + n > capacity) {
-            throw new IllegalArgumentException("the KV cache holds " + capacity + " tokens; " + position + " + " + n + " do not fit");
+            throw new IllegalArgumentException(
+                    "the KV cache holds " + capacity + " tokens; " + position + " + " + n + " do not fit");
         }
         int h = c.hiddenSize();
         int d = c.headDim();
@@ -69,7 +70,8 @@ public final class KvCacheDecoder {
         for (int t = 0; t < n; t++) {
             int id = tokens[t];
             if (id < 0 || id >= c.vocabSize()) {
-                throw new IllegalArgumentException("token id " + id + " is outside the vocabulary [0, " + c.vocabSize() + ")");
+                throw new IllegalArgumentException(
+                        "token id " + id + " is outside the vocabulary [0, " + c.vocabSize() + ")");
             }
             System.arraycopy(w.embed, id * h, x, t * h, h);
         }
@@ -136,7 +138,8 @@ public final class KvCacheDecoder {
                 int vOff = j * kvDim + kvOff;
                 int i = 0;
                 for (; i < bound; i += F.length()) {
-                    FloatVector.fromArray(F, vc, vOff + i).fma(pv, FloatVector.fromArray(F, out, qOff + i))
+                    FloatVector.fromArray(F, vc, vOff + i)
+                            .fma(pv, FloatVector.fromArray(F, out, qOff + i))
                             .intoArray(out, qOff + i);
                 }
                 for (; i < d; i++) out[qOff + i] += p * vc[vOff + i];

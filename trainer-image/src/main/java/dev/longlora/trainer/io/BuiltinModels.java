@@ -13,8 +13,7 @@ public final class BuiltinModels {
     /** Seed of the built-in weights: fixed, so {@code builtin:tiny} names one model. */
     public static final long WEIGHT_SEED = 20230921L;
 
-    private BuiltinModels() {
-    }
+    private BuiltinModels() {}
 
     public static boolean isBuiltin(String path) {
         return path != null && path.startsWith("builtin:");

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.longlora.trainer.model.LlamaConfig;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -21,8 +20,7 @@ public final class HfConfigJson {
     public static final String FILE_NAME = "config.json";
     static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-    private HfConfigJson() {
-    }
+    private HfConfigJson() {}
 
     /** Reads and validates {@code file}. */
     public static LlamaConfig read(Path file) {
@@ -30,7 +28,8 @@ public final class HfConfigJson {
         try {
             root = JSON.readTree(Files.readAllBytes(file));
         } catch (NoSuchFileException e) {
-            throw new FormatException(file, "file not found (a model directory needs config.json and model.safetensors)");
+            throw new FormatException(
+                    file, "file not found (a model directory needs config.json and model.safetensors)");
         } catch (IOException e) {
             throw new FormatException(file, "not valid JSON: " + e.getMessage());
         }
@@ -43,14 +42,19 @@ public final class HfConfigJson {
     static LlamaConfig fromJson(Path file, JsonNode root) {
         String modelType = root.path("model_type").asText("llama");
         if (!modelType.equals("llama")) {
-            throw new FormatException(file, "model_type '" + modelType + "' is not supported: this trainer runs LLaMA-family models (model_type llama)");
+            throw new FormatException(
+                    file,
+                    "model_type '" + modelType
+                            + "' is not supported: this trainer runs LLaMA-family models (model_type llama)");
         }
         int hidden = requiredInt(file, root, "hidden_size");
         int heads = requiredInt(file, root, "num_attention_heads");
         int kvHeads = optionalInt(file, root, "num_key_value_heads", heads);
         if (root.hasNonNull("head_dim") && heads > 0 && root.get("head_dim").asInt() != hidden / heads) {
-            throw new FormatException(file, "head_dim " + root.get("head_dim").asInt() + " differs from hidden_size / num_attention_heads = "
-                    + hidden / heads + ", which this trainer does not support");
+            throw new FormatException(
+                    file,
+                    "head_dim " + root.get("head_dim").asInt() + " differs from hidden_size / num_attention_heads = "
+                            + hidden / heads + ", which this trainer does not support");
         }
         String act = root.path("hidden_act").asText("silu");
         if (!act.equals("silu")) {
@@ -78,16 +82,24 @@ public final class HfConfigJson {
     private static double ropeFactor(Path file, JsonNode scaling) {
         if (scaling == null || scaling.isNull()) return 1.0;
         if (!scaling.isObject()) {
-            throw new FormatException(file, "rope_scaling must be an object like {\"type\": \"linear\", \"factor\": 8.0} or null");
+            throw new FormatException(
+                    file, "rope_scaling must be an object like {\"type\": \"linear\", \"factor\": 8.0} or null");
         }
-        String type = scaling.hasNonNull("rope_type") ? scaling.get("rope_type").asText() : scaling.path("type").asText("");
+        String type = scaling.hasNonNull("rope_type")
+                ? scaling.get("rope_type").asText()
+                : scaling.path("type").asText("");
         if (!type.toLowerCase(Locale.ROOT).equals("linear")) {
-            throw new FormatException(file, "rope_scaling type '" + type + "' is not supported: this trainer implements linear "
-                    + "position interpolation only (rope_scaling {\"type\": \"linear\", \"factor\": F}); "
-                    + "convert the model or remove rope_scaling");
+            throw new FormatException(
+                    file,
+                    "rope_scaling type '" + type + "' is not supported: this trainer implements linear "
+                            + "position interpolation only (rope_scaling {\"type\": \"linear\", \"factor\": F}); "
+                            + "convert the model or remove rope_scaling");
         }
         JsonNode factor = scaling.get("factor");
-        if (factor == null || !factor.isNumber() || !(factor.asDouble() >= 1.0) || !Double.isFinite(factor.asDouble())) {
+        if (factor == null
+                || !factor.isNumber()
+                || !(factor.asDouble() >= 1.0)
+                || !Double.isFinite(factor.asDouble())) {
             throw new FormatException(file, "rope_scaling.factor must be a number >= 1, found " + factor);
         }
         return factor.asDouble();

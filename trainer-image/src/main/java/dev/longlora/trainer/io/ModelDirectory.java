@@ -5,12 +5,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.longlora.trainer.model.LlamaConfig;
 import dev.longlora.trainer.model.Parameter;
 import dev.longlora.trainer.model.ParameterStore;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -27,8 +25,7 @@ public final class ModelDirectory {
     public static final String WEIGHTS_FILE = "model.safetensors";
     public static final String INDEX_FILE = "model.safetensors.index.json";
 
-    private ModelDirectory() {
-    }
+    private ModelDirectory() {}
 
     public static LlamaConfig readConfig(Path dir) {
         if (!Files.isDirectory(dir)) {
@@ -60,7 +57,8 @@ public final class ModelDirectory {
             try (SafetensorsReader reader = SafetensorsReader.open(file)) {
                 for (Parameter p : e.getValue()) {
                     if (!reader.contains(p.name())) {
-                        throw new FormatException(file, "tensor '" + p.name() + "' is listed in " + INDEX_FILE + " but missing");
+                        throw new FormatException(
+                                file, "tensor '" + p.name() + "' is listed in " + INDEX_FILE + " but missing");
                     }
                     TensorData t = reader.read(p.name(), p.shape());
                     requireFinite(file, p.name(), t.values());
@@ -92,8 +90,10 @@ public final class ModelDirectory {
     static void requireFinite(Path file, String name, float[] values) {
         for (int i = 0; i < values.length; i++) {
             if (!Float.isFinite(values[i])) {
-                throw new FormatException(file, "tensor '" + name + "' holds a non-finite value (" + values[i]
-                        + ") at flat index " + i + "; the weights are corrupt");
+                throw new FormatException(
+                        file,
+                        "tensor '" + name + "' holds a non-finite value (" + values[i] + ") at flat index " + i
+                                + "; the weights are corrupt");
             }
         }
     }
@@ -128,7 +128,8 @@ public final class ModelDirectory {
             String shard = e.getValue().asText();
             Path shardPath = dir.resolve(shard).normalize();
             if (shard.isEmpty() || !shardPath.startsWith(dir.normalize()) || shard.contains("/")) {
-                throw new FormatException(index, "weight_map entry '" + e.getKey() + "' names an invalid shard file '" + shard + "'");
+                throw new FormatException(
+                        index, "weight_map entry '" + e.getKey() + "' names an invalid shard file '" + shard + "'");
             }
             out.put(e.getKey(), shardPath);
         }
@@ -137,8 +138,8 @@ public final class ModelDirectory {
 
     /** Names of the shard files a directory uses, for messages and tests. */
     public static List<Path> weightFiles(Path dir) {
-        List<Path> files = new ArrayList<>(new java.util.TreeSet<>(weightLocations(dir).values()));
+        List<Path> files =
+                new ArrayList<>(new java.util.TreeSet<>(weightLocations(dir).values()));
         return files;
     }
-
 }

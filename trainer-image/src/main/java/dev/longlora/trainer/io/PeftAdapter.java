@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.longlora.trainer.model.LoraConfig;
 import dev.longlora.trainer.model.Parameter;
 import dev.longlora.trainer.model.ParameterStore;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -27,15 +26,16 @@ public final class PeftAdapter {
     public static final String KEY_PREFIX = "base_model.model.";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-    private PeftAdapter() {
-    }
+    private PeftAdapter() {}
 
     /** Whether {@code name} (an HF/PEFT parameter name) belongs in an adapter trained with {@code lora}. */
     public static boolean belongsToAdapter(String name, LoraConfig lora) {
         if (name.contains(".lora_A.") || name.contains(".lora_B.")) return true;
         if (lora.trainEmbeddings() && name.equals("model.embed_tokens.weight")) return true;
-        return lora.trainNorms() && (name.equals("model.norm.weight")
-                || name.endsWith(".input_layernorm.weight") || name.endsWith(".post_attention_layernorm.weight"));
+        return lora.trainNorms()
+                && (name.equals("model.norm.weight")
+                        || name.endsWith(".input_layernorm.weight")
+                        || name.endsWith(".post_attention_layernorm.weight"));
     }
 
     /** The adapter's tensors from the store, under PEFT keys. */
@@ -53,13 +53,14 @@ public final class PeftAdapter {
     public static void write(Path dir, ParameterStore store, LoraConfig lora, String baseModel) {
         try {
             Files.createDirectories(dir);
-            Files.write(dir.resolve(PeftAdapterConfig.FILE_NAME),
+            Files.write(
+                    dir.resolve(PeftAdapterConfig.FILE_NAME),
                     JSON.writeValueAsBytes(PeftAdapterConfig.of(lora, baseModel)));
         } catch (IOException e) {
             throw new java.io.UncheckedIOException("cannot write adapter to " + dir + ": " + e.getMessage(), e);
         }
-        SafetensorsWriter.write(dir.resolve(WEIGHTS_FILE), collect(store, lora), Map.of("format", "pt"),
-                SafetensorsDtype.F32, true);
+        SafetensorsWriter.write(
+                dir.resolve(WEIGHTS_FILE), collect(store, lora), Map.of("format", "pt"), SafetensorsDtype.F32, true);
     }
 
     /** Reads {@code adapter_config.json} of the adapter in {@code dir}. */
@@ -68,8 +69,9 @@ public final class PeftAdapter {
         try {
             return JSON.readValue(Files.readAllBytes(file), PeftAdapterConfig.class);
         } catch (NoSuchFileException e) {
-            throw new FormatException(file, "file not found (a PEFT adapter directory holds adapter_config.json and "
-                    + WEIGHTS_FILE + ")");
+            throw new FormatException(
+                    file,
+                    "file not found (a PEFT adapter directory holds adapter_config.json and " + WEIGHTS_FILE + ")");
         } catch (IOException e) {
             throw new FormatException(file, "not a valid PEFT adapter config: " + e.getMessage());
         }
@@ -98,15 +100,19 @@ public final class PeftAdapter {
                 }
                 String name = key.substring(KEY_PREFIX.length());
                 if (!store.contains(name)) {
-                    throw new FormatException(file, "tensor '" + key + "' has no matching parameter '" + name
-                            + "' in the model: is this adapter for another base model or LoRA setup?");
+                    throw new FormatException(
+                            file,
+                            "tensor '" + key + "' has no matching parameter '" + name
+                                    + "' in the model: is this adapter for another base model or LoRA setup?");
                 }
                 Parameter p = store.get(name);
                 TensorEntry e = reader.entry(key);
                 if (!Arrays.equals(e.intShapeOrNull(), p.shape())) {
-                    throw new FormatException(file, "tensor '" + key + "' has shape " + Arrays.toString(e.shape())
-                            + " but the model's " + name + " is " + Arrays.toString(p.shape())
-                            + ": is this adapter for another base model?");
+                    throw new FormatException(
+                            file,
+                            "tensor '" + key + "' has shape " + Arrays.toString(e.shape())
+                                    + " but the model's " + name + " is " + Arrays.toString(p.shape())
+                                    + ": is this adapter for another base model?");
                 }
                 store.setValues(name, reader.read(key).values());
             }

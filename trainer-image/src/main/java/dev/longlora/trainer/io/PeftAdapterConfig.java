@@ -4,7 +4,6 @@ import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.longlora.trainer.model.LoraConfig;
-
 import java.util.ArrayList;
 import java.util.List;
 
@@ -38,9 +37,19 @@ public record PeftAdapterConfig(
         List<String> save = new ArrayList<>();
         if (lora.trainEmbeddings()) save.add(EMBED_MODULE);
         if (lora.trainNorms()) save.addAll(NORM_MODULES);
-        return new PeftAdapterConfig("LORA", "CAUSAL_LM", lora.rank(), lora.alpha(), lora.dropout(),
-                List.copyOf(lora.targetModules()), "none", save.isEmpty() ? null : save, baseModel,
-                false, true, true);
+        return new PeftAdapterConfig(
+                "LORA",
+                "CAUSAL_LM",
+                lora.rank(),
+                lora.alpha(),
+                lora.dropout(),
+                List.copyOf(lora.targetModules()),
+                "none",
+                save.isEmpty() ? null : save,
+                baseModel,
+                false,
+                true,
+                true);
     }
 
     /** The LoRA setup this adapter was trained with; the error names the field and the file's problem. */
@@ -49,7 +58,8 @@ public record PeftAdapterConfig(
             throw new IllegalArgumentException("peft_type is '" + peftType + "': only LORA adapters are supported");
         }
         if (bias != null && !bias.equals("none")) {
-            throw new IllegalArgumentException("bias is '" + bias + "': only adapters without bias terms (bias none) are supported");
+            throw new IllegalArgumentException(
+                    "bias is '" + bias + "': only adapters without bias terms (bias none) are supported");
         }
         if (fanInFanOut) {
             throw new IllegalArgumentException("fan_in_fan_out is true, which LLaMA's linear layers never use");

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -25,10 +24,10 @@ public record SafetensorsHeader(Map<String, TensorEntry> tensors, Map<String, St
 
     /** Headers larger than this are refused: a real header is a few KB to a few MB even for huge models. */
     public static final long MAX_HEADER_BYTES = 100L * 1024 * 1024;
+
     static final String METADATA_KEY = "__metadata__";
 
-    private static final ObjectMapper JSON = new ObjectMapper()
-            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+    private static final ObjectMapper JSON = new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
     /**
      * Parses {@code headerJson} for a file whose data section is {@code dataLength} bytes long.
@@ -83,9 +82,11 @@ public record SafetensorsHeader(Map<String, TensorEntry> tensors, Map<String, St
         if (dtypeNode == null || !dtypeNode.isTextual()) {
             throw new FormatException(file, where + ": missing or non-string 'dtype'");
         }
-        SafetensorsDtype dtype = SafetensorsDtype.fromHeader(dtypeNode.textValue()).orElseThrow(() ->
-                new FormatException(file, where + ": dtype " + dtypeNode.textValue()
-                        + " is not supported (this trainer reads F32, BF16 and F16)"));
+        SafetensorsDtype dtype = SafetensorsDtype.fromHeader(dtypeNode.textValue())
+                .orElseThrow(() -> new FormatException(
+                        file,
+                        where + ": dtype " + dtypeNode.textValue()
+                                + " is not supported (this trainer reads F32, BF16 and F16)"));
         long[] shape = longArray(file, where, "shape", node.get("shape"), -1);
         for (long d : shape) {
             if (d > Integer.MAX_VALUE) {
@@ -99,8 +100,10 @@ public record SafetensorsHeader(Map<String, TensorEntry> tensors, Map<String, St
             throw new FormatException(file, where + ": data_offsets [" + begin + ", " + end + "] are reversed");
         }
         if (end > dataLength) {
-            throw new FormatException(file, where + ": data_offsets end " + end
-                    + " lies beyond the data section (" + dataLength + " bytes); the file is truncated or corrupt");
+            throw new FormatException(
+                    file,
+                    where + ": data_offsets end " + end + " lies beyond the data section (" + dataLength
+                            + " bytes); the file is truncated or corrupt");
         }
         long expected;
         try {
@@ -111,8 +114,10 @@ public record SafetensorsHeader(Map<String, TensorEntry> tensors, Map<String, St
             throw new FormatException(file, where + ": shape " + java.util.Arrays.toString(shape) + " is too large");
         }
         if (expected != end - begin) {
-            throw new FormatException(file, where + ": shape " + java.util.Arrays.toString(shape) + " x " + dtype
-                    + " needs " + expected + " bytes but data_offsets span " + (end - begin));
+            throw new FormatException(
+                    file,
+                    where + ": shape " + java.util.Arrays.toString(shape) + " x " + dtype + " needs " + expected
+                            + " bytes but data_offsets span " + (end - begin));
         }
         return new TensorEntry(name, dtype, shape, begin, end);
     }
@@ -131,7 +136,8 @@ public record SafetensorsHeader(Map<String, TensorEntry> tensors, Map<String, St
         for (int i = 0; i < out.length; i++) {
             JsonNode v = node.get(i);
             if (!v.isIntegralNumber() || !v.canConvertToLong() || v.longValue() < 0) {
-                throw new FormatException(file, where + ": '" + field + "' must hold non-negative integers, found " + v);
+                throw new FormatException(
+                        file, where + ": '" + field + "' must hold non-negative integers, found " + v);
             }
             out[i] = v.longValue();
         }
@@ -145,8 +151,8 @@ public record SafetensorsHeader(Map<String, TensorEntry> tensors, Map<String, St
         for (TensorEntry e : sorted) {
             if (e.byteLength() == 0) continue; // empty tensors occupy no bytes
             if (previous != null && e.begin() < previous.end()) {
-                throw new FormatException(file, "tensors '" + previous.name() + "' and '" + e.name()
-                        + "' overlap in the data section");
+                throw new FormatException(
+                        file, "tensors '" + previous.name() + "' and '" + e.name() + "' overlap in the data section");
             }
             previous = e;
         }

@@ -20,8 +20,10 @@ import java.util.Set;
  */
 public final class SafetensorsReader implements AutoCloseable {
 
-    private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfShort I16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfFloat F32_LE =
+            ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfShort I16_LE =
+            ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private final Path file;
     private final SafetensorsHeader header;
@@ -40,21 +42,25 @@ public final class SafetensorsReader implements AutoCloseable {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
             if (size < 8) {
-                throw new FormatException(file, "not a safetensors file: " + size + " bytes, shorter than the 8-byte header length");
+                throw new FormatException(
+                        file, "not a safetensors file: " + size + " bytes, shorter than the 8-byte header length");
             }
             ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
             readFully(ch, lenBuf, 0);
             long headerLen = lenBuf.getLong(0);
             if (headerLen <= 0 || headerLen > SafetensorsHeader.MAX_HEADER_BYTES || headerLen > size - 8) {
-                throw new FormatException(file, "not a safetensors file or truncated: header length " + headerLen
-                        + " does not fit the file size " + size);
+                throw new FormatException(
+                        file,
+                        "not a safetensors file or truncated: header length " + headerLen
+                                + " does not fit the file size " + size);
             }
             ByteBuffer headerBuf = ByteBuffer.allocate((int) headerLen);
             readFully(ch, headerBuf, 8);
             long dataStart = 8 + headerLen;
             long dataLength = size - dataStart;
             SafetensorsHeader header = SafetensorsHeader.parse(file, headerBuf.array(), dataLength);
-            MemorySegment data = dataLength == 0 ? MemorySegment.NULL
+            MemorySegment data = dataLength == 0
+                    ? MemorySegment.NULL
                     : ch.map(FileChannel.MapMode.READ_ONLY, dataStart, dataLength, arena);
             return new SafetensorsReader(file, header, arena, data);
         } catch (NoSuchFileException e) {
@@ -103,7 +109,8 @@ public final class SafetensorsReader implements AutoCloseable {
         TensorEntry e = entry(name);
         long n = e.elementCount();
         if (n > Integer.MAX_VALUE - 8) {
-            throw new FormatException(file, "tensor '" + name + "' has " + n + " elements, more than one Java array holds");
+            throw new FormatException(
+                    file, "tensor '" + name + "' has " + n + " elements, more than one Java array holds");
         }
         float[] out = new float[(int) n];
         MemorySegment src = data.asSlice(e.begin(), e.byteLength());
@@ -133,8 +140,10 @@ public final class SafetensorsReader implements AutoCloseable {
     public TensorData read(String name, int... expectedShape) {
         TensorEntry e = entry(name);
         if (!java.util.Arrays.equals(e.intShapeOrNull(), expectedShape)) {
-            throw new FormatException(file, "tensor '" + name + "' has shape " + java.util.Arrays.toString(e.shape())
-                    + " but the model config needs " + java.util.Arrays.toString(expectedShape));
+            throw new FormatException(
+                    file,
+                    "tensor '" + name + "' has shape " + java.util.Arrays.toString(e.shape())
+                            + " but the model config needs " + java.util.Arrays.toString(expectedShape));
         }
         return read(name);
     }

@@ -1,12 +1,10 @@
 package dev.longlora.trainer.io;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -24,11 +22,14 @@ public final class SafetensorsWriter {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int CHUNK = 1 << 20;
 
-    private SafetensorsWriter() {
-    }
+    private SafetensorsWriter() {}
 
-    public static void write(Path file, Map<String, TensorData> tensors, Map<String, String> metadata,
-                             SafetensorsDtype dtype, boolean fsync) {
+    public static void write(
+            Path file,
+            Map<String, TensorData> tensors,
+            Map<String, String> metadata,
+            SafetensorsDtype dtype,
+            boolean fsync) {
         if (dtype == SafetensorsDtype.F16) {
             // Not needed by any output of this trainer; reading F16 is supported.
             throw new IllegalArgumentException("writing F16 is not supported; use F32 or BF16");
@@ -47,7 +48,7 @@ public final class SafetensorsWriter {
             Map<String, Object> entry = new LinkedHashMap<>();
             entry.put("dtype", dtype.name());
             entry.put("shape", t.shape());
-            entry.put("data_offsets", new long[]{offset, offset + bytes});
+            entry.put("data_offsets", new long[] {offset, offset + bytes});
             header.put(name, entry);
             offset += bytes;
         }
@@ -63,8 +64,8 @@ public final class SafetensorsWriter {
         while (head.hasRemaining()) head.put((byte) ' ');
         head.flip();
 
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
+        try (FileChannel ch = FileChannel.open(
+                file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
             writeFully(ch, head);
             ByteBuffer buf = ByteBuffer.allocateDirect(CHUNK).order(ByteOrder.LITTLE_ENDIAN);
             int perChunk = CHUNK / dtype.byteSize();

@@ -11,8 +11,8 @@ public record TensorData(int[] shape, float[] values) {
         Objects.requireNonNull(values, "values");
         long n = numel(shape);
         if (n != values.length) {
-            throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " has " + n
-                    + " elements but " + values.length + " values were given");
+            throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " has " + n + " elements but "
+                    + values.length + " values were given");
         }
     }
 

@@ -9,112 +9,112 @@ import dev.longlora.trainer.model.Parameter;
  * W is [out, in], A is [r, in] and B is [out, r] (PEFT's layout). Dropout applies to the adapter input only.
  */
 public final class LoraLinear {
-  private final Parameter weight;
-  private final Parameter loraA;
-  private final Parameter loraB;
-  private final float scaling;
-  private final float dropout;
+    private final Parameter weight;
+    private final Parameter loraA;
+    private final Parameter loraB;
+    private final float scaling;
+    private final float dropout;
 
-  /** A layer over {@code weight}; {@code loraA}/{@code loraB} null for no adapter. */
-  public LoraLinear(Parameter weight, Parameter loraA, Parameter loraB, float scaling, float dropout) {
-    this.weight = weight;
-    this.loraA = loraA;
-    this.loraB = loraB;
-    this.scaling = scaling;
-    this.dropout = dropout;
-  }
-
-  /** Input features. */
-  public int in() {
-    return weight.shape()[1];
-  }
-
-  /** Output features. */
-  public int out() {
-    return weight.shape()[0];
-  }
-
-  /** Whether an adapter is attached. */
-  public boolean hasAdapter() {
-    return loraA != null;
-  }
-
-  /** LoRA rank, 0 without an adapter. */
-  public int rank() {
-    return hasAdapter() ? loraA.shape()[0] : 0;
-  }
-
-  /** Activations of one forward pass that backward needs: the adapter's x A^T and the dropped-out input. */
-  public static final class Acts {
-    final Tensor ax;
-    final Tensor dropped;
-
-    /** Allocates the activations of {@code layer} for T tokens (none without an adapter). */
-    public Acts(Backend be, LoraLinear layer, int tokens) {
-      ax = layer.hasAdapter() ? be.allocate(tokens, layer.rank()) : null;
-      dropped = layer.hasAdapter() && layer.dropout > 0 ? be.allocate(tokens, layer.in()) : null;
+    /** A layer over {@code weight}; {@code loraA}/{@code loraB} null for no adapter. */
+    public LoraLinear(Parameter weight, Parameter loraA, Parameter loraB, float scaling, float dropout) {
+        this.weight = weight;
+        this.loraA = loraA;
+        this.loraB = loraB;
+        this.scaling = scaling;
+        this.dropout = dropout;
     }
 
-    void close() {
-      if (ax != null) {
-        ax.close();
-      }
-      if (dropped != null) {
-        dropped.close();
-      }
+    /** Input features. */
+    public int in() {
+        return weight.shape()[1];
     }
-  }
 
-  /** Releases {@code acts}. */
-  public static void release(Acts acts) {
-    acts.close();
-  }
+    /** Output features. */
+    public int out() {
+        return weight.shape()[0];
+    }
 
-  /** y = x W^T (+ adapter). x [T, in], y [T, out] (overwritten). */
-  public void forward(Backend be, Tensor y, Tensor x, Acts acts, long dropoutSeed) {
-    be.matmul(y, x, false, weight.value(), true, 1f, 0f);
-    if (hasAdapter()) {
-      Tensor src = x;
-      if (dropout > 0) {
-        be.dropoutForward(acts.dropped, x, dropout, dropoutSeed);
-        src = acts.dropped;
-      }
-      be.matmul(acts.ax, src, false, loraA.value(), true, 1f, 0f);
-      be.matmul(y, acts.ax, false, loraB.value(), true, scaling, 1f);
+    /** Whether an adapter is attached. */
+    public boolean hasAdapter() {
+        return loraA != null;
     }
-  }
 
-  /**
-   * Backward given dy [T, out]: accumulates into the trainable weight gradients and, if {@code dx} is non-null,
-   * dx [T, in] += dL/dx. {@code dAx} is scratch of at least [T, r]; {@code dSrc} scratch [T, in] (only used with
-   * dropout).
-   */
-  public void backward(Backend be, Tensor dy, Tensor x, Tensor dx, Acts acts, long dropoutSeed, Tensor dAx,
-      Tensor dSrc) {
-    if (weight.trainable()) {
-      be.matmul(weight.grad(), dy, true, x, false, 1f, 1f);
+    /** LoRA rank, 0 without an adapter. */
+    public int rank() {
+        return hasAdapter() ? loraA.shape()[0] : 0;
     }
-    if (dx != null) {
-      be.matmul(dx, dy, false, weight.value(), false, 1f, 1f);
+
+    /** Activations of one forward pass that backward needs: the adapter's x A^T and the dropped-out input. */
+    public static final class Acts {
+        final Tensor ax;
+        final Tensor dropped;
+
+        /** Allocates the activations of {@code layer} for T tokens (none without an adapter). */
+        public Acts(Backend be, LoraLinear layer, int tokens) {
+            ax = layer.hasAdapter() ? be.allocate(tokens, layer.rank()) : null;
+            dropped = layer.hasAdapter() && layer.dropout > 0 ? be.allocate(tokens, layer.in()) : null;
+        }
+
+        void close() {
+            if (ax != null) {
+                ax.close();
+            }
+            if (dropped != null) {
+                dropped.close();
+            }
+        }
     }
-    if (!hasAdapter()) {
-      return;
+
+    /** Releases {@code acts}. */
+    public static void release(Acts acts) {
+        acts.close();
     }
-    Tensor src = dropout > 0 ? acts.dropped : x;
-    if (loraB.trainable()) {
-      be.matmul(loraB.grad(), dy, true, acts.ax, false, scaling, 1f);
+
+    /** y = x W^T (+ adapter). x [T, in], y [T, out] (overwritten). */
+    public void forward(Backend be, Tensor y, Tensor x, Acts acts, long dropoutSeed) {
+        be.matmul(y, x, false, weight.value(), true, 1f, 0f);
+        if (hasAdapter()) {
+            Tensor src = x;
+            if (dropout > 0) {
+                be.dropoutForward(acts.dropped, x, dropout, dropoutSeed);
+                src = acts.dropped;
+            }
+            be.matmul(acts.ax, src, false, loraA.value(), true, 1f, 0f);
+            be.matmul(y, acts.ax, false, loraB.value(), true, scaling, 1f);
+        }
     }
-    be.matmul(dAx, dy, false, loraB.value(), false, scaling, 0f);
-    if (loraA.trainable()) {
-      be.matmul(loraA.grad(), dAx, true, src, false, 1f, 1f);
+
+    /**
+     * Backward given dy [T, out]: accumulates into the trainable weight gradients and, if {@code dx} is non-null,
+     * dx [T, in] += dL/dx. {@code dAx} is scratch of at least [T, r]; {@code dSrc} scratch [T, in] (only used with
+     * dropout).
+     */
+    public void backward(
+            Backend be, Tensor dy, Tensor x, Tensor dx, Acts acts, long dropoutSeed, Tensor dAx, Tensor dSrc) {
+        if (weight.trainable()) {
+            be.matmul(weight.grad(), dy, true, x, false, 1f, 1f);
+        }
+        if (dx != null) {
+            be.matmul(dx, dy, false, weight.value(), false, 1f, 1f);
+        }
+        if (!hasAdapter()) {
+            return;
+        }
+        Tensor src = dropout > 0 ? acts.dropped : x;
+        if (loraB.trainable()) {
+            be.matmul(loraB.grad(), dy, true, acts.ax, false, scaling, 1f);
+        }
+        be.matmul(dAx, dy, false, loraB.value(), false, scaling, 0f);
+        if (loraA.trainable()) {
+            be.matmul(loraA.grad(), dAx, true, src, false, 1f, 1f);
+        }
+        if (dx != null) {
+            if (dropout > 0) {
+                be.matmul(dSrc, dAx, false, loraA.value(), false, 1f, 0f);
+                be.dropoutBackward(dx, dSrc, dropout, dropoutSeed);
+            } else {
+                be.matmul(dx, dAx, false, loraA.value(), false, 1f, 1f);
+            }
+        }
     }
-    if (dx != null) {
-      if (dropout > 0) {
-        be.matmul(dSrc, dAx, false, loraA.value(), false, 1f, 0f);
-        be.dropoutBackward(dx, dSrc, dropout, dropoutSeed);
-      } else {
-        be.matmul(dx, dAx, false, loraA.value(), false, 1f, 1f);
-      }
-    }
-  }
 }

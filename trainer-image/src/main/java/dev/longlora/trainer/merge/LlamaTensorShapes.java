@@ -2,7 +2,6 @@ package dev.longlora.trainer.merge;
 
 import dev.longlora.trainer.model.LlamaConfig;
 import dev.longlora.trainer.model.LoraConfig;
-
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -11,8 +10,7 @@ import java.util.Map;
  * the model's order, computed from the config alone so a merge never builds the model in memory.
  */
 public final class LlamaTensorShapes {
-    private LlamaTensorShapes() {
-    }
+    private LlamaTensorShapes() {}
 
     /** Base weights of {@code c}: embedding, per layer norms and projections, final norm, head (unless tied). */
     public static Map<String, int[]> base(LlamaConfig c) {
@@ -20,21 +18,21 @@ public final class LlamaTensorShapes {
         int h = c.hiddenSize();
         int kv = c.numKvHeads() * c.headDim();
         int inter = c.intermediateSize();
-        out.put("model.embed_tokens.weight", new int[]{c.vocabSize(), h});
+        out.put("model.embed_tokens.weight", new int[] {c.vocabSize(), h});
         for (int i = 0; i < c.numLayers(); i++) {
             String p = "model.layers." + i + ".";
-            out.put(p + "input_layernorm.weight", new int[]{h});
-            out.put(p + "self_attn.q_proj.weight", new int[]{h, h});
-            out.put(p + "self_attn.k_proj.weight", new int[]{kv, h});
-            out.put(p + "self_attn.v_proj.weight", new int[]{kv, h});
-            out.put(p + "self_attn.o_proj.weight", new int[]{h, h});
-            out.put(p + "post_attention_layernorm.weight", new int[]{h});
-            out.put(p + "mlp.gate_proj.weight", new int[]{inter, h});
-            out.put(p + "mlp.up_proj.weight", new int[]{inter, h});
-            out.put(p + "mlp.down_proj.weight", new int[]{h, inter});
+            out.put(p + "input_layernorm.weight", new int[] {h});
+            out.put(p + "self_attn.q_proj.weight", new int[] {h, h});
+            out.put(p + "self_attn.k_proj.weight", new int[] {kv, h});
+            out.put(p + "self_attn.v_proj.weight", new int[] {kv, h});
+            out.put(p + "self_attn.o_proj.weight", new int[] {h, h});
+            out.put(p + "post_attention_layernorm.weight", new int[] {h});
+            out.put(p + "mlp.gate_proj.weight", new int[] {inter, h});
+            out.put(p + "mlp.up_proj.weight", new int[] {inter, h});
+            out.put(p + "mlp.down_proj.weight", new int[] {h, inter});
         }
-        out.put("model.norm.weight", new int[]{h});
-        if (!c.tieWordEmbeddings()) out.put("lm_head.weight", new int[]{c.vocabSize(), h});
+        out.put("model.norm.weight", new int[] {h});
+        if (!c.tieWordEmbeddings()) out.put("lm_head.weight", new int[] {c.vocabSize(), h});
         return out;
     }
 
@@ -45,8 +43,8 @@ public final class LlamaTensorShapes {
             String module = moduleOf(e.getKey());
             if (module == null || !lora.adapts(module)) continue;
             String stem = e.getKey().substring(0, e.getKey().length() - ".weight".length());
-            out.put(stem + ".lora_A.weight", new int[]{lora.rank(), e.getValue()[1]});
-            out.put(stem + ".lora_B.weight", new int[]{e.getValue()[0], lora.rank()});
+            out.put(stem + ".lora_A.weight", new int[] {lora.rank(), e.getValue()[1]});
+            out.put(stem + ".lora_B.weight", new int[] {e.getValue()[0], lora.rank()});
         }
         return out;
     }

@@ -2,8 +2,7 @@ package dev.longlora.trainer.merge;
 
 /** Folds a LoRA adapter into its base weight: W' = W + scaling * B A (PEFT's merge, bias-free). */
 public final class LoraFolding {
-    private LoraFolding() {
-    }
+    private LoraFolding() {}
 
     /**
      * Returns W + scaling * B A for W [out, in] (row-major), A [r, in], B [out, r]; {@code w} is updated in place and
@@ -11,8 +10,9 @@ public final class LoraFolding {
      */
     public static float[] fold(float[] w, int out, int in, float[] a, float[] b, int r, double scaling) {
         if (w.length != (long) out * in || a.length != (long) r * in || b.length != (long) out * r) {
-            throw new IllegalArgumentException("LoRA shapes disagree: W " + w.length + " values for [" + out + ", " + in
-                    + "], A " + a.length + " for [" + r + ", " + in + "], B " + b.length + " for [" + out + ", " + r + "]");
+            throw new IllegalArgumentException(
+                    "LoRA shapes disagree: W " + w.length + " values for [" + out + ", " + in + "], A " + a.length
+                            + " for [" + r + ", " + in + "], B " + b.length + " for [" + out + ", " + r + "]");
         }
         double[] row = new double[in];
         for (int o = 0; o < out; o++) {

@@ -1,7 +1,6 @@
 package dev.longlora.trainer.merge;
 
 import dev.longlora.trainer.io.SafetensorsDtype;
-
 import java.nio.file.Path;
 
 /**
@@ -17,13 +16,21 @@ import java.nio.file.Path;
  *                      when a context is given, else the base's factor
  * @param overwrite     replace an existing {@code out} (atomically: the old one is removed only after the new one is complete)
  */
-public record MergeOptions(Path model, Path adapter, Path out, long shardBytes, SafetensorsDtype dtype,
-                           Integer contextLength, Double ropeFactor, boolean overwrite) {
+public record MergeOptions(
+        Path model,
+        Path adapter,
+        Path out,
+        long shardBytes,
+        SafetensorsDtype dtype,
+        Integer contextLength,
+        Double ropeFactor,
+        boolean overwrite) {
     public static final long DEFAULT_SHARD_BYTES = 2L << 30;
 
     public MergeOptions {
         if (shardBytes < 1) throw new IllegalArgumentException("--shard-size must be positive, got " + shardBytes);
-        if (dtype == SafetensorsDtype.F16) throw new IllegalArgumentException("--dtype: merged weights are written as f32 or bf16");
+        if (dtype == SafetensorsDtype.F16)
+            throw new IllegalArgumentException("--dtype: merged weights are written as f32 or bf16");
         if (contextLength != null && contextLength < 1) {
             throw new IllegalArgumentException("--context must be a positive number of tokens, got " + contextLength);
         }
@@ -36,7 +43,7 @@ public record MergeOptions(Path model, Path adapter, Path out, long shardBytes, 
     public static long parseSize(String text) {
         String t = text.trim().toUpperCase(java.util.Locale.ROOT).replace("IB", "B");
         long unit = 1;
-        for (String[] u : new String[][]{{"GB", "1073741824"}, {"MB", "1048576"}, {"KB", "1024"}, {"B", "1"}}) {
+        for (String[] u : new String[][] {{"GB", "1073741824"}, {"MB", "1048576"}, {"KB", "1024"}, {"B", "1"}}) {
             if (t.endsWith(u[0])) {
                 unit = Long.parseLong(u[1]);
                 t = t.substring(0, t.length() - u[0].length()).trim();

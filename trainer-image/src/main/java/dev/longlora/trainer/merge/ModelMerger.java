@@ -15,7 +15,6 @@ import dev.longlora.trainer.io.TensorData;
 import dev.longlora.trainer.io.TensorEntry;
 import dev.longlora.trainer.model.LlamaConfig;
 import dev.longlora.trainer.model.LoraConfig;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
@@ -44,12 +43,17 @@ import java.util.stream.Stream;
 public final class ModelMerger {
 
     /** Files of a HF model directory that describe the tokenizer and generation defaults, copied as they are. */
-    public static final List<String> TOKENIZER_FILES = List.of("tokenizer.json", "tokenizer.model",
-            "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json", "generation_config.json");
+    public static final List<String> TOKENIZER_FILES = List.of(
+            "tokenizer.json",
+            "tokenizer.model",
+            "tokenizer_config.json",
+            "special_tokens_map.json",
+            "added_tokens.json",
+            "generation_config.json");
+
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-    private ModelMerger() {
-    }
+    private ModelMerger() {}
 
     public static MergeResult merge(MergeOptions o, Consumer<String> log) {
         LlamaConfig base = ModelDirectory.readConfig(o.model());
@@ -57,8 +61,9 @@ public final class ModelMerger {
         LoraConfig lora = PeftAdapter.readLoraConfig(o.adapter());
         Path out = o.out().toAbsolutePath().normalize();
         if (Files.exists(out) && !o.overwrite()) {
-            throw new IllegalArgumentException("--out " + out + " already exists: choose a new directory or pass --overwrite "
-                    + "(the old directory is replaced only once the merged one is complete)");
+            throw new IllegalArgumentException(
+                    "--out " + out + " already exists: choose a new directory or pass --overwrite "
+                            + "(the old directory is replaced only once the merged one is complete)");
         }
         warnIfOtherBase(adapterConfig, o.model(), log);
         LlamaConfig merged = mergedConfig(base, o);
@@ -67,19 +72,23 @@ public final class ModelMerger {
         Map<String, Path> locations = ModelDirectory.tensorLocations(o.model());
         Map<Path, SafetensorsReader> readers = new HashMap<>();
         Path adapterFile = o.adapter().resolve(PeftAdapter.WEIGHTS_FILE);
-        Path tmp = out.resolveSibling("." + out.getFileName() + ".merge-tmp-" + ProcessHandle.current().pid());
+        Path tmp = out.resolveSibling("." + out.getFileName() + ".merge-tmp-"
+                + ProcessHandle.current().pid());
         try (SafetensorsReader adapter = SafetensorsReader.open(adapterFile)) {
             checkAdapter(adapter, baseShapes, LlamaTensorShapes.lora(base, lora));
             for (Map.Entry<String, int[]> e : baseShapes.entrySet()) {
                 Path file = locations.get(e.getKey());
                 if (file == null) {
-                    throw new FormatException(o.model(), "tensor '" + e.getKey() + "' is missing from the model weights");
+                    throw new FormatException(
+                            o.model(), "tensor '" + e.getKey() + "' is missing from the model weights");
                 }
                 SafetensorsReader r = readers.computeIfAbsent(file, SafetensorsReader::open);
                 TensorEntry entry = r.entry(e.getKey());
                 if (!Arrays.equals(entry.intShapeOrNull(), e.getValue())) {
-                    throw new FormatException(file, "tensor '" + e.getKey() + "' has shape " + Arrays.toString(entry.shape())
-                            + " but config.json implies " + Arrays.toString(e.getValue()));
+                    throw new FormatException(
+                            file,
+                            "tensor '" + e.getKey() + "' has shape " + Arrays.toString(entry.shape())
+                                    + " but config.json implies " + Arrays.toString(e.getValue()));
                 }
             }
             deleteTree(tmp);
@@ -101,8 +110,10 @@ public final class ModelMerger {
                 log.accept("wrote shard " + (s + 1) + "/" + shards.size() + " (" + tensors.size() + " tensors)");
             }
             writeIndex(tmp.resolve(ModelDirectory.INDEX_FILE), weightMap, total);
-            Files.write(tmp.resolve(HfConfigJson.FILE_NAME), JSON.writeValueAsBytes(HfConfigJson.toJson(merged,
-                    o.dtype() == SafetensorsDtype.BF16 ? "bfloat16" : "float32")));
+            Files.write(
+                    tmp.resolve(HfConfigJson.FILE_NAME),
+                    JSON.writeValueAsBytes(
+                            HfConfigJson.toJson(merged, o.dtype() == SafetensorsDtype.BF16 ? "bfloat16" : "float32")));
             List<String> copied = new ArrayList<>();
             for (String f : TOKENIZER_FILES) {
                 Path src = o.model().resolve(f);
@@ -114,8 +125,14 @@ public final class ModelMerger {
             syncTree(tmp); // the rename publishes the directory: its contents must be on disk first
             install(tmp, out);
             syncDirectory(out.getParent());
-            return new MergeResult(out, shardNames, weightMap.size(), total, merged.ropeScalingFactor(),
-                    merged.maxPositionEmbeddings(), copied);
+            return new MergeResult(
+                    out,
+                    shardNames,
+                    weightMap.size(),
+                    total,
+                    merged.ropeScalingFactor(),
+                    merged.maxPositionEmbeddings(),
+                    copied);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the merged model next to " + out + ": " + e.getMessage(), e);
         } finally {
@@ -146,31 +163,39 @@ public final class ModelMerger {
         Path file = adapter.file();
         for (String key : adapter.names()) {
             if (!key.startsWith(PeftAdapter.KEY_PREFIX)) {
-                throw new FormatException(file, "tensor '" + key + "' lacks PEFT's '" + PeftAdapter.KEY_PREFIX + "' prefix");
+                throw new FormatException(
+                        file, "tensor '" + key + "' lacks PEFT's '" + PeftAdapter.KEY_PREFIX + "' prefix");
             }
             String name = key.substring(PeftAdapter.KEY_PREFIX.length());
             int[] want = loraShapes.containsKey(name) ? loraShapes.get(name) : baseShapes.get(name);
             if (want == null) {
-                throw new FormatException(file, "tensor '" + key + "' has no matching parameter '" + name
-                        + "' in the base model: is this adapter for another base model or LoRA setup?");
+                throw new FormatException(
+                        file,
+                        "tensor '" + key + "' has no matching parameter '" + name
+                                + "' in the base model: is this adapter for another base model or LoRA setup?");
             }
             int[] got = adapter.entry(key).intShapeOrNull();
             if (!Arrays.equals(got, want)) {
-                throw new FormatException(file, "tensor '" + key + "' has shape " + Arrays.toString(adapter.entry(key).shape())
-                        + " but the base model's " + name + " needs " + Arrays.toString(want)
-                        + ": is this adapter for another base model?");
+                throw new FormatException(
+                        file,
+                        "tensor '" + key + "' has shape "
+                                + Arrays.toString(adapter.entry(key).shape())
+                                + " but the base model's " + name + " needs " + Arrays.toString(want)
+                                + ": is this adapter for another base model?");
             }
         }
         for (String name : loraShapes.keySet()) {
             if (!adapter.contains(PeftAdapter.KEY_PREFIX + name)) {
-                throw new FormatException(file, "tensor '" + PeftAdapter.KEY_PREFIX + name
-                        + "' is missing (adapter_config.json lists its module in target_modules)");
+                throw new FormatException(
+                        file,
+                        "tensor '" + PeftAdapter.KEY_PREFIX + name
+                                + "' is missing (adapter_config.json lists its module in target_modules)");
             }
         }
     }
 
-    private static TensorData mergedTensor(String name, int[] shape, SafetensorsReader baseReader,
-                                           SafetensorsReader adapter, LoraConfig lora) {
+    private static TensorData mergedTensor(
+            String name, int[] shape, SafetensorsReader baseReader, SafetensorsReader adapter, LoraConfig lora) {
         String saved = PeftAdapter.KEY_PREFIX + name;
         // A trained embedding or norm (modules_to_save) replaces the base weight outright.
         TensorData t = adapter.contains(saved) ? adapter.read(saved, shape) : baseReader.read(name, shape);
@@ -178,14 +203,17 @@ public final class ModelMerger {
         String a = PeftAdapter.KEY_PREFIX + stem + ".lora_A.weight";
         if (adapter.contains(a)) {
             float[] av = adapter.read(a).values();
-            float[] bv = adapter.read(PeftAdapter.KEY_PREFIX + stem + ".lora_B.weight").values();
+            float[] bv = adapter.read(PeftAdapter.KEY_PREFIX + stem + ".lora_B.weight")
+                    .values();
             LoraFolding.fold(t.values(), shape[0], shape[1], av, bv, lora.rank(), lora.scaling());
         }
         Path from = adapter.contains(saved) || adapter.contains(a) ? adapter.file() : baseReader.file();
         for (int i = 0; i < t.values().length; i++) {
             if (!Float.isFinite(t.values()[i])) {
-                throw new FormatException(from, "tensor '" + name + "' is non-finite (" + t.values()[i] + ") at flat index "
-                        + i + " after merging; the weights or the adapter are corrupt");
+                throw new FormatException(
+                        from,
+                        "tensor '" + name + "' is non-finite (" + t.values()[i] + ") at flat index " + i
+                                + " after merging; the weights or the adapter are corrupt");
             }
         }
         return t;
@@ -222,7 +250,8 @@ public final class ModelMerger {
     private static void install(Path tmp, Path out) throws IOException {
         Path old = null;
         if (Files.exists(out)) {
-            old = out.resolveSibling("." + out.getFileName() + ".replaced-" + ProcessHandle.current().pid());
+            old = out.resolveSibling("." + out.getFileName() + ".replaced-"
+                    + ProcessHandle.current().pid());
             deleteTree(old);
             Files.move(out, old, StandardCopyOption.ATOMIC_MOVE);
         }
@@ -238,7 +267,9 @@ public final class ModelMerger {
     private static void warnIfOtherBase(PeftAdapterConfig c, Path model, Consumer<String> log) {
         String named = c.baseModelNameOrPath();
         if (named == null || named.isBlank()) return;
-        String last = Path.of(named).getFileName() == null ? named : Path.of(named).getFileName().toString();
+        String last = Path.of(named).getFileName() == null
+                ? named
+                : Path.of(named).getFileName().toString();
         Path modelName = model.toAbsolutePath().normalize().getFileName();
         if (modelName != null && !last.equals(modelName.toString()) && !named.startsWith("builtin:")) {
             log.accept("warning: " + model + ": the adapter names base model '" + named

@@ -20,387 +20,401 @@ import java.util.SplittableRandom;
  * positions.
  */
 public final class LlamaModel implements AutoCloseable {
-  /** Label value that contributes no loss (HF / PyTorch ignore_index). */
-  public static final int IGNORE_INDEX = -100;
+    /** Label value that contributes no loss (HF / PyTorch ignore_index). */
+    public static final int IGNORE_INDEX = -100;
 
-  private final LlamaConfig config;
-  private final LoraConfig lora;
-  private final Backend backend;
-  private final ParameterStore params;
-  private final Parameter embed;
-  private final Parameter finalNorm;
-  private final Parameter lmHead;
-  private final List<DecoderLayer> layers = new ArrayList<>();
-  private final long seed;
-  private final boolean randomBase;
-  private double ropeFactor;
-  private boolean gradientCheckpointing = true;
-  private long dropoutCounter;
-  private Workspace workspace;
+    private final LlamaConfig config;
+    private final LoraConfig lora;
+    private final Backend backend;
+    private final ParameterStore params;
+    private final Parameter embed;
+    private final Parameter finalNorm;
+    private final Parameter lmHead;
+    private final List<DecoderLayer> layers = new ArrayList<>();
+    private final long seed;
+    private final boolean randomBase;
+    private double ropeFactor;
+    private boolean gradientCheckpointing = true;
+    private long dropoutCounter;
+    private Workspace workspace;
 
-  /**
-   * Builds a model with freshly initialised weights: base weights N(0, 0.02), norms 1, LoRA A Kaiming-uniform
-   * (bound 1/sqrt(in), PEFT's default), LoRA B zero. Every parameter's init is seeded by (seed, its name), so it does
-   * not depend on construction order. Load pretrained weights afterwards through {@link #parameters()}, or build
-   * with {@link #forLoading} to skip the random fill that a load would overwrite.
-   */
-  public LlamaModel(LlamaConfig config, LoraConfig lora, Backend backend, long seed) {
-    this(config, lora, backend, seed, true);
-  }
-
-  /**
-   * Builds a model whose base (non-LoRA) weights are left unset because the caller is about to load every one of
-   * them (from a model directory or the built-in weights): filling them randomly first costs seconds on a real
-   * model and is thrown away. LoRA A and B still get their init (Kaiming-uniform, zero), as a model directory does
-   * not hold them. Until every base weight has been written through {@link ParameterStore#setValues}, the model
-   * refuses to run, naming a weight that was never loaded.
-   */
-  public static LlamaModel forLoading(LlamaConfig config, LoraConfig lora, Backend backend, long seed) {
-    return new LlamaModel(config, lora, backend, seed, false);
-  }
-
-  private LlamaModel(LlamaConfig config, LoraConfig lora, Backend backend, long seed, boolean randomBase) {
-    this.randomBase = randomBase;
-    this.config = config.validate();
-    this.lora = lora.validate();
-    this.backend = backend;
-    this.seed = seed;
-    this.ropeFactor = config.ropeScalingFactor();
-    this.params = new ParameterStore(backend);
-    boolean full = lora.fullFineTune();
-    int c = config.hiddenSize();
-    int kv = config.numKvHeads() * config.headDim();
-    int inter = config.intermediateSize();
-    float scaling = (float) lora.scaling();
-    float dropout = (float) lora.dropout();
-
-    embed = init(params.add("model.embed_tokens.weight", new int[] {config.vocabSize(), c}, full || lora.trainEmbeddings()));
-    for (int i = 0; i < config.numLayers(); i++) {
-      String pre = "model.layers." + i + ".";
-      Parameter inNorm = init(params.add(pre + "input_layernorm.weight", new int[] {c}, full || lora.trainNorms()));
-      LoraLinear q = linear(pre + "self_attn.q_proj", "q_proj", c, c, full, scaling, dropout);
-      LoraLinear k = linear(pre + "self_attn.k_proj", "k_proj", kv, c, full, scaling, dropout);
-      LoraLinear v = linear(pre + "self_attn.v_proj", "v_proj", kv, c, full, scaling, dropout);
-      LoraLinear o = linear(pre + "self_attn.o_proj", "o_proj", c, c, full, scaling, dropout);
-      Parameter postNorm = init(params.add(pre + "post_attention_layernorm.weight", new int[] {c}, full || lora.trainNorms()));
-      LoraLinear gate = linear(pre + "mlp.gate_proj", "gate_proj", inter, c, full, scaling, dropout);
-      LoraLinear up = linear(pre + "mlp.up_proj", "up_proj", inter, c, full, scaling, dropout);
-      LoraLinear down = linear(pre + "mlp.down_proj", "down_proj", c, inter, full, scaling, dropout);
-      layers.add(new DecoderLayer(inNorm, postNorm,
-          new SelfAttention(q, k, v, o, config.numHeads(), config.numKvHeads()),
-          new SwiGluMlp(gate, up, down), (float) config.rmsNormEps()));
+    /**
+     * Builds a model with freshly initialised weights: base weights N(0, 0.02), norms 1, LoRA A Kaiming-uniform
+     * (bound 1/sqrt(in), PEFT's default), LoRA B zero. Every parameter's init is seeded by (seed, its name), so it does
+     * not depend on construction order. Load pretrained weights afterwards through {@link #parameters()}, or build
+     * with {@link #forLoading} to skip the random fill that a load would overwrite.
+     */
+    public LlamaModel(LlamaConfig config, LoraConfig lora, Backend backend, long seed) {
+        this(config, lora, backend, seed, true);
     }
-    finalNorm = init(params.add("model.norm.weight", new int[] {c}, full || lora.trainNorms()));
-    lmHead = config.tieWordEmbeddings() ? embed
-        : init(params.add("lm_head.weight", new int[] {config.vocabSize(), c}, full));
-  }
 
-  private LoraLinear linear(String prefix, String module, int out, int in, boolean full, float scaling, float dropout) {
-    Parameter w = init(params.add(prefix + ".weight", new int[] {out, in}, full));
-    if (!lora.adapts(module)) {
-      return new LoraLinear(w, null, null, scaling, dropout);
+    /**
+     * Builds a model whose base (non-LoRA) weights are left unset because the caller is about to load every one of
+     * them (from a model directory or the built-in weights): filling them randomly first costs seconds on a real
+     * model and is thrown away. LoRA A and B still get their init (Kaiming-uniform, zero), as a model directory does
+     * not hold them. Until every base weight has been written through {@link ParameterStore#setValues}, the model
+     * refuses to run, naming a weight that was never loaded.
+     */
+    public static LlamaModel forLoading(LlamaConfig config, LoraConfig lora, Backend backend, long seed) {
+        return new LlamaModel(config, lora, backend, seed, false);
     }
-    Parameter a = init(params.add(prefix + ".lora_A.weight", new int[] {lora.rank(), in}, true));
-    Parameter b = init(params.add(prefix + ".lora_B.weight", new int[] {out, lora.rank()}, true));
-    return new LoraLinear(w, a, b, scaling, dropout);
-  }
 
-  private Parameter init(Parameter p) {
-    String name = p.name();
-    boolean loraWeight = name.endsWith("lora_A.weight") || name.endsWith("lora_B.weight");
-    if (!randomBase && !loraWeight) {
-      params.markAwaitingLoad(p);
-      return p;
-    }
-    float[] data = new float[Math.toIntExact(p.numel())];
-    SplittableRandom rng = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + name.hashCode());
-    if (name.endsWith("norm.weight")) {
-      java.util.Arrays.fill(data, 1f);
-    } else if (name.endsWith("lora_A.weight")) {
-      double bound = 1.0 / Math.sqrt(p.shape()[1]);
-      for (int i = 0; i < data.length; i++) {
-        data[i] = (float) rng.nextDouble(-bound, bound);
-      }
-    } else if (!name.endsWith("lora_B.weight")) {
-      for (int i = 0; i < data.length; i++) {
-        data[i] = (float) (0.02 * rng.nextGaussian());
-      }
-    }
-    backend.upload(p.value(), data);
-    return p;
-  }
+    private LlamaModel(LlamaConfig config, LoraConfig lora, Backend backend, long seed, boolean randomBase) {
+        this.randomBase = randomBase;
+        this.config = config.validate();
+        this.lora = lora.validate();
+        this.backend = backend;
+        this.seed = seed;
+        this.ropeFactor = config.ropeScalingFactor();
+        this.params = new ParameterStore(backend);
+        boolean full = lora.fullFineTune();
+        int c = config.hiddenSize();
+        int kv = config.numKvHeads() * config.headDim();
+        int inter = config.intermediateSize();
+        float scaling = (float) lora.scaling();
+        float dropout = (float) lora.dropout();
 
-  /** The model's shape. */
-  public LlamaConfig config() {
-    return config;
-  }
-
-  /** What is trainable. */
-  public LoraConfig loraConfig() {
-    return lora;
-  }
-
-  /** The backend holding all tensors. */
-  public Backend backend() {
-    return backend;
-  }
-
-  /** Every weight by HF/PEFT name (values, gradients of trainable ones). */
-  public ParameterStore parameters() {
-    return params;
-  }
-
-  /** The linear PI factor used by RoPE (initially the config's {@code rope_scaling.factor}). */
-  public double ropeScalingFactor() {
-    return ropeFactor;
-  }
-
-  /** Uses another linear PI factor from now on (e.g. eval with {@code --rope-factor}). */
-  public void setRopeScalingFactor(double factor) {
-    if (!(factor > 0) || !Double.isFinite(factor)) {
-      throw new IllegalArgumentException("rope factor " + factor + " must be a positive number (1 = no interpolation)");
-    }
-    this.ropeFactor = factor;
-  }
-
-  /** Whether backward recomputes each layer from its kept input (default on) instead of keeping all activations. */
-  public boolean gradientCheckpointing() {
-    return gradientCheckpointing;
-  }
-
-  /** Turns gradient checkpointing on or off. */
-  public void setGradientCheckpointing(boolean on) {
-    this.gradientCheckpointing = on;
-  }
-
-  /** Number of dropout masks drawn so far (part of the RNG state a checkpoint saves). */
-  public long dropoutCounter() {
-    return dropoutCounter;
-  }
-
-  /** Restores the dropout RNG position (resume). */
-  public void setDropoutCounter(long counter) {
-    this.dropoutCounter = counter;
-  }
-
-  /** Zeroes every gradient. */
-  public void zeroGrads() {
-    params.zeroGrads();
-  }
-
-  /**
-   * One forward and backward pass over {@code tokens}: returns the mean next-token loss and accumulates
-   * {@code gradScale} times its gradient into every trainable parameter (pass 1/accumulationSteps when
-   * accumulating). Returns 0 and adds nothing when no label counts.
-   */
-  public double forwardBackward(int[] tokens, int[] labels, AttentionSpec attention, float gradScale) {
-    Run run = forward(tokens, labels, attention, true);
-    int counted = run.counted;
-    if (counted == 0) {
-      return 0.0;
-    }
-    Workspace w = workspace;
-    double lossSum = backend.crossEntropy(w.logits, run.targets, w.logits, gradScale / counted);
-    backward(run, w);
-    return lossSum / counted;
-  }
-
-  /** {@link #forwardBackward(int[], int[], AttentionSpec, float)} with gradScale 1. */
-  public double forwardBackward(int[] tokens, int[] labels, AttentionSpec attention) {
-    return forwardBackward(tokens, labels, attention, 1f);
-  }
-
-  /** Mean next-token loss without gradients (NaN when no label counts). */
-  public double loss(int[] tokens, int[] labels, AttentionSpec attention) {
-    Run run = forward(tokens, labels, attention, false);
-    if (run.counted == 0) {
-      return Double.NaN;
-    }
-    return backend.crossEntropy(workspace.logits, run.targets, null, 1f) / run.counted;
-  }
-
-  /** The most likely next token at every position (row t predicts token t + 1), from one forward pass. */
-  public int[] argmaxNextTokens(int[] tokens, AttentionSpec attention) {
-    forward(tokens, null, attention, false);
-    return backend.argmaxRows(workspace.logits);
-  }
-
-  /** The logits [vocab] at each of the given positions, from one forward pass. */
-  public float[][] logitsAt(int[] tokens, AttentionSpec attention, int[] positions) {
-    forward(tokens, null, attention, false);
-    float[] all = backend.download(workspace.logits);
-    int v = config.vocabSize();
-    float[][] out = new float[positions.length][];
-    for (int i = 0; i < positions.length; i++) {
-      int p = positions[i];
-      if (p < 0 || p >= tokens.length) {
-        throw new IllegalArgumentException("position " + p + " is outside the sequence of " + tokens.length + " tokens");
-      }
-      out[i] = java.util.Arrays.copyOfRange(all, p * v, (p + 1) * v);
-    }
-    return out;
-  }
-
-  /** Frees the activations and gradient scratch kept between calls (they are reallocated on the next call). */
-  public void releaseWorkspace() {
-    if (workspace != null) {
-      workspace.close();
-      workspace = null;
-    }
-  }
-
-  @Override
-  public void close() {
-    releaseWorkspace();
-    for (Parameter p : params.all()) {
-      p.value().close();
-      if (p.grad() != null) {
-        p.grad().close();
-      }
-    }
-  }
-
-  // ---- internals ---------------------------------------------------------------------------------------
-
-  private record Run(int[] tokens, int[] targets, int counted, SelfAttention.Geometry geometry, long dropoutStep) {}
-
-  private Run forward(int[] tokens, int[] labels, AttentionSpec attention, boolean training) {
-    params.requireLoaded();
-    int t = tokens.length;
-    attention.validate(t);
-    for (int i = 0; i < t; i++) {
-      if (tokens[i] < 0 || tokens[i] >= config.vocabSize()) {
-        throw new IllegalArgumentException("token id " + tokens[i] + " at position " + i + " is outside the vocabulary [0, "
-            + config.vocabSize() + ")");
-      }
-    }
-    if (labels != null && labels.length != t) {
-      throw new IllegalArgumentException("labels have length " + labels.length + " but tokens have length " + t);
-    }
-    int[] targets = new int[t];
-    int counted = 0;
-    for (int i = 0; i < t; i++) {
-      int label = labels == null || i + 1 >= t ? IGNORE_INDEX : labels[i + 1];
-      if (label != IGNORE_INDEX && (label < 0 || label >= config.vocabSize())) {
-        throw new IllegalArgumentException("label " + label + " at position " + (i + 1) + " is outside the vocabulary [0, "
-            + config.vocabSize() + ") and is not the ignore index -100");
-      }
-      targets[i] = label;
-      if (label != IGNORE_INDEX) {
-        counted++;
-      }
-    }
-    Workspace w = workspace(t, training && !gradientCheckpointing);
-    SelfAttention.Geometry g = new SelfAttention.Geometry(attention.groupSize(t), attention.shiftsHalfTheHeads(),
-        (float) config.ropeTheta(), (float) ropeFactor);
-    long step = training ? dropoutCounter++ : -1;
-    backend.embeddingForward(w.residuals[0], embed.value(), tokens);
-    for (int l = 0; l < layers.size(); l++) {
-      DecoderLayer.Acts acts = w.perLayer != null && training ? w.perLayer[l] : w.shared;
-      layers.get(l).forward(backend, w.residuals[l + 1], w.residuals[l], acts, g, layerSeed(step, l));
-    }
-    backend.rmsnormForward(w.normed, w.rstd, w.residuals[layers.size()], finalNorm.value(), (float) config.rmsNormEps());
-    backend.matmul(w.logits, w.normed, false, lmHead.value(), true, 1f, 0f);
-    return new Run(tokens, targets, counted, g, step);
-  }
-
-  private void backward(Run run, Workspace w) {
-    // logits now hold dL/dlogits (crossEntropy wrote them in place).
-    int n = layers.size();
-    backend.zero(w.dNormed);
-    if (lmHead.trainable()) {
-      backend.matmul(lmHead.grad(), w.logits, true, w.normed, false, 1f, 1f);
-    }
-    backend.matmul(w.dNormed, w.logits, false, lmHead.value(), false, 1f, 0f);
-    backend.zero(w.dResid);
-    backend.rmsnormBackward(w.dResid, finalNorm.grad(), w.dNormed, w.residuals[n], finalNorm.value(), w.rstd);
-    for (int l = n - 1; l >= 0; l--) {
-      DecoderLayer layer = layers.get(l);
-      DecoderLayer.Acts acts;
-      if (w.perLayer != null) {
-        acts = w.perLayer[l];
-      } else {
-        acts = w.shared;
-        layer.forward(backend, null, w.residuals[l], acts, run.geometry, layerSeed(run.dropoutStep, l));
-      }
-      layer.backward(backend, w.dResid, w.residuals[l], acts, run.geometry, layerSeed(run.dropoutStep, l), w.scratch);
-    }
-    if (embed.trainable()) {
-      backend.embeddingBackward(embed.grad(), w.dResid, run.tokens);
-    }
-  }
-
-  private long layerSeed(long step, int layer) {
-    long z = seed ^ (step * 0x9E3779B97F4A7C15L) ^ ((layer + 1L) * 0xBF58476D1CE4E5B9L);
-    z = (z ^ (z >>> 31)) * 0x94D049BB133111EBL;
-    return (z ^ (z >>> 29)) << 4;
-  }
-
-  private Workspace workspace(int tokens, boolean keepAllLayers) {
-    if (workspace != null && (workspace.tokens != tokens || (keepAllLayers && workspace.perLayer == null))) {
-      releaseWorkspace();
-    }
-    if (workspace == null) {
-      workspace = new Workspace(tokens, keepAllLayers);
-    }
-    return workspace;
-  }
-
-  /** Activations and gradient scratch for one sequence length. */
-  private final class Workspace implements AutoCloseable {
-    final int tokens;
-    final Tensor[] residuals;
-    final DecoderLayer.Acts shared;
-    final DecoderLayer.Acts[] perLayer;
-    final DecoderLayer.Scratch scratch;
-    final Tensor normed;
-    final Tensor rstd;
-    final Tensor logits;
-    final Tensor dResid;
-    final Tensor dNormed;
-
-    Workspace(int tokens, boolean keepAllLayers) {
-      this.tokens = tokens;
-      int c = config.hiddenSize();
-      residuals = new Tensor[layers.size() + 1];
-      for (int i = 0; i < residuals.length; i++) {
-        residuals[i] = backend.allocate(tokens, c);
-      }
-      DecoderLayer first = layers.get(0);
-      if (keepAllLayers) {
-        perLayer = new DecoderLayer.Acts[layers.size()];
-        for (int i = 0; i < perLayer.length; i++) {
-          perLayer[i] = new DecoderLayer.Acts(backend, layers.get(i), tokens, c);
+        embed = init(params.add(
+                "model.embed_tokens.weight", new int[] {config.vocabSize(), c}, full || lora.trainEmbeddings()));
+        for (int i = 0; i < config.numLayers(); i++) {
+            String pre = "model.layers." + i + ".";
+            Parameter inNorm =
+                    init(params.add(pre + "input_layernorm.weight", new int[] {c}, full || lora.trainNorms()));
+            LoraLinear q = linear(pre + "self_attn.q_proj", "q_proj", c, c, full, scaling, dropout);
+            LoraLinear k = linear(pre + "self_attn.k_proj", "k_proj", kv, c, full, scaling, dropout);
+            LoraLinear v = linear(pre + "self_attn.v_proj", "v_proj", kv, c, full, scaling, dropout);
+            LoraLinear o = linear(pre + "self_attn.o_proj", "o_proj", c, c, full, scaling, dropout);
+            Parameter postNorm =
+                    init(params.add(pre + "post_attention_layernorm.weight", new int[] {c}, full || lora.trainNorms()));
+            LoraLinear gate = linear(pre + "mlp.gate_proj", "gate_proj", inter, c, full, scaling, dropout);
+            LoraLinear up = linear(pre + "mlp.up_proj", "up_proj", inter, c, full, scaling, dropout);
+            LoraLinear down = linear(pre + "mlp.down_proj", "down_proj", c, inter, full, scaling, dropout);
+            layers.add(new DecoderLayer(
+                    inNorm,
+                    postNorm,
+                    new SelfAttention(q, k, v, o, config.numHeads(), config.numKvHeads()),
+                    new SwiGluMlp(gate, up, down),
+                    (float) config.rmsNormEps()));
         }
-        shared = perLayer[0];
-      } else {
-        perLayer = null;
-        shared = new DecoderLayer.Acts(backend, first, tokens, c);
-      }
-      scratch = new DecoderLayer.Scratch(backend, first, tokens, c, lora.rank(), lora.hasAdapters() && lora.dropout() > 0);
-      normed = backend.allocate(tokens, c);
-      rstd = backend.allocate(tokens);
-      logits = backend.allocate(tokens, config.vocabSize());
-      dResid = backend.allocate(tokens, c);
-      dNormed = backend.allocate(tokens, c);
+        finalNorm = init(params.add("model.norm.weight", new int[] {c}, full || lora.trainNorms()));
+        lmHead = config.tieWordEmbeddings()
+                ? embed
+                : init(params.add("lm_head.weight", new int[] {config.vocabSize(), c}, full));
+    }
+
+    private LoraLinear linear(
+            String prefix, String module, int out, int in, boolean full, float scaling, float dropout) {
+        Parameter w = init(params.add(prefix + ".weight", new int[] {out, in}, full));
+        if (!lora.adapts(module)) {
+            return new LoraLinear(w, null, null, scaling, dropout);
+        }
+        Parameter a = init(params.add(prefix + ".lora_A.weight", new int[] {lora.rank(), in}, true));
+        Parameter b = init(params.add(prefix + ".lora_B.weight", new int[] {out, lora.rank()}, true));
+        return new LoraLinear(w, a, b, scaling, dropout);
+    }
+
+    private Parameter init(Parameter p) {
+        String name = p.name();
+        boolean loraWeight = name.endsWith("lora_A.weight") || name.endsWith("lora_B.weight");
+        if (!randomBase && !loraWeight) {
+            params.markAwaitingLoad(p);
+            return p;
+        }
+        float[] data = new float[Math.toIntExact(p.numel())];
+        SplittableRandom rng = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + name.hashCode());
+        if (name.endsWith("norm.weight")) {
+            java.util.Arrays.fill(data, 1f);
+        } else if (name.endsWith("lora_A.weight")) {
+            double bound = 1.0 / Math.sqrt(p.shape()[1]);
+            for (int i = 0; i < data.length; i++) {
+                data[i] = (float) rng.nextDouble(-bound, bound);
+            }
+        } else if (!name.endsWith("lora_B.weight")) {
+            for (int i = 0; i < data.length; i++) {
+                data[i] = (float) (0.02 * rng.nextGaussian());
+            }
+        }
+        backend.upload(p.value(), data);
+        return p;
+    }
+
+    /** The model's shape. */
+    public LlamaConfig config() {
+        return config;
+    }
+
+    /** What is trainable. */
+    public LoraConfig loraConfig() {
+        return lora;
+    }
+
+    /** The backend holding all tensors. */
+    public Backend backend() {
+        return backend;
+    }
+
+    /** Every weight by HF/PEFT name (values, gradients of trainable ones). */
+    public ParameterStore parameters() {
+        return params;
+    }
+
+    /** The linear PI factor used by RoPE (initially the config's {@code rope_scaling.factor}). */
+    public double ropeScalingFactor() {
+        return ropeFactor;
+    }
+
+    /** Uses another linear PI factor from now on (e.g. eval with {@code --rope-factor}). */
+    public void setRopeScalingFactor(double factor) {
+        if (!(factor > 0) || !Double.isFinite(factor)) {
+            throw new IllegalArgumentException(
+                    "rope factor " + factor + " must be a positive number (1 = no interpolation)");
+        }
+        this.ropeFactor = factor;
+    }
+
+    /** Whether backward recomputes each layer from its kept input (default on) instead of keeping all activations. */
+    public boolean gradientCheckpointing() {
+        return gradientCheckpointing;
+    }
+
+    /** Turns gradient checkpointing on or off. */
+    public void setGradientCheckpointing(boolean on) {
+        this.gradientCheckpointing = on;
+    }
+
+    /** Number of dropout masks drawn so far (part of the RNG state a checkpoint saves). */
+    public long dropoutCounter() {
+        return dropoutCounter;
+    }
+
+    /** Restores the dropout RNG position (resume). */
+    public void setDropoutCounter(long counter) {
+        this.dropoutCounter = counter;
+    }
+
+    /** Zeroes every gradient. */
+    public void zeroGrads() {
+        params.zeroGrads();
+    }
+
+    /**
+     * One forward and backward pass over {@code tokens}: returns the mean next-token loss and accumulates
+     * {@code gradScale} times its gradient into every trainable parameter (pass 1/accumulationSteps when
+     * accumulating). Returns 0 and adds nothing when no label counts.
+     */
+    public double forwardBackward(int[] tokens, int[] labels, AttentionSpec attention, float gradScale) {
+        Run run = forward(tokens, labels, attention, true);
+        int counted = run.counted;
+        if (counted == 0) {
+            return 0.0;
+        }
+        Workspace w = workspace;
+        double lossSum = backend.crossEntropy(w.logits, run.targets, w.logits, gradScale / counted);
+        backward(run, w);
+        return lossSum / counted;
+    }
+
+    /** {@link #forwardBackward(int[], int[], AttentionSpec, float)} with gradScale 1. */
+    public double forwardBackward(int[] tokens, int[] labels, AttentionSpec attention) {
+        return forwardBackward(tokens, labels, attention, 1f);
+    }
+
+    /** Mean next-token loss without gradients (NaN when no label counts). */
+    public double loss(int[] tokens, int[] labels, AttentionSpec attention) {
+        Run run = forward(tokens, labels, attention, false);
+        if (run.counted == 0) {
+            return Double.NaN;
+        }
+        return backend.crossEntropy(workspace.logits, run.targets, null, 1f) / run.counted;
+    }
+
+    /** The most likely next token at every position (row t predicts token t + 1), from one forward pass. */
+    public int[] argmaxNextTokens(int[] tokens, AttentionSpec attention) {
+        forward(tokens, null, attention, false);
+        return backend.argmaxRows(workspace.logits);
+    }
+
+    /** The logits [vocab] at each of the given positions, from one forward pass. */
+    public float[][] logitsAt(int[] tokens, AttentionSpec attention, int[] positions) {
+        forward(tokens, null, attention, false);
+        float[] all = backend.download(workspace.logits);
+        int v = config.vocabSize();
+        float[][] out = new float[positions.length][];
+        for (int i = 0; i < positions.length; i++) {
+            int p = positions[i];
+            if (p < 0 || p >= tokens.length) {
+                throw new IllegalArgumentException(
+                        "position " + p + " is outside the sequence of " + tokens.length + " tokens");
+            }
+            out[i] = java.util.Arrays.copyOfRange(all, p * v, (p + 1) * v);
+        }
+        return out;
+    }
+
+    /** Frees the activations and gradient scratch kept between calls (they are reallocated on the next call). */
+    public void releaseWorkspace() {
+        if (workspace != null) {
+            workspace.close();
+            workspace = null;
+        }
     }
 
     @Override
     public void close() {
-      for (Tensor r : residuals) {
-        r.close();
-      }
-      if (perLayer != null) {
-        for (DecoderLayer.Acts a : perLayer) {
-          a.close();
+        releaseWorkspace();
+        for (Parameter p : params.all()) {
+            p.value().close();
+            if (p.grad() != null) {
+                p.grad().close();
+            }
         }
-      } else {
-        shared.close();
-      }
-      scratch.close();
-      for (Tensor t : new Tensor[] {normed, rstd, logits, dResid, dNormed}) {
-        t.close();
-      }
     }
-  }
+
+    // ---- internals ---------------------------------------------------------------------------------------
+
+    private record Run(int[] tokens, int[] targets, int counted, SelfAttention.Geometry geometry, long dropoutStep) {}
+
+    private Run forward(int[] tokens, int[] labels, AttentionSpec attention, boolean training) {
+        params.requireLoaded();
+        int t = tokens.length;
+        attention.validate(t);
+        for (int i = 0; i < t; i++) {
+            if (tokens[i] < 0 || tokens[i] >= config.vocabSize()) {
+                throw new IllegalArgumentException("token id " + tokens[i] + " at position " + i
+                        + " is outside the vocabulary [0, " + config.vocabSize() + ")");
+            }
+        }
+        if (labels != null && labels.length != t) {
+            throw new IllegalArgumentException("labels have length " + labels.length + " but tokens have length " + t);
+        }
+        int[] targets = new int[t];
+        int counted = 0;
+        for (int i = 0; i < t; i++) {
+            int label = labels == null || i + 1 >= t ? IGNORE_INDEX : labels[i + 1];
+            if (label != IGNORE_INDEX && (label < 0 || label >= config.vocabSize())) {
+                throw new IllegalArgumentException(
+                        "label " + label + " at position " + (i + 1) + " is outside the vocabulary [0, "
+                                + config.vocabSize() + ") and is not the ignore index -100");
+            }
+            targets[i] = label;
+            if (label != IGNORE_INDEX) {
+                counted++;
+            }
+        }
+        Workspace w = workspace(t, training && !gradientCheckpointing);
+        SelfAttention.Geometry g = new SelfAttention.Geometry(
+                attention.groupSize(t), attention.shiftsHalfTheHeads(), (float) config.ropeTheta(), (float) ropeFactor);
+        long step = training ? dropoutCounter++ : -1;
+        backend.embeddingForward(w.residuals[0], embed.value(), tokens);
+        for (int l = 0; l < layers.size(); l++) {
+            DecoderLayer.Acts acts = w.perLayer != null && training ? w.perLayer[l] : w.shared;
+            layers.get(l).forward(backend, w.residuals[l + 1], w.residuals[l], acts, g, layerSeed(step, l));
+        }
+        backend.rmsnormForward(
+                w.normed, w.rstd, w.residuals[layers.size()], finalNorm.value(), (float) config.rmsNormEps());
+        backend.matmul(w.logits, w.normed, false, lmHead.value(), true, 1f, 0f);
+        return new Run(tokens, targets, counted, g, step);
+    }
+
+    private void backward(Run run, Workspace w) {
+        // logits now hold dL/dlogits (crossEntropy wrote them in place).
+        int n = layers.size();
+        backend.zero(w.dNormed);
+        if (lmHead.trainable()) {
+            backend.matmul(lmHead.grad(), w.logits, true, w.normed, false, 1f, 1f);
+        }
+        backend.matmul(w.dNormed, w.logits, false, lmHead.value(), false, 1f, 0f);
+        backend.zero(w.dResid);
+        backend.rmsnormBackward(w.dResid, finalNorm.grad(), w.dNormed, w.residuals[n], finalNorm.value(), w.rstd);
+        for (int l = n - 1; l >= 0; l--) {
+            DecoderLayer layer = layers.get(l);
+            DecoderLayer.Acts acts;
+            if (w.perLayer != null) {
+                acts = w.perLayer[l];
+            } else {
+                acts = w.shared;
+                layer.forward(backend, null, w.residuals[l], acts, run.geometry, layerSeed(run.dropoutStep, l));
+            }
+            layer.backward(
+                    backend, w.dResid, w.residuals[l], acts, run.geometry, layerSeed(run.dropoutStep, l), w.scratch);
+        }
+        if (embed.trainable()) {
+            backend.embeddingBackward(embed.grad(), w.dResid, run.tokens);
+        }
+    }
+
+    private long layerSeed(long step, int layer) {
+        long z = seed ^ (step * 0x9E3779B97F4A7C15L) ^ ((layer + 1L) * 0xBF58476D1CE4E5B9L);
+        z = (z ^ (z >>> 31)) * 0x94D049BB133111EBL;
+        return (z ^ (z >>> 29)) << 4;
+    }
+
+    private Workspace workspace(int tokens, boolean keepAllLayers) {
+        if (workspace != null && (workspace.tokens != tokens || (keepAllLayers && workspace.perLayer == null))) {
+            releaseWorkspace();
+        }
+        if (workspace == null) {
+            workspace = new Workspace(tokens, keepAllLayers);
+        }
+        return workspace;
+    }
+
+    /** Activations and gradient scratch for one sequence length. */
+    private final class Workspace implements AutoCloseable {
+        final int tokens;
+        final Tensor[] residuals;
+        final DecoderLayer.Acts shared;
+        final DecoderLayer.Acts[] perLayer;
+        final DecoderLayer.Scratch scratch;
+        final Tensor normed;
+        final Tensor rstd;
+        final Tensor logits;
+        final Tensor dResid;
+        final Tensor dNormed;
+
+        Workspace(int tokens, boolean keepAllLayers) {
+            this.tokens = tokens;
+            int c = config.hiddenSize();
+            residuals = new Tensor[layers.size() + 1];
+            for (int i = 0; i < residuals.length; i++) {
+                residuals[i] = backend.allocate(tokens, c);
+            }
+            DecoderLayer first = layers.get(0);
+            if (keepAllLayers) {
+                perLayer = new DecoderLayer.Acts[layers.size()];
+                for (int i = 0; i < perLayer.length; i++) {
+                    perLayer[i] = new DecoderLayer.Acts(backend, layers.get(i), tokens, c);
+                }
+                shared = perLayer[0];
+            } else {
+                perLayer = null;
+                shared = new DecoderLayer.Acts(backend, first, tokens, c);
+            }
+            scratch = new DecoderLayer.Scratch(
+                    backend, first, tokens, c, lora.rank(), lora.hasAdapters() && lora.dropout() > 0);
+            normed = backend.allocate(tokens, c);
+            rstd = backend.allocate(tokens);
+            logits = backend.allocate(tokens, config.vocabSize());
+            dResid = backend.allocate(tokens, c);
+            dNormed = backend.allocate(tokens, c);
+        }
+
+        @Override
+        public void close() {
+            for (Tensor r : residuals) {
+                r.close();
+            }
+            if (perLayer != null) {
+                for (DecoderLayer.Acts a : perLayer) {
+                    a.close();
+                }
+            } else {
+                shared.close();
+            }
+            scratch.close();
+            for (Tensor t : new Tensor[] {normed, rstd, logits, dResid, dNormed}) {
+                t.close();
+            }
+        }
+    }
 }

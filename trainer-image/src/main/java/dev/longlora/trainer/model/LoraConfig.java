@@ -17,90 +17,95 @@ import java.util.Set;
  * @param fullFineTune    every base weight is trainable (adapters, if rank > 0, too)
  */
 public record LoraConfig(
-    int rank,
-    double alpha,
-    double dropout,
-    List<String> targetModules,
-    boolean trainEmbeddings,
-    boolean trainNorms,
-    boolean fullFineTune) {
+        int rank,
+        double alpha,
+        double dropout,
+        List<String> targetModules,
+        boolean trainEmbeddings,
+        boolean trainNorms,
+        boolean fullFineTune) {
 
-  /** Linear layers an adapter can sit on. */
-  public static final Set<String> KNOWN_MODULES =
-      Set.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
+    /** Linear layers an adapter can sit on. */
+    public static final Set<String> KNOWN_MODULES =
+            Set.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
 
-  /** LongLoRA's default targets. */
-  public static final List<String> ATTENTION_MODULES = List.of("q_proj", "k_proj", "v_proj", "o_proj");
+    /** LongLoRA's default targets. */
+    public static final List<String> ATTENTION_MODULES = List.of("q_proj", "k_proj", "v_proj", "o_proj");
 
-  public LoraConfig {
-    targetModules = targetModules == null ? List.of() : List.copyOf(targetModules);
-  }
-
-  /** LongLoRA: rank 8, alpha 16 on q,k,v,o plus trainable embedding and norms. */
-  public static LoraConfig longLora() {
-    return new LoraConfig(8, 16, 0.0, ATTENTION_MODULES, true, true, false);
-  }
-
-  /** Plain LoRA: rank 8, alpha 16 on q,k,v,o; embedding and norms frozen. */
-  public static LoraConfig plainLora() {
-    return new LoraConfig(8, 16, 0.0, ATTENTION_MODULES, false, false, false);
-  }
-
-  /** Every base weight trainable, no adapters (pretraining, full fine-tuning). */
-  public static LoraConfig fullFineTuning() {
-    return new LoraConfig(0, 0, 0.0, List.of(), true, true, true);
-  }
-
-  /** Nothing trainable (evaluation). */
-  public static LoraConfig frozen() {
-    return new LoraConfig(0, 0, 0.0, List.of(), false, false, false);
-  }
-
-  /** The same with another rank and alpha. */
-  public LoraConfig withRank(int newRank, double newAlpha) {
-    return new LoraConfig(newRank, newAlpha, dropout, targetModules, trainEmbeddings, trainNorms, fullFineTune);
-  }
-
-  /** The same with another dropout. */
-  public LoraConfig withDropout(double newDropout) {
-    return new LoraConfig(rank, alpha, newDropout, targetModules, trainEmbeddings, trainNorms, fullFineTune);
-  }
-
-  /** Scale applied to the adapter path: alpha / r (0 without adapters). */
-  public double scaling() {
-    return rank > 0 ? alpha / rank : 0.0;
-  }
-
-  /** Whether the linear layer called {@code module} (e.g. "q_proj") carries an adapter. */
-  public boolean adapts(String module) {
-    return rank > 0 && targetModules.contains(module);
-  }
-
-  /** Whether any LoRA adapters exist. */
-  public boolean hasAdapters() {
-    return rank > 0 && !targetModules.isEmpty();
-  }
-
-  /** Checks every field and returns this; throws {@link IllegalArgumentException} naming the field and the fix. */
-  public LoraConfig validate() {
-    if (rank < 0) {
-      throw new IllegalArgumentException("lora.rank=" + rank + " must be >= 0 (LongLoRA uses 8)");
+    public LoraConfig {
+        targetModules = targetModules == null ? List.of() : List.copyOf(targetModules);
     }
-    if (rank > 0 && !(alpha > 0)) {
-      throw new IllegalArgumentException("lora.alpha=" + alpha + " must be positive when lora.rank > 0 (LongLoRA uses 16)");
+
+    /** LongLoRA: rank 8, alpha 16 on q,k,v,o plus trainable embedding and norms. */
+    public static LoraConfig longLora() {
+        return new LoraConfig(8, 16, 0.0, ATTENTION_MODULES, true, true, false);
     }
-    if (!(dropout >= 0 && dropout < 1)) {
-      throw new IllegalArgumentException("lora.dropout=" + dropout + " must be in [0, 1)");
+
+    /** Plain LoRA: rank 8, alpha 16 on q,k,v,o; embedding and norms frozen. */
+    public static LoraConfig plainLora() {
+        return new LoraConfig(8, 16, 0.0, ATTENTION_MODULES, false, false, false);
     }
-    for (String module : targetModules) {
-      if (!KNOWN_MODULES.contains(module)) {
-        throw new IllegalArgumentException("lora.targetModules contains '" + module + "', which is not a LLaMA linear layer: use "
-            + String.join(", ", List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")));
-      }
+
+    /** Every base weight trainable, no adapters (pretraining, full fine-tuning). */
+    public static LoraConfig fullFineTuning() {
+        return new LoraConfig(0, 0, 0.0, List.of(), true, true, true);
     }
-    if (rank > 0 && targetModules.isEmpty()) {
-      throw new IllegalArgumentException("lora.rank=" + rank + " but lora.targetModules is empty: name at least one module (e.g. q_proj)");
+
+    /** Nothing trainable (evaluation). */
+    public static LoraConfig frozen() {
+        return new LoraConfig(0, 0, 0.0, List.of(), false, false, false);
     }
-    return this;
-  }
+
+    /** The same with another rank and alpha. */
+    public LoraConfig withRank(int newRank, double newAlpha) {
+        return new LoraConfig(newRank, newAlpha, dropout, targetModules, trainEmbeddings, trainNorms, fullFineTune);
+    }
+
+    /** The same with another dropout. */
+    public LoraConfig withDropout(double newDropout) {
+        return new LoraConfig(rank, alpha, newDropout, targetModules, trainEmbeddings, trainNorms, fullFineTune);
+    }
+
+    /** Scale applied to the adapter path: alpha / r (0 without adapters). */
+    public double scaling() {
+        return rank > 0 ? alpha / rank : 0.0;
+    }
+
+    /** Whether the linear layer called {@code module} (e.g. "q_proj") carries an adapter. */
+    public boolean adapts(String module) {
+        return rank > 0 && targetModules.contains(module);
+    }
+
+    /** Whether any LoRA adapters exist. */
+    public boolean hasAdapters() {
+        return rank > 0 && !targetModules.isEmpty();
+    }
+
+    /** Checks every field and returns this; throws {@link IllegalArgumentException} naming the field and the fix. */
+    public LoraConfig validate() {
+        if (rank < 0) {
+            throw new IllegalArgumentException("lora.rank=" + rank + " must be >= 0 (LongLoRA uses 8)");
+        }
+        if (rank > 0 && !(alpha > 0)) {
+            throw new IllegalArgumentException(
+                    "lora.alpha=" + alpha + " must be positive when lora.rank > 0 (LongLoRA uses 16)");
+        }
+        if (!(dropout >= 0 && dropout < 1)) {
+            throw new IllegalArgumentException("lora.dropout=" + dropout + " must be in [0, 1)");
+        }
+        for (String module : targetModules) {
+            if (!KNOWN_MODULES.contains(module)) {
+                throw new IllegalArgumentException("lora.targetModules contains '" + module
+                        + "', which is not a LLaMA linear layer: use "
+                        + String.join(
+                                ", ",
+                                List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")));
+            }
+        }
+        if (rank > 0 && targetModules.isEmpty()) {
+            throw new IllegalArgumentException(
+                    "lora.rank=" + rank + " but lora.targetModules is empty: name at least one module (e.g. q_proj)");
+        }
+        return this;
+    }
 }

@@ -8,54 +8,54 @@ import java.util.Arrays;
  * {@code model.layers.0.self_attn.q_proj.lora_A.weight}), its shape, its value and, when trainable, its gradient.
  */
 public final class Parameter {
-  private final String name;
-  private final int[] shape;
-  private final Tensor value;
-  private final Tensor grad;
+    private final String name;
+    private final int[] shape;
+    private final Tensor value;
+    private final Tensor grad;
 
-  Parameter(String name, int[] shape, Tensor value, Tensor grad) {
-    this.name = name;
-    this.shape = shape.clone();
-    this.value = value;
-    this.grad = grad;
-  }
-
-  /** HF/PEFT name. */
-  public String name() {
-    return name;
-  }
-
-  /** Shape as stored in safetensors (linear weights [out, in], LoRA A [r, in], LoRA B [out, r]). */
-  public int[] shape() {
-    return shape.clone();
-  }
-
-  /** Number of elements. */
-  public long numel() {
-    long n = 1;
-    for (int d : shape) {
-      n *= d;
+    Parameter(String name, int[] shape, Tensor value, Tensor grad) {
+        this.name = name;
+        this.shape = shape.clone();
+        this.value = value;
+        this.grad = grad;
     }
-    return n;
-  }
 
-  /** The value tensor (owned by the model's backend). */
-  public Tensor value() {
-    return value;
-  }
+    /** HF/PEFT name. */
+    public String name() {
+        return name;
+    }
 
-  /** The gradient tensor, or null when the parameter is frozen. */
-  public Tensor grad() {
-    return grad;
-  }
+    /** Shape as stored in safetensors (linear weights [out, in], LoRA A [r, in], LoRA B [out, r]). */
+    public int[] shape() {
+        return shape.clone();
+    }
 
-  /** Whether the optimizer updates this parameter. */
-  public boolean trainable() {
-    return grad != null;
-  }
+    /** Number of elements. */
+    public long numel() {
+        long n = 1;
+        for (int d : shape) {
+            n *= d;
+        }
+        return n;
+    }
 
-  @Override
-  public String toString() {
-    return name + Arrays.toString(shape) + (trainable() ? " trainable" : "");
-  }
+    /** The value tensor (owned by the model's backend). */
+    public Tensor value() {
+        return value;
+    }
+
+    /** The gradient tensor, or null when the parameter is frozen. */
+    public Tensor grad() {
+        return grad;
+    }
+
+    /** Whether the optimizer updates this parameter. */
+    public boolean trainable() {
+        return grad != null;
+    }
+
+    @Override
+    public String toString() {
+        return name + Arrays.toString(shape) + (trainable() ? " trainable" : "");
+    }
 }

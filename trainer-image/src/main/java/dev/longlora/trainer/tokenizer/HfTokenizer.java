@@ -4,7 +4,6 @@ import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import ai.djl.huggingface.tokenizers.jni.TokenizersLibrary;
 import dev.longlora.trainer.data.Tokenizer;
 import dev.longlora.trainer.io.FormatException;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,8 +30,10 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
 
     /** Containers often run with a read-only home: then the native library is extracted under the temp dir. */
     private static void useWritableCacheDir() {
-        if (System.getenv("DJL_CACHE_DIR") != null || System.getProperty("DJL_CACHE_DIR") != null
-                || System.getenv("ENGINE_CACHE_DIR") != null || System.getProperty("ENGINE_CACHE_DIR") != null) {
+        if (System.getenv("DJL_CACHE_DIR") != null
+                || System.getProperty("DJL_CACHE_DIR") != null
+                || System.getenv("ENGINE_CACHE_DIR") != null
+                || System.getProperty("ENGINE_CACHE_DIR") != null) {
             return;
         }
         Path home = Path.of(System.getProperty("user.home", "/"), ".djl.ai");
@@ -42,7 +43,9 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
         } catch (IOException | SecurityException ignored) {
             // fall through to the temp dir
         }
-        System.setProperty("DJL_CACHE_DIR", Path.of(System.getProperty("java.io.tmpdir"), "longlora-djl").toString());
+        System.setProperty(
+                "DJL_CACHE_DIR",
+                Path.of(System.getProperty("java.io.tmpdir"), "longlora-djl").toString());
     }
 
     private final HuggingFaceTokenizer tokenizer;
@@ -57,19 +60,27 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
     public static HfTokenizer load(Path fileOrDir) {
         Path file = Files.isDirectory(fileOrDir) ? fileOrDir.resolve("tokenizer.json") : fileOrDir;
         if (!Files.isRegularFile(file)) {
-            throw new FormatException(file, "tokenizer not found: give a tokenizer.json file or a model directory "
-                    + "that has one (or pre-tokenize the data with `longlora tokenize` and use data.format bin)");
+            throw new FormatException(
+                    file,
+                    "tokenizer not found: give a tokenizer.json file or a model directory "
+                            + "that has one (or pre-tokenize the data with `longlora tokenize` and use data.format bin)");
         }
         TokenizerSpec spec = TokenizerSpec.read(file);
         try {
-            HuggingFaceTokenizer t = HuggingFaceTokenizer.builder().optTokenizerPath(file)
-                    .optAddSpecialTokens(false).optTruncation(false).optPadding(false).build();
+            HuggingFaceTokenizer t = HuggingFaceTokenizer.builder()
+                    .optTokenizerPath(file)
+                    .optAddSpecialTokens(false)
+                    .optTruncation(false)
+                    .optPadding(false)
+                    .build();
             return new HfTokenizer(t, spec);
         } catch (IOException | RuntimeException e) {
             throw new FormatException(file, "cannot load tokenizer: " + e.getMessage(), e);
         } catch (UnsatisfiedLinkError e) {
-            throw new IllegalStateException("cannot load the tokenizers native library (" + e.getMessage()
-                    + "); DJL extracts it into DJL_CACHE_DIR (default ~/.djl.ai), which must be writable", e);
+            throw new IllegalStateException(
+                    "cannot load the tokenizers native library (" + e.getMessage()
+                            + "); DJL extracts it into DJL_CACHE_DIR (default ~/.djl.ai), which must be writable",
+                    e);
         }
     }
 
@@ -94,7 +105,8 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
     @Override
     public List<int[]> encodeAll(List<String> texts) {
         if (texts.isEmpty()) return List.of();
-        long[] encodings = TokenizersLibrary.LIB.batchEncode(tokenizer.getHandle(), texts.toArray(String[]::new), false);
+        long[] encodings =
+                TokenizersLibrary.LIB.batchEncode(tokenizer.getHandle(), texts.toArray(String[]::new), false);
         List<int[]> out = new ArrayList<>(encodings.length);
         try {
             for (long e : encodings) out.add(toInts(TokenizersLibrary.LIB.getTokenIds(e)));

@@ -7,7 +7,6 @@ import dev.longlora.trainer.data.CorpusTokenizer;
 import dev.longlora.trainer.data.TokenDtype;
 import dev.longlora.trainer.data.TokenStreamWriter;
 import dev.longlora.trainer.data.Tokenizer;
-
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.InputStream;
@@ -49,9 +48,14 @@ public final class TokenizerBenchmark {
         Path work = Files.createTempDirectory("tokenizer-bench");
         Path corpus = work.resolve("corpus.jsonl");
         long bytes = writeCorpus(corpus, mb * 1_000_000L, 11);
-        System.out.printf(Locale.ROOT, "corpus: %.1f MB JSONL of varied documents (prose, code, digits, unicode, emoji); "
-                + "tokenizer %s; RAYON_NUM_THREADS=%s; %d cores%n", bytes / 1e6, tokenizerDir,
-                System.getenv().getOrDefault("RAYON_NUM_THREADS", "(all)"), Runtime.getRuntime().availableProcessors());
+        System.out.printf(
+                Locale.ROOT,
+                "corpus: %.1f MB JSONL of varied documents (prose, code, digits, unicode, emoji); "
+                        + "tokenizer %s; RAYON_NUM_THREADS=%s; %d cores%n",
+                bytes / 1e6,
+                tokenizerDir,
+                System.getenv().getOrDefault("RAYON_NUM_THREADS", "(all)"),
+                Runtime.getRuntime().availableProcessors());
 
         double bestJavaEncode = 0, bestJavaTotal = 0, bestPyEncode = 0, bestPyTotal = 0;
         boolean identical = true;
@@ -60,8 +64,9 @@ public final class TokenizerBenchmark {
                 Path javaOut = work.resolve("java.bin");
                 TimedTokenizer timed = new TimedTokenizer(tok);
                 long t0 = System.nanoTime();
-                try (TokenStreamWriter w = new TokenStreamWriter(javaOut, TokenDtype.forVocabulary(tok.vocabSize()), false)) {
-                    new CorpusTokenizer(timed, CorpusFormat.JSONL).run(List.of(corpus), w, b -> { });
+                try (TokenStreamWriter w =
+                        new TokenStreamWriter(javaOut, TokenDtype.forVocabulary(tok.vocabSize()), false)) {
+                    new CorpusTokenizer(timed, CorpusFormat.JSONL).run(List.of(corpus), w, b -> {});
                     w.commit();
                 }
                 double javaTotal = (System.nanoTime() - t0) / 1e9;
@@ -71,19 +76,39 @@ public final class TokenizerBenchmark {
                 JsonNode py = runPython(python, tokenizerDir.resolve("tokenizer.json"), corpus, pyOut);
                 boolean same = sha256(javaOut).equals(py.get("ids_sha256").asText());
                 identical &= same;
-                System.out.printf(Locale.ROOT, "round %d: ours encode %.2f s, total %.2f s | python encode %.3f s, total %.2f s | ids identical: %s%n",
-                        r, javaEncode, javaTotal, py.get("encode_s").asDouble(), py.get("total_s").asDouble(), same);
+                System.out.printf(
+                        Locale.ROOT,
+                        "round %d: ours encode %.2f s, total %.2f s | python encode %.3f s, total %.2f s | ids identical: %s%n",
+                        r,
+                        javaEncode,
+                        javaTotal,
+                        py.get("encode_s").asDouble(),
+                        py.get("total_s").asDouble(),
+                        same);
                 bestJavaEncode = Math.max(bestJavaEncode, bytes / 1e6 / javaEncode);
                 bestJavaTotal = Math.max(bestJavaTotal, bytes / 1e6 / javaTotal);
-                bestPyEncode = Math.max(bestPyEncode, bytes / 1e6 / py.get("encode_s").asDouble());
-                bestPyTotal = Math.max(bestPyTotal, bytes / 1e6 / py.get("total_s").asDouble());
+                bestPyEncode =
+                        Math.max(bestPyEncode, bytes / 1e6 / py.get("encode_s").asDouble());
+                bestPyTotal =
+                        Math.max(bestPyTotal, bytes / 1e6 / py.get("total_s").asDouble());
             }
         }
         System.out.println();
-        System.out.println("| measure (best of " + rounds + " rounds) | ours MB/s | python tokenizers MB/s | ours / python |");
+        System.out.println(
+                "| measure (best of " + rounds + " rounds) | ours MB/s | python tokenizers MB/s | ours / python |");
         System.out.println("|---|---|---|---|");
-        System.out.printf(Locale.ROOT, "| batch encode only | %.1f | %.1f | %.2fx |%n", bestJavaEncode, bestPyEncode, bestJavaEncode / bestPyEncode);
-        System.out.printf(Locale.ROOT, "| JSONL -> .bin end to end | %.1f | %.1f | %.2fx |%n", bestJavaTotal, bestPyTotal, bestJavaTotal / bestPyTotal);
+        System.out.printf(
+                Locale.ROOT,
+                "| batch encode only | %.1f | %.1f | %.2fx |%n",
+                bestJavaEncode,
+                bestPyEncode,
+                bestJavaEncode / bestPyEncode);
+        System.out.printf(
+                Locale.ROOT,
+                "| JSONL -> .bin end to end | %.1f | %.1f | %.2fx |%n",
+                bestJavaTotal,
+                bestPyTotal,
+                bestJavaTotal / bestPyTotal);
         System.out.println("output ids identical in every round: " + identical);
         try (var files = Files.list(work)) {
             for (Path p : files.toList()) Files.delete(p);
@@ -137,11 +162,20 @@ public final class TokenizerBenchmark {
 
     /** Deterministic varied documents of 200-8000 characters until {@code targetBytes}. */
     static long writeCorpus(Path file, long targetBytes, long seed) throws IOException {
-        String[] words = ("the model reads long documents and learns to attend across thousands of tokens while a small "
-                + "adapter trains shifted sparse attention groups position interpolation rotary embeddings data").split(" ");
-        String[] pieces = {"def forward(self, x):\n    return self.proj(x) + x\n", "for (int i = 0; i < n; i++) { s += a[i]; }\n",
-                "Größe und Übung — café, naïve résumé. ", "東京は日本の首都です。長い文脈を学習する。", "Привет, мир! ",
-                "emoji 🙂🚀 and ✓ ", "x² + y² = r²; π ≈ 3.14159 ", "    indented   with   runs\t\tof whitespace\n"};
+        String[] words =
+                ("the model reads long documents and learns to attend across thousands of tokens while a small "
+                                + "adapter trains shifted sparse attention groups position interpolation rotary embeddings data")
+                        .split(" ");
+        String[] pieces = {
+            "def forward(self, x):\n    return self.proj(x) + x\n",
+            "for (int i = 0; i < n; i++) { s += a[i]; }\n",
+            "Größe und Übung — café, naïve résumé. ",
+            "東京は日本の首都です。長い文脈を学習する。",
+            "Привет, мир! ",
+            "emoji 🙂🚀 and ✓ ",
+            "x² + y² = r²; π ≈ 3.14159 ",
+            "    indented   with   runs\t\tof whitespace\n"
+        };
         ObjectMapper json = new ObjectMapper();
         SplittableRandom rnd = new SplittableRandom(seed);
         long written = 0;
@@ -165,8 +199,15 @@ public final class TokenizerBenchmark {
 
     private static JsonNode runPython(String python, Path tokenizerJson, Path corpus, Path out) throws Exception {
         Path script = Path.of("src/bench/python/tokenizer_throughput.py");
-        Process p = new ProcessBuilder(python, script.toString(), tokenizerJson.toString(), corpus.toString(), out.toString(),
-                String.valueOf(1 << 20)).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        Process p = new ProcessBuilder(
+                        python,
+                        script.toString(),
+                        tokenizerJson.toString(),
+                        corpus.toString(),
+                        out.toString(),
+                        String.valueOf(1 << 20))
+                .redirectError(ProcessBuilder.Redirect.INHERIT)
+                .start();
         String stdout = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (p.waitFor() != 0) throw new IllegalStateException("python peer failed: " + stdout);
         return new ObjectMapper().readTree(stdout);

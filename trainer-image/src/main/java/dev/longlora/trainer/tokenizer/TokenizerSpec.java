@@ -3,7 +3,6 @@ package dev.longlora.trainer.tokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.longlora.trainer.io.FormatException;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,11 +30,13 @@ public record TokenizerSpec(Path file, int vocabSize, int bos, int eos) {
         }
         Map<String, Integer> ids = new HashMap<>();
         JsonNode vocab = root.path("model").path("vocab");
-        if (vocab.isObject()) vocab.properties().forEach(e -> ids.put(e.getKey(), e.getValue().asInt()));
+        if (vocab.isObject())
+            vocab.properties().forEach(e -> ids.put(e.getKey(), e.getValue().asInt()));
         else if (vocab.isArray()) { // Unigram: [[piece, score], ...], id = index
             for (int i = 0; i < vocab.size(); i++) ids.put(vocab.get(i).path(0).asText(), i);
         }
-        for (JsonNode t : root.path("added_tokens")) ids.put(t.path("content").asText(), t.path("id").asInt());
+        for (JsonNode t : root.path("added_tokens"))
+            ids.put(t.path("content").asText(), t.path("id").asInt());
         if (ids.isEmpty()) throw new FormatException(tokenizerJson, "has no model.vocab and no added_tokens");
         int vocabSize = ids.values().stream().mapToInt(Integer::intValue).max().orElseThrow() + 1;
 
@@ -43,8 +44,10 @@ public record TokenizerSpec(Path file, int vocabSize, int bos, int eos) {
         int bos = find(ids, name(config, "bos_token"), BOS_NAMES);
         int eos = find(ids, name(config, "eos_token"), EOS_NAMES);
         if (eos < 0) {
-            throw new FormatException(tokenizerJson, "names no end-of-sequence token (documents are joined with it): "
-                    + "set eos_token in tokenizer_config.json beside it");
+            throw new FormatException(
+                    tokenizerJson,
+                    "names no end-of-sequence token (documents are joined with it): "
+                            + "set eos_token in tokenizer_config.json beside it");
         }
         return new TokenizerSpec(tokenizerJson, vocabSize, bos, eos);
     }
@@ -61,7 +64,8 @@ public record TokenizerSpec(Path file, int vocabSize, int bos, int eos) {
     private static String name(JsonNode config, String field) {
         JsonNode n = config.path(field);
         if (n.isTextual()) return n.asText();
-        if (n.isObject() && n.path("content").isTextual()) return n.path("content").asText();
+        if (n.isObject() && n.path("content").isTextual())
+            return n.path("content").asText();
         return null;
     }
 

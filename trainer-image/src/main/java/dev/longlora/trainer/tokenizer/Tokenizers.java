@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.longlora.trainer.data.ByteTokenizer;
 import dev.longlora.trainer.data.Tokenizer;
 import dev.longlora.trainer.io.FormatException;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,8 +16,7 @@ import java.nio.file.Path;
 public final class Tokenizers {
     public static final String BYTE = "builtin:byte";
 
-    private Tokenizers() {
-    }
+    private Tokenizers() {}
 
     /** For {@code --tokenizer FILE|DIR|builtin:byte}. */
     public static Tokenizer open(String spec) {
@@ -32,14 +30,19 @@ public final class Tokenizers {
         Path dir = Path.of(modelPath);
         if (Files.isRegularFile(dir.resolve("tokenizer.json"))) return HfTokenizer.load(dir);
         if (vocabSize(dir.resolve("config.json")) == ByteTokenizer.VOCAB_SIZE) return ByteTokenizer.INSTANCE;
-        throw new FormatException(dir, "has no tokenizer.json, needed to tokenize text data: copy the model's "
-                + "tokenizer.json there, or pre-tokenize with `longlora tokenize` and use data.format bin");
+        throw new FormatException(
+                dir,
+                "has no tokenizer.json, needed to tokenize text data: copy the model's "
+                        + "tokenizer.json there, or pre-tokenize with `longlora tokenize` and use data.format bin");
     }
 
     private static int vocabSize(Path configJson) {
         if (!Files.isRegularFile(configJson)) return -1;
         try {
-            return new ObjectMapper().readTree(configJson.toFile()).path("vocab_size").asInt(-1);
+            return new ObjectMapper()
+                    .readTree(configJson.toFile())
+                    .path("vocab_size")
+                    .asInt(-1);
         } catch (IOException e) {
             return -1;
         }

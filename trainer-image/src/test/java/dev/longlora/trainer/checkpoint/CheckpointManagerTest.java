@@ -1,11 +1,13 @@
 package dev.longlora.trainer.checkpoint;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.longlora.trainer.config.ConfigException;
 import dev.longlora.trainer.config.ResumeFrom;
 import dev.longlora.trainer.io.TensorData;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,11 +15,8 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class CheckpointManagerTest {
 
@@ -31,11 +30,19 @@ class CheckpointManagerTest {
     }
 
     private static CheckpointState state(long step) {
-        return new CheckpointState(step, step * 3, 42, step * 7,
-                Map.of("model.norm.weight", TensorData.of(new float[]{step, 2, 3}, 3)),
-                Map.of("model.norm.weight.exp_avg", TensorData.of(new float[]{0.1f * step, 0, 0}, 3),
-                        "model.norm.weight.exp_avg_sq", TensorData.of(new float[]{1, 1, step}, 3)),
-                step, Map.of("loss", "1.5"));
+        return new CheckpointState(
+                step,
+                step * 3,
+                42,
+                step * 7,
+                Map.of("model.norm.weight", TensorData.of(new float[] {step, 2, 3}, 3)),
+                Map.of(
+                        "model.norm.weight.exp_avg",
+                        TensorData.of(new float[] {0.1f * step, 0, 0}, 3),
+                        "model.norm.weight.exp_avg_sq",
+                        TensorData.of(new float[] {1, 1, step}, 3)),
+                step,
+                Map.of("loss", "1.5"));
     }
 
     @Test
@@ -53,7 +60,7 @@ class CheckpointManagerTest {
     @Test
     void keepsOnlyTheNewestCompleteCheckpoints() {
         CheckpointManager m = manager(2);
-        for (long s : new long[]{10, 20, 30, 40}) m.save(state(s));
+        for (long s : new long[] {10, 20, 30, 40}) m.save(state(s));
         assertEquals(List.of(40L, 30L), m.completeSteps());
         assertFalse(Files.exists(root.resolve("step-10")));
         assertEquals(40, m.resolve(new ResumeFrom.Latest()).orElseThrow().step());
@@ -89,7 +96,8 @@ class CheckpointManagerTest {
         b[b.length - 1] ^= 1; // one flipped bit in the data, which the header cannot notice
         Files.write(f, b, StandardOpenOption.TRUNCATE_EXISTING);
         assertEquals(10, m.resolve(new ResumeFrom.Latest()).orElseThrow().step());
-        assertTrue(logged.stream().anyMatch(s -> s.contains("skipping checkpoint step-20") && s.contains("corrupt")),
+        assertTrue(
+                logged.stream().anyMatch(s -> s.contains("skipping checkpoint step-20") && s.contains("corrupt")),
                 logged.toString());
         assertThrows(ConfigException.class, () -> m.resolve(new ResumeFrom.Step(20)));
 
@@ -101,7 +109,8 @@ class CheckpointManagerTest {
     void resavingAStepReplacesIt() {
         CheckpointManager m = manager(3);
         m.save(state(10));
-        CheckpointState other = new CheckpointState(10, 99, 42, 0, state(10).trainable(), state(10).optimizer(), 10, Map.of());
+        CheckpointState other = new CheckpointState(
+                10, 99, 42, 0, state(10).trainable(), state(10).optimizer(), 10, Map.of());
         m.save(other);
         assertEquals(99, m.resolve(new ResumeFrom.Step(10)).orElseThrow().dataPosition());
         assertEquals(List.of(10L), m.completeSteps());

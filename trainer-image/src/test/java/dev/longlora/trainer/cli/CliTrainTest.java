@@ -1,13 +1,12 @@
 package dev.longlora.trainer.cli;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** {@code longlora train} end to end on the built-in model and corpus: nothing downloaded, a few CPU seconds. */
 class CliTrainTest {
@@ -29,8 +28,18 @@ class CliTrainTest {
                  "checkpoint": {"everySteps": 2, "keep": 2},
                  "aFieldFromTheFuture": {"ignored": true}}""");
         Path ckpt = dir.resolve("checkpoints");
-        CliHarness r = CliHarness.run("train", "--config", job.toString(), "--max-steps", "3", "--checkpoint-dir",
-                ckpt.toString(), "--progress", "lines", "--threads", "1");
+        CliHarness r = CliHarness.run(
+                "train",
+                "--config",
+                job.toString(),
+                "--max-steps",
+                "3",
+                "--checkpoint-dir",
+                ckpt.toString(),
+                "--progress",
+                "lines",
+                "--threads",
+                "1");
         assertEquals(0, r.code(), r.toString());
         assertTrue(r.out().contains("step 3/3 loss "), r.out());
         assertTrue(r.out().contains("checkpoint step 2 -> "), r.out());
@@ -39,17 +48,39 @@ class CliTrainTest {
         assertTrue(Files.exists(adapter.resolve("adapter_config.json")));
         assertTrue(Files.exists(adapter.resolve("adapter_model.safetensors")));
 
-        CliHarness more = CliHarness.run("train", "--config", job.toString(), "--max-steps", "4", "--checkpoint-dir",
-                ckpt.toString(), "--progress", "lines", "--threads", "1");
+        CliHarness more = CliHarness.run(
+                "train",
+                "--config",
+                job.toString(),
+                "--max-steps",
+                "4",
+                "--checkpoint-dir",
+                ckpt.toString(),
+                "--progress",
+                "lines",
+                "--threads",
+                "1");
         assertEquals(0, more.code(), more.toString());
         assertTrue(more.err().contains("resumed from") && more.err().contains("step-3"), more.err());
         assertTrue(more.out().contains("steps 4..4"), more.out());
 
         Path text = dir.resolve("eval.txt");
-        Files.writeString(text, "The code of alice0 is 1234. The grass is green. What is the code of alice0? It is 1234. "
-                .repeat(8));
-        CliHarness eval = CliHarness.run("eval", "--model", "builtin:tiny", "--adapter", adapter.toString(), "--tokens",
-                text.toString(), "--seq-len", "128", "--json", "--threads", "1");
+        Files.writeString(
+                text,
+                "The code of alice0 is 1234. The grass is green. What is the code of alice0? It is 1234. ".repeat(8));
+        CliHarness eval = CliHarness.run(
+                "eval",
+                "--model",
+                "builtin:tiny",
+                "--adapter",
+                adapter.toString(),
+                "--tokens",
+                text.toString(),
+                "--seq-len",
+                "128",
+                "--json",
+                "--threads",
+                "1");
         assertEquals(0, eval.code(), eval.toString());
         assertTrue(eval.out().contains("\"windows\":"), eval.out());
     }
@@ -57,24 +88,72 @@ class CliTrainTest {
     @Test
     void trainsOnATextFileAndOnAUint32TokenFile() throws Exception {
         Path text = dir.resolve("corpus.txt");
-        Files.writeString(text, ("Documents are separated by blank lines.\n\nThe pass key is 4711. Remember it.\n\n").repeat(20));
-        CliHarness t = CliHarness.run("train", "--model", "builtin:tiny", "--data", text.toString(), "--data-format", "text",
-                "--seq-len", "64", "--max-steps", "1", "--grad-accum", "1", "--checkpoint-dir", dir.resolve("ct").toString(),
-                "--progress", "none", "--threads", "1");
+        Files.writeString(
+                text, ("Documents are separated by blank lines.\n\nThe pass key is 4711. Remember it.\n\n").repeat(20));
+        CliHarness t = CliHarness.run(
+                "train",
+                "--model",
+                "builtin:tiny",
+                "--data",
+                text.toString(),
+                "--data-format",
+                "text",
+                "--seq-len",
+                "64",
+                "--max-steps",
+                "1",
+                "--grad-accum",
+                "1",
+                "--checkpoint-dir",
+                dir.resolve("ct").toString(),
+                "--progress",
+                "none",
+                "--threads",
+                "1");
         assertEquals(0, t.code(), t.toString());
         Path bin = dir.resolve("ids32.bin");
         int[] ids = new java.util.SplittableRandom(1).ints(300, 0, 258).toArray();
         dev.longlora.trainer.data.TokenFileWriter.write(bin, ids, dev.longlora.trainer.data.TokenDtype.UINT32);
-        CliHarness b = CliHarness.run("train", "--model", "builtin:tiny", "--data", bin.toString(), "--token-dtype", "uint32",
-                "--seq-len", "64", "--max-steps", "1", "--grad-accum", "1", "--checkpoint-dir", dir.resolve("cb").toString(),
-                "--progress", "none", "--threads", "1");
+        CliHarness b = CliHarness.run(
+                "train",
+                "--model",
+                "builtin:tiny",
+                "--data",
+                bin.toString(),
+                "--token-dtype",
+                "uint32",
+                "--seq-len",
+                "64",
+                "--max-steps",
+                "1",
+                "--grad-accum",
+                "1",
+                "--checkpoint-dir",
+                dir.resolve("cb").toString(),
+                "--progress",
+                "none",
+                "--threads",
+                "1");
         assertEquals(0, b.code(), b.toString());
     }
 
     @Test
     void dryRunPrintsTheResolvedConfigWithFlagsApplied() {
-        CliHarness r = CliHarness.run("train", "--model", "builtin:tiny", "--data", "builtin:synthetic", "--seq-len", "512",
-                "--original-length", "128", "--set", "lora.rank=4", "--group-ratio", "0.125", "--dry-run");
+        CliHarness r = CliHarness.run(
+                "train",
+                "--model",
+                "builtin:tiny",
+                "--data",
+                "builtin:synthetic",
+                "--seq-len",
+                "512",
+                "--original-length",
+                "128",
+                "--set",
+                "lora.rank=4",
+                "--group-ratio",
+                "0.125",
+                "--dry-run");
         assertEquals(0, r.code(), r.toString());
         assertTrue(r.out().contains("\"targetLength\" : 512"), r.out());
         assertTrue(r.out().contains("\"ropeFactor\" : 4.0"), "ceil(512 / 128): " + r.out());

@@ -1,16 +1,15 @@
 package dev.longlora.trainer.cli;
 
-import dev.longlora.trainer.config.ConfigException;
-import dev.longlora.trainer.eval.NonFiniteLossException;
-import dev.longlora.trainer.io.FormatException;
-import org.junit.jupiter.api.Test;
-
-import java.io.PrintWriter;
-import java.io.StringWriter;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.longlora.trainer.config.ConfigException;
+import dev.longlora.trainer.eval.NonFiniteLossException;
+import dev.longlora.trainer.io.FormatException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import org.junit.jupiter.api.Test;
 
 class ErrorReporterTest {
 
@@ -28,16 +27,22 @@ class ErrorReporterTest {
     @Test
     void outOfMemoryGetsAHintAndNoTrace() {
         StringWriter s = new StringWriter();
-        int code = new ErrorReporter(new boolean[]{false}).report(new OutOfMemoryError("Java heap space"), new PrintWriter(s));
+        int code = new ErrorReporter(new boolean[] {false})
+                .report(new OutOfMemoryError("Java heap space"), new PrintWriter(s));
         assertEquals(4, code);
-        assertTrue(s.toString().contains("out of memory: Java heap space") && s.toString().contains("-Xmx"), s.toString());
+        assertTrue(
+                s.toString().contains("out of memory: Java heap space")
+                        && s.toString().contains("-Xmx"),
+                s.toString());
         assertFalse(s.toString().contains("\tat "));
     }
 
     @Test
     void unexpectedFailuresAlwaysShowTheirTrace() {
         StringWriter s = new StringWriter();
-        assertEquals(1, new ErrorReporter(new boolean[]{false}).report(new NullPointerException("bug"), new PrintWriter(s)));
+        assertEquals(
+                1,
+                new ErrorReporter(new boolean[] {false}).report(new NullPointerException("bug"), new PrintWriter(s)));
         assertTrue(s.toString().contains("\tat "), s.toString());
     }
 }

@@ -1,5 +1,9 @@
 package dev.longlora.trainer.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.longlora.trainer.backend.cpu.CpuBackend;
 import dev.longlora.trainer.io.BuiltinModels;
 import dev.longlora.trainer.io.ModelDirectory;
@@ -9,15 +13,10 @@ import dev.longlora.trainer.model.LlamaConfig;
 import dev.longlora.trainer.model.LlamaModel;
 import dev.longlora.trainer.model.LoraConfig;
 import dev.longlora.trainer.model.Parameter;
+import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-
-import java.nio.file.Path;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** ModelLoader skips the random fill of base weights yet yields the model the random-then-load path gave. */
 class ModelLoaderTest {
@@ -42,14 +41,19 @@ class ModelLoaderTest {
         }
         int[] tokens = {4, 8, 15, 16, 23, 42, 1, 2};
         try (LlamaModel expected = new LlamaModel(CONFIG, LoraConfig.longLora(), backend, 5);
-             LlamaModel loaded = ModelLoader.load(m.toString(), null, LoraConfig.longLora(), backend, 5)) {
+                LlamaModel loaded = ModelLoader.load(m.toString(), null, LoraConfig.longLora(), backend, 5)) {
             ModelDirectory.loadWeights(m, expected.parameters());
             assertEquals(expected.parameters().numel(), loaded.parameters().numel());
             for (Parameter p : expected.parameters().all()) {
-                assertArrayEquals(expected.parameters().values(p.name()), loaded.parameters().values(p.name()), p.name());
+                assertArrayEquals(
+                        expected.parameters().values(p.name()),
+                        loaded.parameters().values(p.name()),
+                        p.name());
             }
             assertTrue(loaded.parameters().awaitingLoad().isEmpty());
-            assertEquals(expected.loss(tokens, tokens, AttentionSpec.full()), loaded.loss(tokens, tokens, AttentionSpec.full()));
+            assertEquals(
+                    expected.loss(tokens, tokens, AttentionSpec.full()),
+                    loaded.loss(tokens, tokens, AttentionSpec.full()));
         }
     }
 
@@ -58,9 +62,12 @@ class ModelLoaderTest {
         String name = BuiltinModels.TINY;
         LlamaConfig config = BuiltinModels.config(name);
         try (LlamaModel reference = new LlamaModel(config, LoraConfig.frozen(), backend, BuiltinModels.WEIGHT_SEED);
-             LlamaModel loaded = ModelLoader.load(name, null, LoraConfig.longLora(), backend, 5)) {
+                LlamaModel loaded = ModelLoader.load(name, null, LoraConfig.longLora(), backend, 5)) {
             for (Parameter p : reference.parameters().all()) {
-                assertArrayEquals(reference.parameters().values(p.name()), loaded.parameters().values(p.name()), p.name());
+                assertArrayEquals(
+                        reference.parameters().values(p.name()),
+                        loaded.parameters().values(p.name()),
+                        p.name());
             }
             assertTrue(loaded.parameters().awaitingLoad().isEmpty());
         }

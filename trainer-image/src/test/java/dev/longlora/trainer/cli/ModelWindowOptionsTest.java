@@ -1,16 +1,15 @@
 package dev.longlora.trainer.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.longlora.trainer.io.SafetensorsReader;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
-import java.nio.file.Path;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.longlora.trainer.io.SafetensorsReader;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** eval and grad share one declaration of model, tokens, window and attention options: same names, same checks. */
 class ModelWindowOptionsTest {
@@ -18,8 +17,9 @@ class ModelWindowOptionsTest {
     @TempDir
     Path dir;
 
-    private static final String[] WINDOW = {"--model", "builtin:tiny", "--tokens", "builtin:synthetic", "--seq-len", "32",
-            "--threads", "1"};
+    private static final String[] WINDOW = {
+        "--model", "builtin:tiny", "--tokens", "builtin:synthetic", "--seq-len", "32", "--threads", "1"
+    };
 
     private static String[] with(String command, String... extra) {
         String[] args = new String[1 + WINDOW.length + extra.length];
@@ -52,8 +52,11 @@ class ModelWindowOptionsTest {
     @Test
     void badWindowOptionsFailTheSameWayInBothCommands() {
         for (String command : new String[] {"eval", "grad"}) {
-            String[] extra = command.equals("grad") ? new String[] {"--out", dir.resolve("x").toString()} : new String[0];
-            CliHarness both = CliHarness.run(with(command, concat(extra, "--attn", "s2", "--groups", "4", "--group-ratio", "0.25")));
+            String[] extra = command.equals("grad")
+                    ? new String[] {"--out", dir.resolve("x").toString()}
+                    : new String[0];
+            CliHarness both = CliHarness.run(
+                    with(command, concat(extra, "--attn", "s2", "--groups", "4", "--group-ratio", "0.25")));
             assertNotEquals(0, both.code(), command);
             assertTrue(both.err().contains("either --group-ratio or --groups"), command + ": " + both.err());
 

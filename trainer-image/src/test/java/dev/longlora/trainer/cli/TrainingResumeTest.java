@@ -1,25 +1,24 @@
 package dev.longlora.trainer.cli;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.longlora.trainer.backend.cpu.CpuBackend;
+import dev.longlora.trainer.checkpoint.CheckpointManager;
+import dev.longlora.trainer.checkpoint.CheckpointState;
 import dev.longlora.trainer.config.JobConfig;
 import dev.longlora.trainer.config.JobConfigLoader;
 import dev.longlora.trainer.config.RankEnv;
-import dev.longlora.trainer.checkpoint.CheckpointManager;
-import dev.longlora.trainer.checkpoint.CheckpointState;
 import dev.longlora.trainer.io.SafetensorsReader;
 import dev.longlora.trainer.io.TensorData;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** N + N steps with a checkpoint in between give exactly what 2N steps straight give: parameters and losses. */
 class TrainingResumeTest {
@@ -46,7 +45,9 @@ class TrainingResumeTest {
     private TrainingRun.Result run(JobConfig job, Path checkpoints, String resume, long stopAfter) {
         RankEnv env = RankEnv.from(Map.of("CHECKPOINT_DIR", checkpoints.toString(), "RESUME_FROM", resume));
         try (CpuBackend backend = new CpuBackend(1)) {
-            return new TrainingRun(job, env, backend, ProgressSink.none(), msg -> { }).stopAfter(stopAfter).run();
+            return new TrainingRun(job, env, backend, ProgressSink.none(), msg -> {})
+                    .stopAfter(stopAfter)
+                    .run();
         }
     }
 
@@ -70,16 +71,27 @@ class TrainingResumeTest {
         assertAdaptersMatch(straight.adapterDir(), secondHalf.adapterDir());
 
         // Control: the same resume with the optimizer moments zeroed must be clearly off.
-        CheckpointManager source = new CheckpointManager(dir.resolve("c"), 5, m -> { });
+        CheckpointManager source = new CheckpointManager(dir.resolve("c"), 5, m -> {});
         CheckpointState s4 = source.load(4); // step-3 itself was pruned (keep 2)
         Map<String, TensorData> zeroed = new java.util.LinkedHashMap<>();
-        s4.optimizer().forEach((k, v) -> zeroed.put(k, k.endsWith(".step") ? v
-                : new TensorData(v.shape(), new float[v.numel()])));
-        new CheckpointManager(dir.resolve("broken"), 5, m -> { }).save(new CheckpointState(s4.step(), s4.dataPosition(),
-                s4.seed(), s4.dropoutCounter(), s4.trainable(), zeroed, s4.optimizerStep(), s4.scalars()));
+        s4.optimizer()
+                .forEach((k, v) ->
+                        zeroed.put(k, k.endsWith(".step") ? v : new TensorData(v.shape(), new float[v.numel()])));
+        new CheckpointManager(dir.resolve("broken"), 5, m -> {})
+                .save(new CheckpointState(
+                        s4.step(),
+                        s4.dataPosition(),
+                        s4.seed(),
+                        s4.dropoutCounter(),
+                        s4.trainable(),
+                        zeroed,
+                        s4.optimizerStep(),
+                        s4.scalars()));
         TrainingRun.Result lost = run(job(6), dir.resolve("broken"), "latest");
         double worst = 0;
-        for (int i = 0; i < 2; i++) worst = Math.max(worst, Math.abs(lost.losses().get(i) - straight.losses().get(4 + i)));
+        for (int i = 0; i < 2; i++)
+            worst = Math.max(
+                    worst, Math.abs(lost.losses().get(i) - straight.losses().get(4 + i)));
         assertTrue(worst > 1e-4, "losing the optimizer state must show: worst difference " + worst);
 
         assertNotEquals(straight.losses().get(0), straight.losses().get(5), "training changes the loss");
@@ -104,31 +116,39 @@ class TrainingResumeTest {
         try (CpuBackend backend = new CpuBackend(1)) {
             TrainingRun[] run = new TrainingRun[1];
             ProgressSink stopAtTwo = new ProgressSink() {
-                public void start(long firstStep, long totalSteps) { }
+                public void start(long firstStep, long totalSteps) {}
+
                 public void step(StepProgress p) {
                     if (p.step() == 3) run[0].requestStop(); // as the SIGTERM hook does, from another thread
                 }
-                public void checkpoint(long step, Path path) { }
-                public void finish() { }
+
+                public void checkpoint(long step, Path path) {}
+
+                public void finish() {}
             };
-            run[0] = new TrainingRun(job(5), env, backend, stopAtTwo, m -> { });
+            run[0] = new TrainingRun(job(5), env, backend, stopAtTwo, m -> {});
             TrainingRun.Result r = run[0].run();
             assertEquals(3, r.lastStep());
             assertEquals(null, r.adapterDir());
         }
-        assertTrue(Files.exists(dir.resolve("e/step-3/COMPLETE")), "saved at the stop although checkpoint.everySteps is 2");
+        assertTrue(
+                Files.exists(dir.resolve("e/step-3/COMPLETE")),
+                "saved at the stop although checkpoint.everySteps is 2");
         assertEquals(3, run(job(5), dir.resolve("e"), "latest", 4).firstStep());
     }
 
     private static List<String> list(Path p) throws Exception {
         try (var s = Files.list(p)) {
-            return s.map(x -> x.getFileName().toString()).filter(n -> n.startsWith("step-")).sorted().toList();
+            return s.map(x -> x.getFileName().toString())
+                    .filter(n -> n.startsWith("step-"))
+                    .sorted()
+                    .toList();
         }
     }
 
     static void assertAdaptersMatch(Path a, Path b) {
         try (SafetensorsReader ra = SafetensorsReader.open(a.resolve("adapter_model.safetensors"));
-             SafetensorsReader rb = SafetensorsReader.open(b.resolve("adapter_model.safetensors"))) {
+                SafetensorsReader rb = SafetensorsReader.open(b.resolve("adapter_model.safetensors"))) {
             assertEquals(ra.names(), rb.names());
             for (String n : ra.names()) {
                 float[] x = ra.read(n).values();

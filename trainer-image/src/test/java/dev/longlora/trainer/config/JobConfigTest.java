@@ -1,7 +1,9 @@
 package dev.longlora.trainer.config;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -9,11 +11,8 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class JobConfigTest {
 
@@ -29,7 +28,8 @@ class JobConfigTest {
             root = root.getParent();
         }
         if (root == null) {
-            throw new IllegalStateException("docs/contract.md not found above " + Path.of("").toAbsolutePath());
+            throw new IllegalStateException(
+                    "docs/contract.md not found above " + Path.of("").toAbsolutePath());
         }
         try {
             String doc = Files.readString(root.resolve("docs/contract.md"));
@@ -86,8 +86,8 @@ class JobConfigTest {
         assertEquals(7, c.training().maxSteps());
         assertEquals("builtin:tiny", c.model().path());
         assertEquals("full", c.attention().pattern());
-        ConfigException e = assertThrows(ConfigException.class,
-                () -> JobConfigLoader.load(f, Map.of("training.maxSteps", "lots")));
+        ConfigException e =
+                assertThrows(ConfigException.class, () -> JobConfigLoader.load(f, Map.of("training.maxSteps", "lots")));
         assertTrue(e.getMessage().contains("training.maxSteps"), e.getMessage());
     }
 
@@ -95,7 +95,8 @@ class JobConfigTest {
     void validationNamesTheField() {
         assertMessage("{\"data\":{\"path\":\"x\"}}", "model.path is required");
         assertMessage(withField("\"training\":{\"learningRate\":-1}"), "training.learningRate=-1.0");
-        assertMessage(withField("\"context\":{\"originalLength\":100,\"targetLength\":1001}"),
+        assertMessage(
+                withField("\"context\":{\"originalLength\":100,\"targetLength\":1001}"),
                 "context.targetLength=1001 does not split into attention.groups=4");
         assertMessage(withField("\"training\":{\"schedule\":\"linear\"}"), "training.schedule 'linear'");
         assertMessage(withField("\"data\":{\"path\":\"x\",\"format\":\"parquet\"}"), "data.format 'parquet'");
@@ -106,7 +107,8 @@ class JobConfigTest {
 
     @Test
     void missingFileIsAConfigError() {
-        ConfigException e = assertThrows(ConfigException.class, () -> JobConfigLoader.load(dir.resolve("none.json"), Map.of()));
+        ConfigException e =
+                assertThrows(ConfigException.class, () -> JobConfigLoader.load(dir.resolve("none.json"), Map.of()));
         assertTrue(e.getMessage().contains("none.json: config file not found"), e.getMessage());
     }
 
@@ -116,17 +118,33 @@ class JobConfigTest {
         assertEquals(1, local.worldSize());
         assertEquals(29500, local.masterPort());
         assertInstanceOf(ResumeFrom.Latest.class, local.resumeFrom());
-        RankEnv pod = RankEnv.from(Map.of("NNODES", "2", "NODE_RANK", "1", "GPUS_PER_NODE", "8", "WORLD_SIZE", "16",
-                "CHECKPOINT_DIR", "/checkpoints", "RESUME_FROM", "300", "ZERO_STAGE", "3"));
+        RankEnv pod = RankEnv.from(Map.of(
+                "NNODES",
+                "2",
+                "NODE_RANK",
+                "1",
+                "GPUS_PER_NODE",
+                "8",
+                "WORLD_SIZE",
+                "16",
+                "CHECKPOINT_DIR",
+                "/checkpoints",
+                "RESUME_FROM",
+                "300",
+                "ZERO_STAGE",
+                "3"));
         assertEquals(11, pod.globalRank(3));
         assertEquals(new ResumeFrom.Step(300), pod.resumeFrom());
         assertEquals(Path.of("/checkpoints"), pod.checkpointDir());
         assertTrue(assertThrows(ConfigException.class, () -> RankEnv.from(Map.of("NNODES", "2", "WORLD_SIZE", "3")))
-                .getMessage().contains("WORLD_SIZE=3"));
+                .getMessage()
+                .contains("WORLD_SIZE=3"));
         assertTrue(assertThrows(ConfigException.class, () -> RankEnv.from(Map.of("NODE_RANK", "1")))
-                .getMessage().contains("NODE_RANK=1 must be in 0..0"));
+                .getMessage()
+                .contains("NODE_RANK=1 must be in 0..0"));
         assertTrue(assertThrows(ConfigException.class, () -> RankEnv.from(Map.of("RESUME_FROM", "yesterday")))
-                .getMessage().contains("RESUME_FROM='yesterday'"));
+                .getMessage()
+                .contains("RESUME_FROM='yesterday'"));
         assertInstanceOf(ResumeFrom.None.class, ResumeFrom.parse("none"));
     }
 

@@ -1,20 +1,19 @@
 package dev.longlora.trainer.data;
 
-import dev.longlora.trainer.io.FormatException;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.HashSet;
-import java.util.Set;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.longlora.trainer.io.FormatException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class TokenDataTest {
 
@@ -29,7 +28,7 @@ class TokenDataTest {
         try (MappedTokenFile f = MappedTokenFile.open(f16, TokenDtype.UINT16)) {
             assertEquals(5, f.length());
             assertArrayEquals(tokens, f.slice(0, 5));
-            assertArrayEquals(new int[]{65535, 300}, f.slice(2, 2));
+            assertArrayEquals(new int[] {65535, 300}, f.slice(2, 2));
         }
         int[] big = {128000, 7, 1 << 30};
         Path f32 = dir.resolve("t32.bin");
@@ -43,11 +42,13 @@ class TokenDataTest {
     @Test
     void badTokenFilesNameTheFile() throws IOException {
         Path odd = dir.resolve("odd.bin");
-        Files.write(odd, new byte[]{1, 2, 3});
+        Files.write(odd, new byte[] {1, 2, 3});
         FormatException e = assertThrows(FormatException.class, () -> MappedTokenFile.open(odd, TokenDtype.UINT16));
         assertTrue(e.getMessage().contains("odd.bin") && e.getMessage().contains("whole number"), e.getMessage());
-        assertTrue(assertThrows(FormatException.class, () -> MappedTokenFile.open(dir.resolve("nope.bin"), TokenDtype.UINT16))
-                .getMessage().contains("nope.bin: token file not found"));
+        assertTrue(assertThrows(
+                        FormatException.class, () -> MappedTokenFile.open(dir.resolve("nope.bin"), TokenDtype.UINT16))
+                .getMessage()
+                .contains("nope.bin: token file not found"));
     }
 
     @Test
@@ -55,14 +56,18 @@ class TokenDataTest {
         String text = "Grüße, 世界!";
         assertEquals(text, ByteTokenizer.INSTANCE.decode(ByteTokenizer.INSTANCE.encode(text)));
         int[] doc = ByteTokenizer.INSTANCE.encodeDocument("ab");
-        assertArrayEquals(new int[]{ByteTokenizer.BOS, 'a', 'b', ByteTokenizer.EOS}, doc);
+        assertArrayEquals(new int[] {ByteTokenizer.BOS, 'a', 'b', ByteTokenizer.EOS}, doc);
         Path f = dir.resolve("c.txt");
         Files.writeString(f, "first doc\n\n\nsecond\r\ndoc\n");
         try (TokenSource s = TextCorpus.open(f)) {
             int[] all = s.slice(0, (int) s.length());
             assertEquals(ByteTokenizer.BOS, all[0]);
             assertEquals("first docsecond\ndoc", ByteTokenizer.INSTANCE.decode(all));
-            assertEquals(2, java.util.Arrays.stream(all).filter(t -> t == ByteTokenizer.EOS).count());
+            assertEquals(
+                    2,
+                    java.util.Arrays.stream(all)
+                            .filter(t -> t == ByteTokenizer.EOS)
+                            .count());
         }
     }
 
@@ -86,7 +91,8 @@ class TokenDataTest {
         assertEquals(10, starts.size(), "each chunk once per epoch");
         long[] second = new long[10];
         for (int i = 0; i < 10; i++) second[i] = w.next().start();
-        assertNotEquals(java.util.Arrays.toString(firstEpoch), java.util.Arrays.toString(second), "reshuffled per epoch");
+        assertNotEquals(
+                java.util.Arrays.toString(firstEpoch), java.util.Arrays.toString(second), "reshuffled per epoch");
 
         TrainingWindows resumed = new TrainingWindows(TokenSource.of(tokens, "t"), 8, 7);
         resumed.seek(13);

@@ -20,7 +20,8 @@ class DemoRunnerTest {
     void quickRunWritesTheTableWithEveryVariantAndPretrainingLearns(@TempDir Path dir) throws Exception {
         Path out = dir.resolve("results.md");
         var console = new ByteArrayOutputStream();
-        var runner = new DemoRunner(DemoPlan.quick(), 7, 2, out, new PrintStream(console, true, StandardCharsets.UTF_8));
+        var runner =
+                new DemoRunner(DemoPlan.quick(), 7, 2, out, new PrintStream(console, true, StandardCharsets.UTF_8));
 
         assertEquals(0, runner.run());
 
@@ -33,11 +34,15 @@ class DemoRunnerTest {
         }
         for (VariantResult r : rows) {
             assertTrue(Double.isFinite(r.perplexity()) && r.perplexity() > 1, r.label() + " ppl " + r.perplexity());
-            assertTrue(r.passkeyAccuracy().containsKey(64), r.label() + " has passkey accuracy inside the original context");
+            assertTrue(
+                    r.passkeyAccuracy().containsKey(64),
+                    r.label() + " has passkey accuracy inside the original context");
         }
         for (VariantResult r : rows.subList(1, rows.size())) {
             assertEquals(256, r.contextLength());
-            assertTrue(r.passkeyAccuracy().containsKey(256), r.label() + " has passkey accuracy beyond the original context");
+            assertTrue(
+                    r.passkeyAccuracy().containsKey(256),
+                    r.label() + " has passkey accuracy beyond the original context");
         }
         // Fine-tuned variants train exactly their own parameter set: full LoRA+ > plain LoRA.
         long longLora = trainable(rows, Variant.LONGLORA);
@@ -47,8 +52,14 @@ class DemoRunnerTest {
 
         List<Double> losses = runner.pretrainLosses();
         assertEquals(DemoPlan.quick().pretrainSteps(), losses.size());
-        double first = losses.subList(0, 5).stream().mapToDouble(Double::doubleValue).average().orElseThrow();
-        double last = losses.subList(losses.size() - 5, losses.size()).stream().mapToDouble(Double::doubleValue).average().orElseThrow();
+        double first = losses.subList(0, 5).stream()
+                .mapToDouble(Double::doubleValue)
+                .average()
+                .orElseThrow();
+        double last = losses.subList(losses.size() - 5, losses.size()).stream()
+                .mapToDouble(Double::doubleValue)
+                .average()
+                .orElseThrow();
         assertTrue(last < first - 0.5, "pretraining loss falls: first steps " + first + ", last steps " + last);
 
         String log = console.toString(StandardCharsets.UTF_8);
@@ -56,7 +67,11 @@ class DemoRunnerTest {
     }
 
     private static long trainable(List<VariantResult> rows, Variant v) {
-        return rows.stream().filter(r -> r.label().equals(v.label())).findFirst().orElseThrow().trainableParams();
+        return rows.stream()
+                .filter(r -> r.label().equals(v.label()))
+                .findFirst()
+                .orElseThrow()
+                .trainableParams();
     }
 
     @Test

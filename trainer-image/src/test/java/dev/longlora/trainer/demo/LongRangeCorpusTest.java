@@ -32,9 +32,11 @@ class LongRangeCorpusTest {
         Document doc = new LongRangeCorpus(7, 0, 0, 448).recordsDocument(4096);
         assertEquals(4096, doc.length());
         assertFalse(doc.dependencies().isEmpty());
-        long beyond = doc.dependencies().stream().filter(d -> d.distance() > 128).count();
+        long beyond =
+                doc.dependencies().stream().filter(d -> d.distance() > 128).count();
         // Lags are uniform in [8, 448]: about 3/4 of the recalls lie beyond a 128-token context.
-        assertTrue(beyond > doc.dependencies().size() / 2,
+        assertTrue(
+                beyond > doc.dependencies().size() / 2,
                 beyond + " of " + doc.dependencies().size() + " answers lie more than 128 tokens after their source");
         for (Dependency d : doc.dependencies()) {
             assertTrue(d.distance() <= 448 + 60, "lag " + d.distance());
@@ -50,7 +52,9 @@ class LongRangeCorpusTest {
         int nameAtAnswer = nameBefore(tokens, d.answerPosition());
         assertEquals(vocabulary.word(nameAtSource), vocabulary.word(nameAtAnswer));
         for (int p = d.sourcePosition() + 1; p < d.answerPosition() - LongRangeCorpus.CODE_DIGITS; p++) {
-            assertNotEquals(nameAtSource, tokens[p],
+            assertNotEquals(
+                    nameAtSource,
+                    tokens[p],
                     "the name " + vocabulary.word(nameAtSource) + " reappears at " + p + " between source and answer");
         }
     }
@@ -90,7 +94,9 @@ class LongRangeCorpusTest {
                 firstEos++;
             }
             lastDocumentEnds.add(firstEos);
-            assertTrue(firstEos >= LongRangeCorpus.MIN_DOCUMENT, "documents are at least " + LongRangeCorpus.MIN_DOCUMENT + " tokens");
+            assertTrue(
+                    firstEos >= LongRangeCorpus.MIN_DOCUMENT,
+                    "documents are at least " + LongRangeCorpus.MIN_DOCUMENT + " tokens");
         }
         assertTrue(lastDocumentEnds.size() > 10, "document lengths vary: " + lastDocumentEnds);
     }

@@ -17,9 +17,11 @@ class PasskeyPromptTest {
             PasskeyPrompt prompt = PasskeyPrompt.build(length, depth, 12345);
             assertEquals(length, prompt.tokens().length);
             assertEquals(Math.round(depth * filler), prompt.statementStart(), "depth " + depth);
-            assertEquals("the pass key is 1 2 3 4 5 . remember it .",
+            assertEquals(
+                    "the pass key is 1 2 3 4 5 . remember it .",
                     vocabulary.decode(prompt.tokens(), prompt.statementStart(), prompt.statementStart() + 13));
-            assertEquals("what was the pass key ? the pass key is 1 2 3 4 5",
+            assertEquals(
+                    "what was the pass key ? the pass key is 1 2 3 4 5",
                     vocabulary.decode(prompt.tokens(), length - 15, length));
             assertEquals(5, prompt.answerPositions().length);
             assertEquals(length - 5, prompt.answerPositions()[0]);

@@ -1,30 +1,35 @@
 package dev.longlora.trainer.eval;
 
-import dev.longlora.trainer.data.ByteTokenizer;
-import org.junit.jupiter.api.Test;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.longlora.trainer.data.ByteTokenizer;
+import org.junit.jupiter.api.Test;
 
 class PasskeyPromptsTest {
     private static final ByteTokenizer BYTES = ByteTokenizer.INSTANCE;
 
     @Test
     void promptFollowsLongLorasTextAndFillsTheLengthWithinOneFillerGroup() {
-        for (int length : new int[]{400, 1024, 4096}) {
+        for (int length : new int[] {400, 1024, 4096}) {
             PasskeyCase c = PasskeyPrompts.build(BYTES, length, 0.5, 31337);
             int[] t = c.tokens();
             assertTrue(t.length <= length, "prompt of " + t.length + " tokens for length " + length);
             int group = BYTES.encode(" " + PasskeyPrompts.FILLER).length;
-            assertTrue(t.length > length - group, "prompt of " + t.length + " tokens leaves more than one filler group of " + length);
+            assertTrue(
+                    t.length > length - group,
+                    "prompt of " + t.length + " tokens leaves more than one filler group of " + length);
             assertEquals(ByteTokenizer.BOS, t[0], "BOS first, as HF tokenizers add it");
             String text = BYTES.decode(t);
             assertTrue(text.startsWith(PasskeyPrompts.TASK + "\n"), text);
             assertTrue(text.endsWith("\nWhat is the pass key? The pass key is"), text);
             assertTrue(text.contains("\nThe pass key is 31337. Remember it. 31337 is the pass key.\n"), text);
-            assertEquals(c.fillerBefore(), count(text.substring(0, text.indexOf("The pass key is 31337")), PasskeyPrompts.FILLER));
-            assertEquals(c.fillerAfter(), count(text.substring(text.indexOf("is the pass key.")), PasskeyPrompts.FILLER));
+            assertEquals(
+                    c.fillerBefore(),
+                    count(text.substring(0, text.indexOf("The pass key is 31337")), PasskeyPrompts.FILLER));
+            assertEquals(
+                    c.fillerAfter(), count(text.substring(text.indexOf("is the pass key.")), PasskeyPrompts.FILLER));
             assertTrue(Math.abs(c.fillerBefore() - c.fillerAfter()) <= 1, "depth 0.5 splits the filler in half: " + c);
             assertEquals("31337", c.answer());
         }
@@ -42,7 +47,8 @@ class PasskeyPromptsTest {
 
     @Test
     void tooShortALengthAndBadKeysAreRefused() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PasskeyPrompts.build(BYTES, 100, 0.5, 5));
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> PasskeyPrompts.build(BYTES, 100, 0.5, 5));
         assertTrue(e.getMessage().contains("length 100 is too short"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> PasskeyPrompts.build(BYTES, 1000, 0.5, 0));
         assertThrows(IllegalArgumentException.class, () -> PasskeyPrompts.build(BYTES, 1000, 0.5, 50_001));

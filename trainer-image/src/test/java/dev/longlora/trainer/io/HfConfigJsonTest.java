@@ -1,16 +1,15 @@
 package dev.longlora.trainer.io;
 
-import dev.longlora.trainer.model.LlamaConfig;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.longlora.trainer.model.LlamaConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class HfConfigJsonTest {
 
@@ -43,7 +42,9 @@ class HfConfigJsonTest {
 
     @Test
     void rejectsWhatItCannotRunNamingFileAndField() throws IOException {
-        assertRejected("\"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": 8.0}", "rope_scaling type 'llama3' is not supported");
+        assertRejected(
+                "\"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": 8.0}",
+                "rope_scaling type 'llama3' is not supported");
         assertRejected("\"rope_scaling\": {\"type\": \"dynamic\", \"factor\": 2.0}", "rope_scaling type 'dynamic'");
         assertRejected("\"rope_scaling\": {\"type\": \"linear\"}", "rope_scaling.factor");
         assertRejected("\"num_key_value_heads\": 3", "num_key_value_heads=3");
@@ -51,16 +52,20 @@ class HfConfigJsonTest {
         assertRejected("\"hidden_size\": \"big\"", "field 'hidden_size' must be an integer");
         Path f = dir.resolve("missing.json");
         Files.writeString(f, "{\"hidden_size\": 8}");
-        assertTrue(assertThrows(FormatException.class, () -> HfConfigJson.read(f)).getMessage()
+        assertTrue(assertThrows(FormatException.class, () -> HfConfigJson.read(f))
+                .getMessage()
                 .contains("field 'num_attention_heads' is missing"));
     }
 
     private void assertRejected(String extra, String expected) throws IOException {
         Path f = dir.resolve("config.json");
-        Files.writeString(f, "{\"hidden_size\": 64, \"intermediate_size\": 128, \"num_hidden_layers\": 2, "
-                + "\"num_attention_heads\": 4, \"vocab_size\": 258, " + extra + "}");
+        Files.writeString(
+                f,
+                "{\"hidden_size\": 64, \"intermediate_size\": 128, \"num_hidden_layers\": 2, "
+                        + "\"num_attention_heads\": 4, \"vocab_size\": 258, " + extra + "}");
         FormatException e = assertThrows(FormatException.class, () -> HfConfigJson.read(f));
-        assertTrue(e.getMessage().contains(expected) && e.getMessage().contains("config.json"),
+        assertTrue(
+                e.getMessage().contains(expected) && e.getMessage().contains("config.json"),
                 "'" + e.getMessage() + "' should contain '" + expected + "'");
     }
 }

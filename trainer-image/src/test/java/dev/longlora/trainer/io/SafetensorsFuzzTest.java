@@ -1,7 +1,7 @@
 package dev.longlora.trainer.io;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -11,9 +11,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.SplittableRandom;
-
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Random mutations of a valid file (bit flips, byte overwrites, truncation, header length edits, JSON token
@@ -21,8 +20,22 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 class SafetensorsFuzzTest {
 
-    private static final String[] SPLICES = {"-1", "1e309", "18446744073709551616", "null", "\"F64\"", "[]", "{}",
-            "[0,99999999999]", "9223372036854775807", "\"BF16\"", "[2147483648,0]", ",", "\"\\u0000\"", "[[1]]"};
+    private static final String[] SPLICES = {
+        "-1",
+        "1e309",
+        "18446744073709551616",
+        "null",
+        "\"F64\"",
+        "[]",
+        "{}",
+        "[0,99999999999]",
+        "9223372036854775807",
+        "\"BF16\"",
+        "[2147483648,0]",
+        ",",
+        "\"\\u0000\"",
+        "[[1]]"
+    };
 
     @TempDir
     Path dir;
@@ -30,10 +43,13 @@ class SafetensorsFuzzTest {
     @Test
     void mutatedFilesFailOnlyWithFormatException() throws IOException {
         Path valid = dir.resolve("valid.safetensors");
-        SafetensorsWriter.write(valid, Map.of(
-                "a", TensorData.of(new float[]{1, 2, 3, 4, 5, 6}, 2, 3),
-                "b", TensorData.of(new float[]{7, 8}, 2),
-                "c", TensorData.of(new float[]{9}, 1, 1)), Map.of("k", "v"));
+        SafetensorsWriter.write(
+                valid,
+                Map.of(
+                        "a", TensorData.of(new float[] {1, 2, 3, 4, 5, 6}, 2, 3),
+                        "b", TensorData.of(new float[] {7, 8}, 2),
+                        "c", TensorData.of(new float[] {9}, 1, 1)),
+                Map.of("k", "v"));
         byte[] original = Files.readAllBytes(valid);
         SplittableRandom rnd = new SplittableRandom(1234);
         int clean = 0;
@@ -62,7 +78,8 @@ class SafetensorsFuzzTest {
         int headerLen = (int) ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).getLong(0);
         switch (rnd.nextInt(6)) {
             case 0 -> { // flip bits anywhere
-                for (int k = 0, n = 1 + rnd.nextInt(4); k < n; k++) b[rnd.nextInt(b.length)] ^= (byte) (1 << rnd.nextInt(8));
+                for (int k = 0, n = 1 + rnd.nextInt(4); k < n; k++)
+                    b[rnd.nextInt(b.length)] ^= (byte) (1 << rnd.nextInt(8));
             }
             case 1 -> { // overwrite a header byte with a JSON-significant character
                 byte[] chars = "{}[],:\"0123456789-e. ".getBytes(StandardCharsets.US_ASCII);
@@ -76,11 +93,13 @@ class SafetensorsFuzzTest {
                 int end = Math.min(h.length(), at + 1 + rnd.nextInt(6));
                 String spliced = h.substring(0, at) + SPLICES[rnd.nextInt(SPLICES.length)] + h.substring(end);
                 byte[] hb = spliced.getBytes(StandardCharsets.UTF_8);
-                b = SafetensorsTest.fileBytes(new String(hb, StandardCharsets.UTF_8),
+                b = SafetensorsTest.fileBytes(
+                        new String(hb, StandardCharsets.UTF_8),
                         java.util.Arrays.copyOfRange(original, 8 + headerLen, original.length));
             }
             default -> { // leave the header alone but corrupt data bytes (must still read: any bits are floats)
-                for (int k = 0; k < 8; k++) b[8 + headerLen + rnd.nextInt(b.length - 8 - headerLen)] = (byte) rnd.nextInt();
+                for (int k = 0; k < 8; k++)
+                    b[8 + headerLen + rnd.nextInt(b.length - 8 - headerLen)] = (byte) rnd.nextInt();
             }
         }
         return b;

@@ -1,21 +1,19 @@
 package dev.longlora.trainer.tokenizer;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
-
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Our token ids (DJL's binding) equal Python {@code tokenizers}' on a varied text set plus 200 random mixed-script
@@ -56,7 +54,8 @@ class HfTokenizerParityTest {
     void byteFallbackAndByteLevelRoundTripEveryText(String style) {
         try (HfTokenizer t = HfTokenizer.load(TokenizerFixtures.LLAMA2_STYLE.resolveSibling(style))) {
             for (String text : TokenizerFixtures.TEXTS) {
-                if (text.contains("<s>")) continue; // special tokens written in the text are matched, then skipped by decode
+                if (text.contains("<s>"))
+                    continue; // special tokens written in the text are matched, then skipped by decode
                 int[] ids = t.encode(text);
                 for (int id : ids) assertTrue(id >= 0 && id < t.vocabSize(), "id " + id + " outside " + t.vocabSize());
                 String back = t.decode(ids);
@@ -66,13 +65,15 @@ class HfTokenizerParityTest {
         }
     }
 
-    private JsonNode reference(String python, Path tokenizerJson, List<String> texts) throws IOException, InterruptedException {
+    private JsonNode reference(String python, Path tokenizerJson, List<String> texts)
+            throws IOException, InterruptedException {
         ObjectMapper json = new ObjectMapper();
         Path in = dir.resolve("texts.json");
         json.writeValue(in.toFile(), texts);
         Path script = Path.of("src/test/python/tokenizer_reference.py");
         Process p = new ProcessBuilder(python, script.toString(), tokenizerJson.toString(), in.toString())
-                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+                .redirectError(ProcessBuilder.Redirect.INHERIT)
+                .start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(120, TimeUnit.SECONDS), "reference timed out");
         assertEquals(0, p.exitValue(), "reference failed: " + out);

@@ -1,19 +1,17 @@
 package dev.longlora.trainer.tokenizer;
 
-import org.junit.jupiter.api.Assumptions;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-
-import static org.junit.jupiter.api.Assertions.fail;
+import org.junit.jupiter.api.Assumptions;
 
 /**
  * The reference Python {@code tokenizers} from tools/setup.d/40-tokenizers-reference.sh
  * ({@code LONGLORA_TOKENIZERS_PYTHON}): required under CI=true, else its absence skips with the reason.
  */
 final class PythonTokenizers {
-    private PythonTokenizers() {
-    }
+    private PythonTokenizers() {}
 
     static String python() {
         String p = System.getenv("LONGLORA_TOKENIZERS_PYTHON");

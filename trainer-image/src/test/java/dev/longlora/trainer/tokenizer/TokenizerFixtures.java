@@ -31,8 +31,19 @@ public final class TokenizerFixtures {
 
     /** {@link #TEXTS} plus {@code n} random strings mixing ASCII, whitespace runs, digits, Latin-1, CJK, emoji and combining marks. */
     public static List<String> textsWithRandom(int n, long seed) {
-        int[][] ranges = {{0x20, 0x7e}, {0x20, 0x7e}, {0x20, 0x7e}, {0x30, 0x39}, {0xa0, 0xff}, {0x4e00, 0x4fff},
-                {0x1f300, 0x1f64f}, {0x0300, 0x036f}, {0x0400, 0x04ff}, {0x0600, 0x06ff}, {0x1d400, 0x1d7ff}};
+        int[][] ranges = {
+            {0x20, 0x7e},
+            {0x20, 0x7e},
+            {0x20, 0x7e},
+            {0x30, 0x39},
+            {0xa0, 0xff},
+            {0x4e00, 0x4fff},
+            {0x1f300, 0x1f64f},
+            {0x0300, 0x036f},
+            {0x0400, 0x04ff},
+            {0x0600, 0x06ff},
+            {0x1d400, 0x1d7ff}
+        };
         String[] spaces = {" ", "  ", "\t", "\n", "\r\n", "    "};
         java.util.SplittableRandom rnd = new java.util.SplittableRandom(seed);
         java.util.List<String> out = new java.util.ArrayList<>(TEXTS);
@@ -52,6 +63,5 @@ public final class TokenizerFixtures {
         return out;
     }
 
-    private TokenizerFixtures() {
-    }
+    private TokenizerFixtures() {}
 }

@@ -1,20 +1,19 @@
 package dev.longlora.trainer.tokenizer;
 
-import dev.longlora.trainer.data.ByteTokenizer;
-import dev.longlora.trainer.data.Tokenizer;
-import dev.longlora.trainer.io.FormatException;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.longlora.trainer.data.ByteTokenizer;
+import dev.longlora.trainer.data.Tokenizer;
+import dev.longlora.trainer.io.FormatException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Which tokenizer a model or argument selects, and what its tokenizer.json files say about vocabulary and BOS/EOS. */
 class TokenizersTest {
@@ -27,7 +26,9 @@ class TokenizersTest {
         Path model = dir.resolve("model");
         Files.createDirectories(model);
         Files.copy(TokenizerFixtures.LLAMA3_STYLE.resolve("tokenizer.json"), model.resolve("tokenizer.json"));
-        Files.copy(TokenizerFixtures.LLAMA3_STYLE.resolve("tokenizer_config.json"), model.resolve("tokenizer_config.json"));
+        Files.copy(
+                TokenizerFixtures.LLAMA3_STYLE.resolve("tokenizer_config.json"),
+                model.resolve("tokenizer_config.json"));
         Tokenizer t = Tokenizers.forModel(model.toString());
         assertInstanceOf(HfTokenizer.class, t);
         assertEquals(1160, t.vocabSize());
@@ -76,12 +77,15 @@ class TokenizersTest {
         Files.writeString(llama.resolve("config.json"), "{\"vocab_size\": 32000}");
         FormatException e = assertThrows(FormatException.class, () -> Tokenizers.forModel(llama.toString()));
         assertTrue(e.getMessage().contains("llama") && e.getMessage().contains("no tokenizer.json"), e.getMessage());
-        e = assertThrows(FormatException.class, () -> Tokenizers.open(dir.resolve("none").toString()));
+        e = assertThrows(
+                FormatException.class, () -> Tokenizers.open(dir.resolve("none").toString()));
         assertTrue(e.getMessage().contains("tokenizer not found"), e.getMessage());
 
         Path noEos = dir.resolve("noeos");
         Files.createDirectories(noEos);
-        Files.writeString(noEos.resolve("tokenizer.json"), "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": []}, \"added_tokens\": []}");
+        Files.writeString(
+                noEos.resolve("tokenizer.json"),
+                "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": []}, \"added_tokens\": []}");
         e = assertThrows(FormatException.class, () -> Tokenizers.open(noEos.toString()));
         assertTrue(e.getMessage().contains("end-of-sequence") && e.getMessage().contains("eos_token"), e.getMessage());
     }

@@ -9,70 +9,108 @@ import java.util.stream.IntStream;
  * work is split over blocks of C.
  */
 final class CpuGemm {
-  private CpuGemm() {}
+    private CpuGemm() {}
 
-  /** c = alpha op(a) op(b) + beta c, where a is [m,k] (or [k,m] if transA), b [k,n] (or [n,k] if transB). */
-  static void gemm(ForkJoinPool pool, int m, int n, int k, float[] a, boolean transA, float[] b, boolean transB,
-      float alpha, float beta, float[] c) {
-    if (n < TileKernel.NR && m >= 4 * TileKernel.NR && transA) {
-      // A narrow C from a transposed A (LoRA's dB = dY^T (xA^T)) would transpose the long A and then run on the
-      // masked edge: compute C^T = op(B)^T op(A)^T instead (no transposes, long rows) and add it back transposed.
-      float[] ct = new float[n * m];
-      gemm(pool, n, m, k, b, !transB, a, !transA, alpha, 0f, ct);
-      for (int i = 0; i < m; i++) {
-        for (int j = 0; j < n; j++) {
-          c[i * n + j] = (beta == 0f ? 0f : beta * c[i * n + j]) + ct[j * m + i];
+    /** c = alpha op(a) op(b) + beta c, where a is [m,k] (or [k,m] if transA), b [k,n] (or [n,k] if transB). */
+    static void gemm(
+            ForkJoinPool pool,
+            int m,
+            int n,
+            int k,
+            float[] a,
+            boolean transA,
+            float[] b,
+            boolean transB,
+            float alpha,
+            float beta,
+            float[] c) {
+        if (n < TileKernel.NR && m >= 4 * TileKernel.NR && transA) {
+            // A narrow C from a transposed A (LoRA's dB = dY^T (xA^T)) would transpose the long A and then run on the
+            // masked edge: compute C^T = op(B)^T op(A)^T instead (no transposes, long rows) and add it back transposed.
+            float[] ct = new float[n * m];
+            gemm(pool, n, m, k, b, !transB, a, !transA, alpha, 0f, ct);
+            for (int i = 0; i < m; i++) {
+                for (int j = 0; j < n; j++) {
+                    c[i * n + j] = (beta == 0f ? 0f : beta * c[i * n + j]) + ct[j * m + i];
+                }
+            }
+            return;
         }
-      }
-      return;
-    }
-    float[] ar = transA ? transpose(a, k, m) : a;
-    float[] br = transB ? transpose(b, n, k) : b;
-    boolean wide = n > 512;
-    int rowBlock = m >= 512 ? (wide ? 192 : 96) : Math.max(6, (m / 8 + 5) / 6 * 6);
-    int colBlock = n > 256 ? 128 : n;
-    int rowBlocks = (m + rowBlock - 1) / rowBlock;
-    int colBlocks = (n + colBlock - 1) / colBlock;
-    int tasks = rowBlocks * colBlocks;
-    if ((long) m * n * k < 65_536 || tasks == 1 || pool.getParallelism() == 1) {
-      TileKernel.multiply(ar, 0, k, br, 0, n, c, 0, n, m, n, k, alpha, beta);
-      return;
-    }
-    pool.submit(() -> IntStream.range(0, tasks).parallel().forEach(task -> {
-      int i0 = (task / colBlocks) * rowBlock;
-      int j0 = (task % colBlocks) * colBlock;
-      int cols = Math.min(colBlock, n - j0);
-      if (wide) {
-        // Rows of a wide B are pages apart: copy the block into a contiguous panel so the kernel's k-loop stays
-        // within a few pages (TLB) and cache lines.
-        float[] panel = new float[k * cols];
-        for (int p = 0; p < k; p++) {
-          System.arraycopy(br, p * n + j0, panel, p * cols, cols);
+        float[] ar = transA ? transpose(a, k, m) : a;
+        float[] br = transB ? transpose(b, n, k) : b;
+        boolean wide = n > 512;
+        int rowBlock = m >= 512 ? (wide ? 192 : 96) : Math.max(6, (m / 8 + 5) / 6 * 6);
+        int colBlock = n > 256 ? 128 : n;
+        int rowBlocks = (m + rowBlock - 1) / rowBlock;
+        int colBlocks = (n + colBlock - 1) / colBlock;
+        int tasks = rowBlocks * colBlocks;
+        if ((long) m * n * k < 65_536 || tasks == 1 || pool.getParallelism() == 1) {
+            TileKernel.multiply(ar, 0, k, br, 0, n, c, 0, n, m, n, k, alpha, beta);
+            return;
         }
-        TileKernel.multiply(ar, i0 * k, k, panel, 0, cols, c, i0 * n + j0, n, Math.min(rowBlock, m - i0), cols, k,
-            alpha, beta);
-      } else {
-        TileKernel.multiply(ar, i0 * k, k, br, j0, n, c, i0 * n + j0, n, Math.min(rowBlock, m - i0), cols, k, alpha,
-            beta);
-      }
-    })).join();
-  }
+        pool.submit(() -> IntStream.range(0, tasks).parallel().forEach(task -> {
+                    int i0 = (task / colBlocks) * rowBlock;
+                    int j0 = (task % colBlocks) * colBlock;
+                    int cols = Math.min(colBlock, n - j0);
+                    if (wide) {
+                        // Rows of a wide B are pages apart: copy the block into a contiguous panel so the kernel's
+                        // k-loop stays
+                        // within a few pages (TLB) and cache lines.
+                        float[] panel = new float[k * cols];
+                        for (int p = 0; p < k; p++) {
+                            System.arraycopy(br, p * n + j0, panel, p * cols, cols);
+                        }
+                        TileKernel.multiply(
+                                ar,
+                                i0 * k,
+                                k,
+                                panel,
+                                0,
+                                cols,
+                                c,
+                                i0 * n + j0,
+                                n,
+                                Math.min(rowBlock, m - i0),
+                                cols,
+                                k,
+                                alpha,
+                                beta);
+                    } else {
+                        TileKernel.multiply(
+                                ar,
+                                i0 * k,
+                                k,
+                                br,
+                                j0,
+                                n,
+                                c,
+                                i0 * n + j0,
+                                n,
+                                Math.min(rowBlock, m - i0),
+                                cols,
+                                k,
+                                alpha,
+                                beta);
+                    }
+                }))
+                .join();
+    }
 
-  static float[] transpose(float[] x, int rows, int cols) {
-    float[] t = new float[rows * cols];
-    final int tile = 32;
-    for (int i0 = 0; i0 < rows; i0 += tile) {
-      int i1 = Math.min(rows, i0 + tile);
-      for (int j0 = 0; j0 < cols; j0 += tile) {
-        int j1 = Math.min(cols, j0 + tile);
-        for (int i = i0; i < i1; i++) {
-          int src = i * cols;
-          for (int j = j0; j < j1; j++) {
-            t[j * rows + i] = x[src + j];
-          }
+    static float[] transpose(float[] x, int rows, int cols) {
+        float[] t = new float[rows * cols];
+        final int tile = 32;
+        for (int i0 = 0; i0 < rows; i0 += tile) {
+            int i1 = Math.min(rows, i0 + tile);
+            for (int j0 = 0; j0 < cols; j0 += tile) {
+                int j1 = Math.min(cols, j0 + tile);
+                for (int i = i0; i < i1; i++) {
+                    int src = i * cols;
+                    for (int j = j0; j < j1; j++) {
+                        t[j * rows + i] = x[src + j];
+                    }
+                }
+            }
         }
-      }
+        return t;
     }
-    return t;
-  }
 }
