@@ -1,5 +1,6 @@
 package dev.longlora.operator.api;
 
+import dev.longlora.contract.ApiNames;
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn.Type;
 import io.fabric8.generator.annotation.ValidationRule;
@@ -48,9 +49,8 @@ import io.fabric8.kubernetes.model.annotation.Version;
                 + "shorten the name (at most 56 characters for up to 10 nodes, 55 for up to 100)",
         reason = "FieldValueInvalid")
 public class LongLoRAJob extends CustomResource<LongLoRAJobSpec, LongLoRAJobStatus> implements Namespaced {
-    public static final String GROUP = "longlora.dev";
-    public static final String VERSION = "v1alpha1";
-    public static final String API_VERSION = GROUP + "/" + VERSION;
+    public static final String GROUP = ApiNames.GROUP;
+    public static final String VERSION = ApiNames.VERSION;
 
     public LongLoRAJob() {}
 

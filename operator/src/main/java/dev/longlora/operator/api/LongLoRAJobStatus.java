@@ -23,6 +23,11 @@ public record LongLoRAJobStatus(
         @JsonPropertyDescription("Gang restarts so far; also the restart generation labelled on the pods.")
         Integer restarts,
 
+        @JsonPropertyDescription(
+                "Of those, restarts after the trainer saved a checkpoint and stopped on request (exit code 11:"
+                        + " preemption, eviction, drain); not counted against backoffLimit.")
+        Integer requestedStops,
+
         @JsonPropertyDescription("When the current run started (reset by suspend, as for a Kubernetes Job).")
         String startTime,
 
@@ -49,6 +54,7 @@ public record LongLoRAJobStatus(
                 observedGeneration,
                 workers,
                 restarts,
+                requestedStops,
                 startTime,
                 completionTime,
                 newMessage,
@@ -63,6 +69,7 @@ public record LongLoRAJobStatus(
                 List.of(),
                 null,
                 new WorkerCounts(0, 0, 0),
+                0,
                 0,
                 null,
                 null,

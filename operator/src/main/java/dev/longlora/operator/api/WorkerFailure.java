@@ -12,7 +12,8 @@ public record WorkerFailure(
         Integer exitCode,
 
         @JsonPropertyDescription(
-                "Classification: Succeeded, InvalidConfig, InvalidModelOrData, OutOfMemory, LostPeer, Signal, Unknown, Evicted, Deleted.")
+                "Classification (docs/contract.md section 7): InvalidConfig, InvalidModelOrData, OutOfMemory, LossDiverged,"
+                        + " UnexpectedError, LostPeer, Stopped, Signal, Unknown; or the pod's reason, e.g. Evicted, Deleted.")
         String reason,
 
         @JsonPropertyDescription("Whether the failure ends the job without a restart.")

@@ -1,5 +1,6 @@
 package dev.longlora.operator.reconcile;
 
+import dev.longlora.contract.ApiNames;
 import dev.longlora.operator.api.LongLoRAJob;
 import dev.longlora.operator.reconcile.Action.RecordEvent;
 import io.fabric8.kubernetes.api.model.EventBuilder;
@@ -25,7 +26,7 @@ final class JobEvents {
                 .withNamespace(job.getMetadata().getNamespace())
                 .endMetadata()
                 .withInvolvedObject(new ObjectReferenceBuilder()
-                        .withApiVersion(LongLoRAJob.API_VERSION)
+                        .withApiVersion(ApiNames.API_VERSION)
                         .withKind("LongLoRAJob")
                         .withName(job.getMetadata().getName())
                         .withNamespace(job.getMetadata().getNamespace())

@@ -1,5 +1,6 @@
 package dev.longlora.operator.reconcile;
 
+import dev.longlora.contract.ExitCode;
 import dev.longlora.operator.api.JobPhase;
 import dev.longlora.operator.api.LongLoRAJob;
 import dev.longlora.operator.api.LongLoRAJobSpec;
@@ -9,7 +10,6 @@ import dev.longlora.operator.reconcile.Action.CreatePod;
 import dev.longlora.operator.reconcile.Action.DeleteJob;
 import dev.longlora.operator.reconcile.Action.DeletePod;
 import dev.longlora.operator.reconcile.Action.RecordEvent;
-import dev.longlora.operator.status.ExitCodes;
 import dev.longlora.operator.status.GangAssessment;
 import dev.longlora.operator.status.StatusBuilder;
 import dev.longlora.operator.status.WorkerObservation;
@@ -233,7 +233,7 @@ public final class JobPlanner {
 
         Plan handleFailure(WorkerFailure failure, GangAssessment gang) {
             String explanation = failure.exitCode() != null
-                    ? ExitCodes.classify(failure.exitCode()).explanation()
+                    ? ExitCode.classify(failure.exitCode()).explanation()
                     : STALLED.equals(failure.reason())
                             ? "no progress from rank 0 for " + spec.progressDeadlineSeconds()
                                     + "s (spec.progressDeadlineSeconds)"
@@ -248,10 +248,12 @@ public final class JobPlanner {
                 ttlRequeue();
                 return done();
             }
-            if (status.restarts() >= limit) {
+            boolean counted = failure.exitCode() == null
+                    || ExitCode.classify(failure.exitCode()).countsAgainstBackoff();
+            if (counted && status.countedRestarts() >= limit) {
                 deletePods(
                         gang.workers().stream().filter(w -> w.state().active()).toList(), "the job failed");
-                String why = "backoffLimit (" + limit + ") reached after " + status.restarts()
+                String why = "backoffLimit (" + limit + ") reached after " + status.countedRestarts()
                         + " gang restart(s); last: " + who;
                 status.failed("BackoffLimitExceeded", why, failure);
                 event(RecordEvent.warning("BackoffLimitExceeded", why));
@@ -259,8 +261,10 @@ public final class JobPlanner {
                 return done();
             }
             deletePods(nonTerminating(gang.workers()), "the gang restarts");
-            String why = "gang restart " + (status.restarts() + 1) + " of " + limit + " after " + who;
-            status.restarting(failure, why);
+            String why = counted
+                    ? "gang restart " + (status.countedRestarts() + 1) + " of " + limit + " after " + who
+                    : "gang restart after " + who;
+            status.restarting(failure, counted, why);
             event(RecordEvent.warning("WorkerFailed", who));
             event(RecordEvent.warning("GangRestart", why));
             return done();

@@ -1,10 +1,10 @@
 package dev.longlora.operator.reconcile;
 
+import dev.longlora.contract.Labels;
 import dev.longlora.operator.api.JobPhase;
 import dev.longlora.operator.api.LongLoRAJob;
 import dev.longlora.operator.api.LongLoRAJobStatus;
 import dev.longlora.operator.metrics.OperatorMetrics;
-import dev.longlora.operator.topology.Labels;
 import dev.longlora.operator.topology.TopologySettings;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.HasMetadata;

@@ -1,5 +1,7 @@
 package dev.longlora.operator.status;
 
+import dev.longlora.contract.ExitCode;
+import dev.longlora.contract.ProgressReport;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
@@ -48,8 +50,8 @@ public record GangAssessment(int desired, List<WorkerObservation> workers) {
                 .map(w -> new Failure(
                         w,
                         w.exitCode() != null
-                                ? ExitCodes.classify(w.exitCode())
-                                : ExitCodes.withoutExitCode(w.podReason())));
+                                ? ExitCode.classify(w.exitCode())
+                                : ExitCode.withoutExitCode(w.podReason())));
     }
 
     /** Node indices with no pod of this generation: to be created. */
@@ -71,5 +73,5 @@ public record GangAssessment(int desired, List<WorkerObservation> workers) {
     }
 
     /** A failed worker and what its exit means. */
-    public record Failure(WorkerObservation worker, ExitCodes.Classification classification) {}
+    public record Failure(WorkerObservation worker, ExitCode.Classification classification) {}
 }

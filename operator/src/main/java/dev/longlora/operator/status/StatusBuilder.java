@@ -1,5 +1,6 @@
 package dev.longlora.operator.status;
 
+import dev.longlora.contract.ProgressReport;
 import dev.longlora.operator.api.CheckpointRef;
 import dev.longlora.operator.api.JobPhase;
 import dev.longlora.operator.api.LongLoRAJobStatus;
@@ -20,6 +21,7 @@ public final class StatusBuilder {
     private List<Condition> conditions;
     private WorkerCounts workers;
     private int restarts;
+    private int requestedStops;
     private String startTime;
     private String completionTime;
     private String message;
@@ -35,6 +37,7 @@ public final class StatusBuilder {
         this.conditions = s.conditions() != null ? s.conditions() : List.of();
         this.workers = s.workers() != null ? s.workers() : new WorkerCounts(0, 0, 0);
         this.restarts = s.restarts() != null ? s.restarts() : 0;
+        this.requestedStops = s.requestedStops() != null ? s.requestedStops() : 0;
         this.startTime = s.startTime();
         this.completionTime = s.completionTime();
         this.message = s.message();
@@ -49,6 +52,11 @@ public final class StatusBuilder {
 
     public int restarts() {
         return restarts;
+    }
+
+    /** Gang restarts that count against backoffLimit: all but those after a requested stop (exit code 11). */
+    public int countedRestarts() {
+        return restarts - requestedStops;
     }
 
     public String startTime() {
@@ -91,8 +99,10 @@ public final class StatusBuilder {
         return enter(JobPhase.Restarting, why);
     }
 
-    public StatusBuilder restarting(WorkerFailure failure, String why) {
+    /** A gang restart; {@code counted} is false when the trainer stopped on request (it saved a checkpoint). */
+    public StatusBuilder restarting(WorkerFailure failure, boolean counted, String why) {
         restarts++;
+        if (!counted) requestedStops++;
         lastFailure = failure;
         enter(JobPhase.Restarting, why).running(false, "GangRestarting", why);
         conditions = Conditions.set(conditions, Conditions.RESTARTING, true, failure.reason(), why, generation, now);
@@ -149,10 +159,19 @@ public final class StatusBuilder {
         return this;
     }
 
+    /** Rank 0's report (contract section 6) into status.progress and status.lastCheckpoint. */
     public StatusBuilder progress(ProgressReport report) {
-        progress = report.progress();
-        if (report.lastCheckpoint() != null) {
-            lastCheckpoint = report.lastCheckpoint();
+        progress = new TrainingProgress(
+                report.step(),
+                report.totalSteps(),
+                report.loss(),
+                report.learningRate(),
+                report.tokensPerSecond(),
+                report.etaSeconds(),
+                report.updateTime());
+        ProgressReport.LastCheckpoint c = report.lastCheckpoint();
+        if (c != null) {
+            lastCheckpoint = new CheckpointRef(c.step(), c.path(), c.time());
         }
         return this;
     }
@@ -164,6 +183,7 @@ public final class StatusBuilder {
                 generation,
                 workers,
                 restarts,
+                requestedStops,
                 startTime,
                 completionTime,
                 message,

@@ -1,6 +1,8 @@
 package dev.longlora.operator.status;
 
-import dev.longlora.operator.topology.Labels;
+import dev.longlora.contract.Annotations;
+import dev.longlora.contract.Labels;
+import dev.longlora.contract.PodPaths;
 import io.fabric8.kubernetes.api.model.ContainerStateTerminated;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -19,9 +21,6 @@ public record WorkerObservation(
         String createdAt,
         String waitingFor) {
 
-    public static final String TRAINER_CONTAINER = "trainer";
-    public static final String PROGRESS_ANNOTATION = "longlora.dev/progress";
-
     public static WorkerObservation of(Pod pod) {
         Map<String, String> labels = pod.getMetadata().getLabels() == null
                 ? Map.of()
@@ -29,11 +28,11 @@ public record WorkerObservation(
         int index = parse(labels.get(Labels.NODE_INDEX), -1);
         int generation = parse(labels.get(Labels.RESTART), -1);
         Map<String, String> annotations = pod.getMetadata().getAnnotations();
-        String progress = annotations == null ? null : annotations.get(PROGRESS_ANNOTATION);
+        String progress = annotations == null ? null : annotations.get(Annotations.PROGRESS);
         ContainerStatus trainer = null;
         if (pod.getStatus() != null && pod.getStatus().getContainerStatuses() != null) {
             trainer = pod.getStatus().getContainerStatuses().stream()
-                    .filter(c -> TRAINER_CONTAINER.equals(c.getName()))
+                    .filter(c -> PodPaths.TRAINER_CONTAINER.equals(c.getName()))
                     .findFirst()
                     .orElse(null);
         }

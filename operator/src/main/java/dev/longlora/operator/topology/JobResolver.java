@@ -1,6 +1,9 @@
 package dev.longlora.operator.topology;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.longlora.contract.ApiNames;
+import dev.longlora.contract.JobConfig;
+import dev.longlora.contract.TrainerEnv;
 import dev.longlora.operator.api.AttentionSpec;
 import dev.longlora.operator.api.CheckpointSpec;
 import dev.longlora.operator.api.CheckpointStorage;
@@ -12,18 +15,18 @@ import dev.longlora.operator.api.LongLoRAJobSpec;
 import dev.longlora.operator.api.LoraSpec;
 import dev.longlora.operator.api.ModelSpec;
 import dev.longlora.operator.api.TrainingSpec;
-import java.util.List;
 import java.util.Objects;
 
 /**
- * Fills every default of docs/contract.md section 4 into a job. The CRD carries the same defaults, so the API server
- * usually has filled them already; resolving again keeps the operator right for objects built in code or stored
- * before a default existed.
+ * Turns a job's spec into the contract's job.json ({@link JobConfig}). Every field the spec leaves unset is passed on
+ * as null, so the contract fills in its default: the defaults live in one place. The CRD carries the same defaults
+ * for the API server (a test keeps them equal), so usually they are already filled; resolving again keeps the
+ * operator right for objects built in code or stored before a default existed. Only what job.json does not carry
+ * (the rendezvous port, the claim, the backoff limit) has its defaults here.
  */
 public final class JobResolver {
-    public static final int DEFAULT_MASTER_PORT = 29500;
     public static final String DEFAULT_STORAGE_SIZE = "100Gi";
-    static final List<String> DEFAULT_TARGET_MODULES = List.of("q_proj", "k_proj", "v_proj", "o_proj");
+    public static final int DEFAULT_BACKOFF_LIMIT = 3;
 
     private JobResolver() {}
 
@@ -32,81 +35,78 @@ public final class JobResolver {
         ModelSpec model = Objects.requireNonNull(s.model(), "spec.model");
         DatasetSpec data = Objects.requireNonNull(s.dataset(), "spec.dataset");
         ContextSpec ctx = Objects.requireNonNull(s.context(), "spec.context");
+        Objects.requireNonNull(ctx.targetLength(), "spec.context.targetLength");
         AttentionSpec att = or(s.attention(), new AttentionSpec(null, null));
         LoraSpec lora = or(s.lora(), new LoraSpec(null, null, null, null, null, null));
         TrainingSpec t = or(
                 s.training(),
                 new TrainingSpec(null, null, null, null, null, null, null, null, null, null, null, null, null, null));
-        DistributedSpec d = distributed(s);
-        CheckpointSpec c = checkpoint(s);
-
-        int original = or(ctx.originalLength(), 4096);
-        int target = Objects.requireNonNull(ctx.targetLength(), "spec.context.targetLength");
-        double rope = ctx.ropeFactor() != null ? ctx.ropeFactor() : Math.ceil((double) target / original);
-        List<String> modules = lora.targetModules() == null
-                        || lora.targetModules().isEmpty()
-                ? DEFAULT_TARGET_MODULES
-                : lora.targetModules().stream().map(m -> json(m, m)).distinct().toList();
-
+        DistributedSpec d = or(s.distributed(), new DistributedSpec(null, null, null, null, null));
+        CheckpointSpec c = or(s.checkpoint(), new CheckpointSpec(null, null, null, null, null));
         return new JobConfig(
-                LongLoRAJob.API_VERSION,
+                ApiNames.API_VERSION,
                 new JobConfig.Job(job.getMetadata().getName(), job.getMetadata().getNamespace()),
-                new JobConfig.Model(model.path(), or(model.name(), model.path())),
-                new JobConfig.Data(
-                        data.path(),
-                        json(data.format(), DatasetSpec.Format.BIN),
-                        json(data.tokenDtype(), DatasetSpec.TokenDtype.UINT16)),
-                new JobConfig.Context(original, target, rope),
-                new JobConfig.Attention(json(att.pattern(), AttentionSpec.Pattern.S2), or(att.groups(), 4)),
+                new JobConfig.Model(model.path(), model.name()),
+                new JobConfig.Data(data.path(), json(data.format()), json(data.tokenDtype())),
+                new JobConfig.Context(ctx.originalLength(), ctx.targetLength(), ctx.ropeFactor()),
+                new JobConfig.Attention(json(att.pattern()), att.groups()),
                 new JobConfig.Lora(
-                        or(lora.rank(), 8),
-                        or(lora.alpha(), 16.0),
-                        or(lora.dropout(), 0.0),
-                        modules,
-                        or(lora.trainEmbeddings(), true),
-                        or(lora.trainNorms(), true)),
+                        lora.rank(),
+                        lora.alpha(),
+                        lora.dropout(),
+                        lora.targetModules() == null
+                                ? null
+                                : lora.targetModules().stream()
+                                        .map(m -> json(m))
+                                        .toList(),
+                        lora.trainEmbeddings(),
+                        lora.trainNorms()),
                 new JobConfig.Training(
-                        or(t.maxSteps(), 1000),
-                        or(t.learningRate(), 2.0e-5),
-                        or(t.warmupSteps(), 20),
-                        json(t.schedule(), TrainingSpec.Schedule.CONSTANT_WITH_WARMUP),
-                        or(t.microBatchSize(), 1),
-                        or(t.gradientAccumulationSteps(), 8),
-                        or(t.maxGradNorm(), 1.0),
-                        or(t.weightDecay(), 0.0),
-                        or(t.adamBeta1(), 0.9),
-                        or(t.adamBeta2(), 0.95),
-                        or(t.adamEpsilon(), 1.0e-8),
-                        json(t.precision(), TrainingSpec.Precision.BF16),
-                        or(t.gradientCheckpointing(), true),
-                        or(t.seed(), 42L)),
+                        t.maxSteps(),
+                        t.learningRate(),
+                        t.warmupSteps(),
+                        json(t.schedule()),
+                        t.microBatchSize(),
+                        t.gradientAccumulationSteps(),
+                        t.maxGradNorm(),
+                        t.weightDecay(),
+                        t.adamBeta1(),
+                        t.adamBeta2(),
+                        t.adamEpsilon(),
+                        json(t.precision()),
+                        t.gradientCheckpointing(),
+                        t.seed(),
+                        null),
                 new JobConfig.Distributed(d.nodes(), d.gpusPerNode(), d.zeroStage(), d.offloadOptimizer()),
                 new JobConfig.Checkpoint(c.everySteps(), c.keep()));
     }
 
-    /** spec.distributed with every field filled. */
+    /** spec.distributed with every field filled (job.json's defaults, and the rendezvous port). */
     public static DistributedSpec distributed(LongLoRAJobSpec s) {
         DistributedSpec d = or(s.distributed(), new DistributedSpec(null, null, null, null, null));
+        JobConfig.Distributed filled =
+                new JobConfig.Distributed(d.nodes(), d.gpusPerNode(), d.zeroStage(), d.offloadOptimizer());
         return new DistributedSpec(
-                or(d.nodes(), 1),
-                or(d.gpusPerNode(), 8),
-                or(d.zeroStage(), 2),
-                or(d.offloadOptimizer(), false),
-                or(d.masterPort(), DEFAULT_MASTER_PORT));
+                filled.nodes(),
+                filled.gpusPerNode(),
+                filled.zeroStage(),
+                filled.offloadOptimizer(),
+                or(d.masterPort(), TrainerEnv.DEFAULT_MASTER_PORT));
     }
 
     /** spec.checkpoint with every field filled (claimName stays null when the operator creates the claim). */
     public static CheckpointSpec checkpoint(LongLoRAJobSpec s) {
         CheckpointSpec c = or(s.checkpoint(), new CheckpointSpec(null, null, null, null, null));
         CheckpointStorage st = or(c.storage(), new CheckpointStorage(null, null, null));
+        JobConfig.Checkpoint filled = new JobConfig.Checkpoint(c.everySteps(), c.keep());
         return new CheckpointSpec(
                 c.claimName(),
                 new CheckpointStorage(
                         or(st.size(), DEFAULT_STORAGE_SIZE),
                         st.storageClassName(),
                         or(st.accessMode(), CheckpointStorage.AccessMode.ReadWriteOnce)),
-                or(c.everySteps(), 100),
-                or(c.keep(), 3),
+                filled.everySteps(),
+                filled.keep(),
                 or(c.deleteWithJob(), false));
     }
 
@@ -115,16 +115,16 @@ public final class JobResolver {
     }
 
     public static int backoffLimit(LongLoRAJobSpec s) {
-        return or(s.backoffLimit(), 3);
+        return or(s.backoffLimit(), DEFAULT_BACKOFF_LIMIT);
     }
 
     static <T> T or(T value, T fallback) {
         return value != null ? value : fallback;
     }
 
-    /** The JSON spelling of an enum constant (its @JsonProperty), so job.json uses the API's words. */
-    static <E extends Enum<E>> String json(E value, E fallback) {
-        E e = or(value, fallback);
+    /** The JSON spelling of an enum constant (its @JsonProperty), so job.json uses the API's words; null stays null. */
+    static String json(Enum<?> e) {
+        if (e == null) return null;
         try {
             JsonProperty p = e.getDeclaringClass().getField(e.name()).getAnnotation(JsonProperty.class);
             return p != null ? p.value() : e.name();

@@ -1,5 +1,10 @@
 package dev.longlora.operator.topology;
 
+import dev.longlora.contract.ApiNames;
+import dev.longlora.contract.JobConfig;
+import dev.longlora.contract.JobConfigJson;
+import dev.longlora.contract.Labels;
+import dev.longlora.contract.PodPaths;
 import dev.longlora.operator.api.CheckpointSpec;
 import dev.longlora.operator.api.LongLoRAJob;
 import io.fabric8.kubernetes.api.model.ConfigMap;
@@ -128,7 +133,7 @@ public final class JobTopology {
     public ConfigMap configMap() {
         return new ConfigMapBuilder()
                 .withMetadata(meta(Names.configMap(name()), true))
-                .withData(Map.of(TrainerEnv.CONFIG_FILE, JobConfigJson.write(config)))
+                .withData(Map.of(PodPaths.CONFIG_FILE, JobConfigJson.write(config)))
                 .build();
     }
 
@@ -180,7 +185,7 @@ public final class JobTopology {
 
     public OwnerReference ownerReference() {
         return new OwnerReferenceBuilder()
-                .withApiVersion(LongLoRAJob.API_VERSION)
+                .withApiVersion(ApiNames.API_VERSION)
                 .withKind("LongLoRAJob")
                 .withName(name())
                 .withUid(job.getMetadata().getUid())
@@ -193,7 +198,7 @@ public final class JobTopology {
         ObjectMetaBuilder meta = new ObjectMetaBuilder()
                 .withName(objectName)
                 .withNamespace(namespace())
-                .withLabels(Labels.forJob(name()));
+                .withLabels(JobLabels.forJob(name()));
         if (owned) {
             meta.withOwnerReferences(ownerReference());
         }

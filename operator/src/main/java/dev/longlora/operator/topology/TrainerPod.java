@@ -1,5 +1,8 @@
 package dev.longlora.operator.topology;
 
+import dev.longlora.contract.JobConfig;
+import dev.longlora.contract.PodPaths;
+import dev.longlora.contract.TrainerEnv;
 import dev.longlora.operator.api.LongLoRAJobSpec;
 import dev.longlora.operator.api.PodTemplateOverlay;
 import io.fabric8.kubernetes.api.model.Capabilities;
@@ -32,7 +35,7 @@ import java.util.Set;
  * /dev/shm, GPUs, and the job's pod template overlay merged in (the operator's own wiring wins on a clash).
  */
 final class TrainerPod {
-    static final String CONTAINER = "trainer";
+    static final String CONTAINER = PodPaths.TRAINER_CONTAINER;
     static final String GPU_RESOURCE = "nvidia.com/gpu";
     static final String CONFIG_VOLUME = "config";
     static final String CHECKPOINT_VOLUME = "checkpoints";
@@ -63,7 +66,7 @@ final class TrainerPod {
         if (overlay.labels() != null) {
             labels.putAll(overlay.labels());
         }
-        labels.putAll(Labels.forPod(job, nodeIndex, restartGeneration));
+        labels.putAll(JobLabels.forPod(job, nodeIndex, restartGeneration));
         meta.setLabels(labels);
         if (overlay.annotations() != null && !overlay.annotations().isEmpty()) {
             meta.setAnnotations(new LinkedHashMap<>(overlay.annotations()));
@@ -95,7 +98,7 @@ final class TrainerPod {
                 .withImagePullPolicy(
                         spec.imagePullPolicy() != null ? spec.imagePullPolicy().name() : settings.defaultPullPolicy())
                 // The image's entrypoint is the longlora launcher (contract section 2).
-                .withArgs("train", "--config", TrainerEnv.CONFIG_MOUNT + "/" + TrainerEnv.CONFIG_FILE)
+                .withArgs(PodPaths.trainerArgs())
                 .withEnv(env(nodeIndex, podName))
                 .withEnvFrom(nullIfEmpty(overlay.envFrom()))
                 .addNewPort()
@@ -122,7 +125,7 @@ final class TrainerPod {
                 env(TrainerEnv.MASTER_ADDR, Names.podDns(job, ns, 0)),
                 env(TrainerEnv.MASTER_PORT, topology.masterPort()),
                 env(TrainerEnv.ZERO_STAGE, d.zeroStage()),
-                env(TrainerEnv.CHECKPOINT_DIR, TrainerEnv.CHECKPOINT_MOUNT),
+                env(TrainerEnv.CHECKPOINT_DIR, PodPaths.CHECKPOINT_MOUNT),
                 env(TrainerEnv.RESUME_FROM, TrainerEnv.RESUME_LATEST),
                 env(TrainerEnv.JOB_NAME, job),
                 env(TrainerEnv.NAMESPACE, ns),
@@ -174,12 +177,12 @@ final class TrainerPod {
         List<VolumeMount> mounts = new ArrayList<>(List.of(
                 new VolumeMountBuilder()
                         .withName(CONFIG_VOLUME)
-                        .withMountPath(TrainerEnv.CONFIG_MOUNT)
+                        .withMountPath(PodPaths.CONFIG_MOUNT)
                         .withReadOnly(true)
                         .build(),
                 new VolumeMountBuilder()
                         .withName(CHECKPOINT_VOLUME)
-                        .withMountPath(TrainerEnv.CHECKPOINT_MOUNT)
+                        .withMountPath(PodPaths.CHECKPOINT_MOUNT)
                         .build(),
                 new VolumeMountBuilder()
                         .withName(SHM_VOLUME)

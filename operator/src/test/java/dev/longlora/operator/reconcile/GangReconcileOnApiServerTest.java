@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.longlora.contract.JobConfig;
+import dev.longlora.contract.JobConfigJson;
 import dev.longlora.operator.api.CheckpointSpec;
 import dev.longlora.operator.api.CheckpointStorage;
 import dev.longlora.operator.api.ContextSpec;
@@ -18,8 +20,6 @@ import dev.longlora.operator.api.LongLoRAJobSpec;
 import dev.longlora.operator.api.ModelSpec;
 import dev.longlora.operator.it.RealApiServerTest;
 import dev.longlora.operator.it.TestNamespace;
-import dev.longlora.operator.topology.JobConfig;
-import dev.longlora.operator.topology.JobConfigJson;
 import dev.longlora.operator.topology.JobResolver;
 import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
@@ -221,7 +221,7 @@ class GangReconcileOnApiServerTest {
             assertEquals(
                     List.of("gang-node-0", "gang-node-1", "gang-node-2"),
                     role.getRules().getFirst().getResourceNames());
-            JobConfig config = JobConfigJson.read(client.configMaps()
+            JobConfig config = JobConfigJson.parse(client.configMaps()
                     .inNamespace(ns)
                     .withName("gang-config")
                     .get()

@@ -182,7 +182,7 @@ class JobPlannerTest {
     void retryableFailuresBeyondBackoffLimitFailTheJobAndKeepTheFailedPodForItsLogs() {
         LongLoRAJob job = TestJobs.job(2, 8); // backoffLimit 2
         LongLoRAJobStatus status = new LongLoRAJobStatus(
-                JobPhase.Running, List.of(), 1L, null, 2, T0.toString(), null, null, null, null, null);
+                JobPhase.Running, List.of(), 1L, null, 2, null, T0.toString(), null, null, null, null, null);
         Plan plan = planner.plan(
                 withStatus(job, status),
                 observed(job, List.of(pod(job, 0, 2, "Running", null), pod(job, 1, 2, "Failed", 137))),
@@ -204,11 +204,31 @@ class JobPlannerTest {
     }
 
     @Test
+    void aRequestedStopRestartsTheGangWithoutCountingAgainstBackoff() {
+        LongLoRAJob job = TestJobs.job(2, 8); // backoffLimit 2, already used up
+        LongLoRAJobStatus status = new LongLoRAJobStatus(
+                JobPhase.Running, List.of(), 1L, null, 2, null, T0.toString(), null, null, null, null, null);
+        Plan plan = planner.plan(
+                withStatus(job, status),
+                observed(job, List.of(pod(job, 0, 2, "Running", null), pod(job, 1, 2, "Failed", 11))),
+                T0.plusSeconds(9));
+        assertEquals(JobPhase.Restarting, plan.status().phase(), "exit 11 saved a checkpoint: resume from it");
+        assertEquals(3, plan.status().restarts(), "a new gang generation");
+        assertEquals(1, plan.status().requestedStops(), "not counted against backoffLimit");
+        assertEquals("Stopped", plan.status().lastFailure().reason());
+        Plan next = planner.plan(
+                withStatus(job, plan.status()),
+                observed(job, List.of(pod(job, 0, 3, "Running", null), pod(job, 1, 3, "Failed", 137))),
+                T0.plusSeconds(20));
+        assertEquals(JobPhase.Failed, next.status().phase(), "a crash after that still meets the used-up limit");
+    }
+
+    @Test
     void permanentExitCodesFailWithoutARestart() {
-        for (int code : new int[] {2, 3, 4}) {
+        for (int code : new int[] {2, 3, 4, 5}) {
             LongLoRAJob job = TestJobs.job(2, 8);
             LongLoRAJobStatus status = new LongLoRAJobStatus(
-                    JobPhase.Running, List.of(), 1L, null, 0, T0.toString(), null, null, null, null, null);
+                    JobPhase.Running, List.of(), 1L, null, 0, null, T0.toString(), null, null, null, null, null);
             Plan plan = planner.plan(
                     withStatus(job, status),
                     observed(job, List.of(pod(job, 0, 0, "Failed", code), pod(job, 1, 0, "Running", null))),
@@ -226,7 +246,7 @@ class JobPlannerTest {
     void suspendRemovesPodsAndKeepsStatusThenResumeRecreatesTheGang() {
         LongLoRAJob job = TestJobs.job(2, 8);
         LongLoRAJobStatus running = new LongLoRAJobStatus(
-                JobPhase.Running, List.of(), 1L, null, 1, T0.toString(), null, null, null, null, null);
+                JobPhase.Running, List.of(), 1L, null, 1, null, T0.toString(), null, null, null, null, null);
         LongLoRAJob suspended = TestJobs.job("llama", TestJobs.with(job.getSpec(), true, null, null));
         Plan plan = planner.plan(withStatus(suspended, running), observed(job, gang(job, 2, 1, "Running")), T0);
         assertEquals(2, plan.actions(DeletePod.class).size());
@@ -256,7 +276,7 @@ class JobPlannerTest {
     void activeDeadlineFailsTheJob() {
         LongLoRAJob job = TestJobs.job("llama", TestJobs.with(TestJobs.spec(1, 8), null, 50L, null));
         LongLoRAJobStatus running = new LongLoRAJobStatus(
-                JobPhase.Running, List.of(), 1L, null, 0, T0.toString(), null, null, null, null, null);
+                JobPhase.Running, List.of(), 1L, null, 0, null, T0.toString(), null, null, null, null, null);
         Plan early =
                 planner.plan(withStatus(job, running), observed(job, gang(job, 1, 0, "Running")), T0.plusSeconds(20));
         assertEquals(JobPhase.Running, early.status().phase());
@@ -272,7 +292,7 @@ class JobPlannerTest {
     void allWorkersSucceededFinishesTheJobAndTtlDeletesItLater() {
         LongLoRAJob job = TestJobs.job("llama", TestJobs.with(TestJobs.spec(2, 8), null, null, 600));
         LongLoRAJobStatus running = new LongLoRAJobStatus(
-                JobPhase.Running, List.of(), 1L, null, 0, T0.toString(), null, null, null, null, null);
+                JobPhase.Running, List.of(), 1L, null, 0, null, T0.toString(), null, null, null, null, null);
         Plan done = planner.plan(withStatus(job, running), observed(job, gang(job, 2, 0, "Succeeded")), T0);
         assertEquals(JobPhase.Succeeded, done.status().phase());
         assertEquals(T0.toString(), done.status().completionTime());
@@ -316,7 +336,7 @@ class JobPlannerTest {
     void aWorkerDeletedBySomeoneElseRestartsTheGang() {
         LongLoRAJob job = TestJobs.job(2, 8);
         LongLoRAJobStatus running = new LongLoRAJobStatus(
-                JobPhase.Running, List.of(), 1L, null, 0, T0.toString(), null, null, null, null, null);
+                JobPhase.Running, List.of(), 1L, null, 0, null, T0.toString(), null, null, null, null, null);
         List<Pod> pods = new ArrayList<>(gang(job, 2, 0, "Running"));
         pods.get(1).getMetadata().setDeletionTimestamp("2026-11-26T10:00:00Z");
         Plan plan = planner.plan(withStatus(job, running), observed(job, pods), T0);
@@ -337,7 +357,7 @@ class JobPlannerTest {
                 .setAnnotations(Map.of(
                         "longlora.dev/progress", "{\"step\": 3, \"updateTime\": \"" + T0.plusSeconds(300) + "\"}"));
         LongLoRAJobStatus running = new LongLoRAJobStatus(
-                JobPhase.Running, List.of(), 1L, null, 0, T0.toString(), null, null, null, null, null);
+                JobPhase.Running, List.of(), 1L, null, 0, null, T0.toString(), null, null, null, null, null);
         Plan alive = planner.plan(withStatus(job, running), observed(job, pods), T0.plusSeconds(800));
         assertEquals(JobPhase.Running, alive.status().phase());
         assertEquals(Duration.ofSeconds(101), alive.requeueAfter().orElseThrow(), "look again when it would stall");

@@ -5,41 +5,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.longlora.contract.ContractDocument;
+import dev.longlora.contract.JobConfig;
+import dev.longlora.contract.JobConfigJson;
 import dev.longlora.operator.api.ContextSpec;
 import dev.longlora.operator.api.DatasetSpec;
 import dev.longlora.operator.api.LongLoRAJob;
 import dev.longlora.operator.api.LongLoRAJobSpec;
 import dev.longlora.operator.api.ModelSpec;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class JobConfigTest {
-    /**
-     * The example of docs/contract.md section 4, read from the doc itself: the contract, the operator and the trainer
-     * cannot drift apart without a test failing.
-     */
-    static final String CONTRACT_EXAMPLE = contractExample();
-
-    static String contractExample() {
-        Path root = Path.of("").toAbsolutePath();
-        while (root != null && !Files.isRegularFile(root.resolve("docs/contract.md"))) {
-            root = root.getParent();
-        }
-        if (root == null) {
-            throw new IllegalStateException(
-                    "docs/contract.md not found above " + Path.of("").toAbsolutePath());
-        }
-        try {
-            String doc = Files.readString(root.resolve("docs/contract.md"));
-            int start = doc.indexOf("```json\n", doc.indexOf("\n## 4.")) + "```json\n".length();
-            return doc.substring(start, doc.indexOf("```", start));
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-    }
+    static final String CONTRACT_EXAMPLE = ContractDocument.jobJsonExample();
 
     @Test
     void minimalJobResolvesToTheContractExampleKeyForKey() throws Exception {
@@ -114,7 +93,7 @@ class JobConfigTest {
     @Test
     void jobJsonRoundTripsThroughTheTrainersReader() {
         JobConfig config = JobResolver.resolve(TestJobs.job(4, 8));
-        assertEquals(config, JobConfigJson.read(JobConfigJson.write(config)));
+        assertEquals(config, JobConfigJson.parse(JobConfigJson.write(config)));
         assertEquals(32, config.worldSize());
     }
 

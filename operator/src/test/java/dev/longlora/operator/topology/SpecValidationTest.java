@@ -50,8 +50,10 @@ class SpecValidationTest {
 
     @Test
     void eachBrokenRuleNamesItsField() {
-        assertTrue(problems("g", spec(4096, 32768, 3, 1)).getFirst().contains("divisible by spec.attention.groups"));
-        assertTrue(problems("g", spec(64, 130, 2, 1)).getFirst().contains("must be even"));
+        assertTrue(problems("g", spec(4096, 32768, 3, 1))
+                .getFirst()
+                .contains("does not split into spec.attention.groups=3"));
+        assertTrue(problems("g", spec(64, 130, 2, 1)).getFirst().contains("groups of even size"));
         assertTrue(
                 problems("g", spec(8192, 4096, 4, 1)).getFirst().contains("greater than spec.context.originalLength"));
         assertTrue(problems("g", spec(4096, 32768, 4, 2)).getFirst().contains("ReadWriteMany"));

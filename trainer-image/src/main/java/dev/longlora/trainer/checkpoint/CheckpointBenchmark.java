@@ -1,6 +1,6 @@
 package dev.longlora.trainer.checkpoint;
 
-import dev.longlora.trainer.config.ResumeFrom;
+import dev.longlora.contract.ResumeFrom;
 import dev.longlora.trainer.io.SafetensorsDtype;
 import dev.longlora.trainer.io.SafetensorsReader;
 import dev.longlora.trainer.io.SafetensorsWriter;

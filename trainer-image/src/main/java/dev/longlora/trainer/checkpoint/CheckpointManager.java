@@ -4,8 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.longlora.trainer.config.ConfigException;
-import dev.longlora.trainer.config.ResumeFrom;
+import dev.longlora.contract.CheckpointLayout;
+import dev.longlora.contract.ConfigException;
+import dev.longlora.contract.ResumeFrom;
+import dev.longlora.trainer.io.AtomicDirectory;
 import dev.longlora.trainer.io.FormatException;
 import dev.longlora.trainer.io.SafetensorsDtype;
 import dev.longlora.trainer.io.SafetensorsReader;
@@ -14,12 +16,8 @@ import dev.longlora.trainer.io.TensorData;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.channels.FileChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -45,10 +43,10 @@ import java.util.stream.Stream;
  */
 public final class CheckpointManager {
 
-    public static final String TRAINABLE_FILE = "trainable.safetensors";
-    public static final String OPTIMIZER_FILE = "optimizer.safetensors";
-    public static final String STATE_FILE = "state.json";
-    public static final String COMPLETE_FILE = "COMPLETE";
+    public static final String TRAINABLE_FILE = CheckpointLayout.TRAINABLE_FILE;
+    public static final String OPTIMIZER_FILE = CheckpointLayout.OPTIMIZER_FILE;
+    public static final String STATE_FILE = CheckpointLayout.STATE_FILE;
+    public static final String COMPLETE_FILE = CheckpointLayout.COMPLETE_MARKER;
     private static final Pattern STEP_DIR = Pattern.compile("step-(\\d+)");
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -68,47 +66,35 @@ public final class CheckpointManager {
     }
 
     public Path directoryOf(long step) {
-        return root.resolve("step-" + step);
+        return root.resolve(CheckpointLayout.stepDirectory(step));
     }
 
-    /** Saves {@code state} atomically and prunes old checkpoints; returns the final directory. */
+    /** Saves {@code state} atomically ({@link AtomicDirectory}) and prunes old checkpoints; returns its directory. */
     public Path save(CheckpointState state) {
-        Path tmp = root.resolve("step-" + state.step() + ".tmp");
         Path dest = directoryOf(state.step());
         try {
-            Files.createDirectories(root);
-            deleteRecursively(tmp); // the remains of a save that crashed
-            Files.createDirectories(tmp);
-            SafetensorsWriter.write(
-                    tmp.resolve(TRAINABLE_FILE),
-                    state.trainable(),
-                    Map.of("step", Long.toString(state.step())),
-                    SafetensorsDtype.F32,
-                    true);
-            SafetensorsWriter.write(
-                    tmp.resolve(OPTIMIZER_FILE),
-                    state.optimizer(),
-                    Map.of("step", Long.toString(state.step()), "optimizer", "adamw"),
-                    SafetensorsDtype.F32,
-                    true);
-            writeSynced(tmp.resolve(STATE_FILE), JSON.writeValueAsBytes(stateJson(state)));
-            ObjectNode complete = JSON.createObjectNode();
-            complete.put("step", state.step());
-            ObjectNode digests = complete.putObject("sha256");
-            for (String f : List.of(TRAINABLE_FILE, OPTIMIZER_FILE, STATE_FILE)) digests.put(f, sha256(tmp.resolve(f)));
-            writeSynced(tmp.resolve(COMPLETE_FILE), JSON.writeValueAsBytes(complete));
-            fsyncDirectory(tmp);
-            if (Files.exists(dest)) {
-                // Re-saving a step (e.g. after resuming from an older one): move the old one aside first.
-                Path old = root.resolve("step-" + state.step() + ".old");
-                deleteRecursively(old);
-                move(dest, old);
-                move(tmp, dest);
-                deleteRecursively(old);
-            } else {
-                move(tmp, dest);
-            }
-            fsyncDirectory(root);
+            AtomicDirectory.publish(dest, tmp -> {
+                SafetensorsWriter.write(
+                        tmp.resolve(TRAINABLE_FILE),
+                        state.trainable(),
+                        Map.of("step", Long.toString(state.step())),
+                        SafetensorsDtype.F32,
+                        true);
+                SafetensorsWriter.write(
+                        tmp.resolve(OPTIMIZER_FILE),
+                        state.optimizer(),
+                        Map.of("step", Long.toString(state.step()), "optimizer", "adamw"),
+                        SafetensorsDtype.F32,
+                        true);
+                Files.write(tmp.resolve(STATE_FILE), JSON.writeValueAsBytes(stateJson(state)));
+                // The marker is written last and carries every file's digest: resume trusts nothing without it.
+                ObjectNode complete = JSON.createObjectNode();
+                complete.put("step", state.step());
+                ObjectNode digests = complete.putObject("sha256");
+                for (String f : List.of(TRAINABLE_FILE, OPTIMIZER_FILE, STATE_FILE))
+                    digests.put(f, sha256(tmp.resolve(f)));
+                Files.write(tmp.resolve(COMPLETE_FILE), JSON.writeValueAsBytes(complete));
+            });
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write checkpoint " + dest + ": " + e.getMessage(), e);
         }
@@ -201,7 +187,7 @@ public final class CheckpointManager {
             for (Path p : s.filter(p -> p.getFileName().toString().matches("step-\\d+\\.(tmp|old)"))
                     .toList()) {
                 log.accept("removing " + p + ", left by a save that was interrupted");
-                deleteRecursively(p);
+                AtomicDirectory.deleteTree(p);
             }
         } catch (IOException e) {
             log.accept("could not clean up interrupted saves in " + root + ": " + e.getMessage());
@@ -256,7 +242,7 @@ public final class CheckpointManager {
             try {
                 // Remove the marker first, so a crash halfway leaves a directory that is visibly incomplete.
                 Files.deleteIfExists(dir.resolve(COMPLETE_FILE));
-                deleteRecursively(dir);
+                AtomicDirectory.deleteTree(dir);
             } catch (IOException e) {
                 log.accept("could not delete old checkpoint " + dir + ": " + e.getMessage());
             }
@@ -281,32 +267,6 @@ public final class CheckpointManager {
         }
     }
 
-    private static void writeSynced(Path file, byte[] bytes) throws IOException {
-        try (FileChannel ch = FileChannel.open(
-                file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes);
-            while (b.hasRemaining()) ch.write(b);
-            ch.force(true);
-        }
-    }
-
-    /** Makes a rename or new entry durable; some file systems cannot open directories, which is fine to skip. */
-    private static void fsyncDirectory(Path dir) {
-        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-            ch.force(true);
-        } catch (IOException e) {
-            // not supported on this platform or file system
-        }
-    }
-
-    private static void move(Path from, Path to) throws IOException {
-        try {
-            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(from, to);
-        }
-    }
-
     static String sha256(Path file) throws IOException {
         MessageDigest md;
         try {
@@ -319,12 +279,5 @@ public final class CheckpointManager {
             for (int n; (n = in.read(buf)) > 0; ) md.update(buf, 0, n);
         }
         return HexFormat.of().formatHex(md.digest());
-    }
-
-    private static void deleteRecursively(Path p) throws IOException {
-        if (!Files.exists(p)) return;
-        try (Stream<Path> s = Files.walk(p)) {
-            for (Path x : s.sorted(Comparator.reverseOrder()).toList()) Files.delete(x);
-        }
     }
 }

@@ -1,5 +1,6 @@
 package dev.longlora.trainer.cli;
 
+import dev.longlora.contract.ConfigException;
 import dev.longlora.trainer.model.AttentionSpec;
 import picocli.CommandLine.Option;
 
@@ -22,13 +23,13 @@ final class AttentionOptions {
 
     AttentionSpec resolve(String defaultPattern) {
         if (groupRatio != null && groups != null) {
-            throw new IllegalArgumentException("give either --group-ratio or --groups, not both");
+            throw new ConfigException("give either --group-ratio or --groups, not both");
         }
         int n = groups != null
                 ? groups
                 : groupRatio != null ? AttentionSpec.s2FromRatio(groupRatio).groups() : AttentionSpec.DEFAULT_GROUPS;
         String p = pattern != null ? pattern : defaultPattern;
-        if (p == null) throw new IllegalArgumentException("--attn is required: full or s2");
+        if (p == null) throw new ConfigException("--attn is required: full or s2");
         return AttentionSpec.parse(p, n);
     }
 }

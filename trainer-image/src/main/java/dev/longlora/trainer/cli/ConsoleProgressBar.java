@@ -1,5 +1,6 @@
 package dev.longlora.trainer.cli;
 
+import dev.longlora.trainer.train.ProgressSink;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Locale;

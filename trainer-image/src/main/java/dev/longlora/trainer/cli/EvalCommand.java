@@ -2,6 +2,7 @@ package dev.longlora.trainer.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.longlora.contract.ExitCode;
 import dev.longlora.trainer.backend.Backend;
 import dev.longlora.trainer.data.EvalWindows;
 import dev.longlora.trainer.data.TokenSource;
@@ -110,6 +111,6 @@ final class EvalCommand implements Callable<Integer> {
             }
             out.flush();
         }
-        return ExitCodes.OK;
+        return ExitCode.OK.code();
     }
 }

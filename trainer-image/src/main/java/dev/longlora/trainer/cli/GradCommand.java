@@ -1,5 +1,6 @@
 package dev.longlora.trainer.cli;
 
+import dev.longlora.contract.ExitCode;
 import dev.longlora.trainer.backend.Backend;
 import dev.longlora.trainer.data.TokenSource;
 import dev.longlora.trainer.data.VocabularyCheck;
@@ -106,6 +107,6 @@ final class GradCommand implements Callable<Integer> {
             o.printf("wrote %d gradients to %s%n", grads.size(), out);
             o.flush();
         }
-        return ExitCodes.OK;
+        return ExitCode.OK.code();
     }
 }

@@ -1,6 +1,8 @@
 package dev.longlora.trainer.cli;
 
+import dev.longlora.contract.ExitCode;
 import dev.longlora.trainer.backend.cpu.CpuBackend;
+import dev.longlora.trainer.io.ModelLoader;
 import dev.longlora.trainer.io.PeftAdapter;
 import dev.longlora.trainer.model.LlamaModel;
 import dev.longlora.trainer.model.LoraConfig;
@@ -76,6 +78,6 @@ final class InitAdapterCommand implements Callable<Integer> {
             PeftAdapter.write(out, store, lora, model);
         }
         spec.commandLine().getOut().println("wrote " + out);
-        return ExitCodes.OK;
+        return ExitCode.OK.code();
     }
 }

@@ -1,5 +1,7 @@
 package dev.longlora.trainer.cli;
 
+import dev.longlora.contract.ConfigException;
+import dev.longlora.contract.ExitCode;
 import dev.longlora.trainer.backend.cpu.CpuBackend;
 import dev.longlora.trainer.io.BuiltinModels;
 import dev.longlora.trainer.io.HfConfigJson;
@@ -48,7 +50,7 @@ final class InitModelCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         if ((configJson == null) == (preset == null)) {
-            throw new IllegalArgumentException("give exactly one of --config-json FILE or --preset builtin:tiny");
+            throw new ConfigException("give exactly one of --config-json FILE or --preset builtin:tiny");
         }
         LlamaConfig config = configJson != null ? HfConfigJson.read(configJson) : BuiltinModels.config(preset);
         if (ropeFactor != null) config = config.withRopeScalingFactor(ropeFactor);
@@ -57,6 +59,6 @@ final class InitModelCommand implements Callable<Integer> {
             ModelDirectory.save(out, config, m.parameters(), SafetensorsDtype.parseUserName(dtype));
         }
         spec.commandLine().getOut().println("wrote " + out);
-        return ExitCodes.OK;
+        return ExitCode.OK.code();
     }
 }

@@ -1,7 +1,9 @@
 package dev.longlora.trainer.cli;
 
+import dev.longlora.contract.ExitCode;
 import dev.longlora.trainer.demo.DemoCommand;
 import java.io.PrintWriter;
+import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -29,6 +31,17 @@ import picocli.CommandLine.Option;
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {
+
+    /** The environment the commands read (the pod's rank wiring); the process's, or a test's. */
+    private final Map<String, String> environment;
+
+    private Main(Map<String, String> environment) {
+        this.environment = Map.copyOf(environment);
+    }
+
+    Map<String, String> environment() {
+        return environment;
+    }
 
     /** Shared with the error reporter; set by {@code --debug} on the top command or any subcommand. */
     private final boolean[] debug = {false};
@@ -59,7 +72,12 @@ public final class Main implements Runnable {
 
     /** Runs the command line in-process and returns the exit code (tests call this). */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
-        Main main = new Main();
+        return run(args, System.getenv(), out, err);
+    }
+
+    /** The same with another environment. */
+    public static int run(String[] args, Map<String, String> environment, PrintWriter out, PrintWriter err) {
+        Main main = new Main(environment);
         ErrorReporter reporter = new ErrorReporter(main.debug);
         CommandLine cl = new CommandLine(main);
         cl.setOut(out);
@@ -70,7 +88,7 @@ public final class Main implements Runnable {
             e.println("error: " + ex.getMessage());
             e.println("(see: longlora " + subcommandPath(ex.getCommandLine()) + "--help)");
             e.flush();
-            return ExitCodes.BAD_CONFIG;
+            return ExitCode.BAD_CONFIG.code();
         });
         try {
             return cl.execute(args);

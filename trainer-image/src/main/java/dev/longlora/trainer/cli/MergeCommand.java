@@ -1,5 +1,6 @@
 package dev.longlora.trainer.cli;
 
+import dev.longlora.contract.ExitCode;
 import dev.longlora.trainer.io.SafetensorsDtype;
 import dev.longlora.trainer.merge.MergeOptions;
 import dev.longlora.trainer.merge.MergeResult;
@@ -87,6 +88,6 @@ final class MergeCommand implements Callable<Integer> {
                                 ? ", no tokenizer files in the base"
                                 : ", copied " + String.join(", ", r.copiedFiles()));
         spec.commandLine().getOut().flush();
-        return ExitCodes.OK;
+        return ExitCode.OK.code();
     }
 }

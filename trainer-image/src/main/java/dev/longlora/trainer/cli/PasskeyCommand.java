@@ -3,6 +3,7 @@ package dev.longlora.trainer.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.longlora.contract.ExitCode;
 import dev.longlora.trainer.backend.Backend;
 import dev.longlora.trainer.data.Tokenizer;
 import dev.longlora.trainer.eval.PasskeyLengthResult;
@@ -121,7 +122,7 @@ final class PasskeyCommand implements Callable<Integer> {
             out.flush();
             if (tokenizer instanceof AutoCloseable c) c.close();
         }
-        return ExitCodes.OK;
+        return ExitCode.OK.code();
     }
 
     /** Control characters and undecodable bytes of a wrong answer shown as '?', so the log stays one line. */

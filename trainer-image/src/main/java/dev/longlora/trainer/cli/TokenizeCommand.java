@@ -1,5 +1,7 @@
 package dev.longlora.trainer.cli;
 
+import dev.longlora.contract.ConfigException;
+import dev.longlora.contract.ExitCode;
 import dev.longlora.trainer.data.CorpusFormat;
 import dev.longlora.trainer.data.CorpusTokenizer;
 import dev.longlora.trainer.data.LabelMask;
@@ -78,7 +80,7 @@ final class TokenizeCommand implements Callable<Integer> {
         TokenDtype needed = TokenDtype.forVocabulary(tok.vocabSize());
         TokenDtype chosen = dtype == null ? needed : TokenDtype.parse(dtype);
         if (chosen == TokenDtype.UINT16 && needed == TokenDtype.UINT32) {
-            throw new IllegalArgumentException("--dtype uint16 cannot hold the ids of " + tokenizer + " (vocabulary of "
+            throw new ConfigException("--dtype uint16 cannot hold the ids of " + tokenizer + " (vocabulary of "
                     + tok.vocabSize() + " ids, above 65536): use --dtype uint32 or leave --dtype out");
         }
         PrintWriter stdout = spec.commandLine().getOut();
@@ -113,7 +115,7 @@ final class TokenizeCommand implements Callable<Integer> {
                     s.tokens());
         }
         stdout.flush();
-        return ExitCodes.OK;
+        return ExitCode.OK.code();
     }
 
     /** A bar over the input bytes on a terminal; nothing otherwise (the summary line is printed at the end). */

@@ -1,10 +1,17 @@
 package dev.longlora.trainer.cli;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.longlora.contract.ConfigException;
+import dev.longlora.contract.ExitCode;
+import dev.longlora.contract.JobConfig;
+import dev.longlora.contract.JobConfigJson;
+import dev.longlora.contract.RankEnv;
+import dev.longlora.contract.TrainerEnv;
 import dev.longlora.trainer.backend.Backend;
-import dev.longlora.trainer.config.JobConfig;
-import dev.longlora.trainer.config.JobConfigLoader;
-import dev.longlora.trainer.config.RankEnv;
 import dev.longlora.trainer.cuda.BackendSelector;
+import dev.longlora.trainer.train.ProgressSink;
+import dev.longlora.trainer.train.TrainingRun;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -15,6 +22,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /**
@@ -28,6 +36,8 @@ import picocli.CommandLine.Spec;
         description =
                 "Trains a LoRA adapter per a job config; checkpoints to $CHECKPOINT_DIR and resumes per $RESUME_FROM.")
 final class TrainCommand implements Callable<Integer> {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     @Spec
     CommandSpec spec;
 
@@ -124,8 +134,8 @@ final class TrainCommand implements Callable<Integer> {
             description = "progress display: a bar on a terminal, log lines otherwise (default ${DEFAULT-VALUE})")
     String progressMode = "auto";
 
-    /** The process environment; tests replace it. */
-    Map<String, String> environment = System.getenv();
+    @ParentCommand
+    Main main;
 
     @Override
     public Integer call() {
@@ -139,7 +149,7 @@ final class TrainCommand implements Callable<Integer> {
         put(overrides, "context.ropeFactor", ropeFactor);
         put(overrides, "attention.pattern", attn);
         if (groups != null && groupRatio != null)
-            throw new IllegalArgumentException("give either --groups or --group-ratio, not both");
+            throw new ConfigException("give either --groups or --group-ratio, not both");
         Integer resolvedGroups = groups;
         if (groupRatio != null)
             resolvedGroups = dev.longlora.trainer.model.AttentionSpec.s2FromRatio(groupRatio)
@@ -151,25 +161,24 @@ final class TrainCommand implements Callable<Integer> {
         put(overrides, "training.seed", seed);
         put(overrides, "checkpoint.everySteps", checkpointEvery);
         overrides.putAll(set);
-        JobConfig job = JobConfigLoader.load(config, overrides);
+        JobConfig job = JobConfigJson.read(config, overrides);
 
-        Map<String, String> env = new HashMap<>(environment);
-        if (checkpointDir != null) env.put("CHECKPOINT_DIR", checkpointDir.toString());
-        if (resumeFrom != null) env.put("RESUME_FROM", resumeFrom);
-        RankEnv rank = RankEnv.from(env);
+        Map<String, String> env = new HashMap<>(main.environment());
+        if (checkpointDir != null) env.put(TrainerEnv.CHECKPOINT_DIR, checkpointDir.toString());
+        if (resumeFrom != null) env.put(TrainerEnv.RESUME_FROM, resumeFrom);
+        RankEnv rank = RankEnv.from(env).requireAgreement(env, job);
 
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         if (dryRun) {
-            out.println(JobConfigLoader.toJson(job));
-            out.println("rank: " + rank);
+            out.println(dryRunDocument(job, rank));
             out.flush();
-            return ExitCodes.OK;
+            return ExitCode.OK.code();
         }
         String backendChoice = backendName != null
                 ? backendName
-                : env.get("LONGLORA_BACKEND") != null
-                        ? env.get("LONGLORA_BACKEND")
+                : env.get(TrainerEnv.BACKEND) != null
+                        ? env.get(TrainerEnv.BACKEND)
                         : rank.gpusPerNode() > 0 ? "cuda" : "cpu";
         out.println("job " + job.job().namespace() + "/" + job.job().name() + ": model "
                 + job.model().path() + ", data "
@@ -184,7 +193,10 @@ final class TrainCommand implements Callable<Integer> {
                 err.println(msg);
                 err.flush();
             });
-            TrainingRun.Result r = runWithStopOnTerm(run, err);
+            TrainingRun.Result r;
+            try (StopOnTerm stop = StopOnTerm.install(run, err)) {
+                r = run.run();
+            }
             String last = r.losses().isEmpty()
                     ? "-"
                     : String.format(Locale.ROOT, "%.6f", r.losses().getLast());
@@ -196,47 +208,28 @@ final class TrainCommand implements Callable<Integer> {
                         r.lastStep(),
                         last,
                         r.adapterDir());
-            } else {
-                out.printf(
-                        Locale.ROOT,
-                        "stopped after step %d (loss %s); a restart resumes from its checkpoint%n",
-                        r.lastStep(),
-                        last);
+                out.flush();
+                return ExitCode.OK.code();
             }
+            out.printf(
+                    Locale.ROOT,
+                    "stopped after step %d (loss %s) with a checkpoint there; a restart resumes from it (exit %d,"
+                            + " %s)%n",
+                    r.lastStep(),
+                    last,
+                    ExitCode.STOPPED.code(),
+                    ExitCode.STOPPED.reason());
             out.flush();
+            return ExitCode.STOPPED.code();
         }
-        return ExitCodes.OK;
     }
 
-    /**
-     * On SIGTERM (pod deletion, preemption, suspension) the JVM runs shutdown hooks; ours asks the run to stop after
-     * the current step and waits until its checkpoint is written, so the restarted job loses at most one step.
-     */
-    private static TrainingRun.Result runWithStopOnTerm(TrainingRun run, PrintWriter err) {
-        java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
-        Thread hook = new Thread(
-                () -> {
-                    err.println("termination requested: finishing the current step and saving a checkpoint");
-                    err.flush();
-                    run.requestStop();
-                    try {
-                        done.await(10, java.util.concurrent.TimeUnit.MINUTES);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                },
-                "checkpoint-on-term");
-        Runtime.getRuntime().addShutdownHook(hook);
-        try {
-            return run.run();
-        } finally {
-            done.countDown();
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException shuttingDown) {
-                // the hook is running and has just been released
-            }
-        }
+    /** What `--dry-run` prints: one JSON document with the resolved config and the rank wiring. */
+    static String dryRunDocument(JobConfig job, RankEnv rank) {
+        ObjectNode doc = JSON.createObjectNode();
+        doc.set("config", JobConfigJson.tree(job));
+        doc.set("rank", JSON.valueToTree(rank.describe()));
+        return doc.toPrettyString();
     }
 
     private ProgressSink progressSink(PrintWriter out, JobConfig job) {
@@ -249,8 +242,7 @@ final class TrainCommand implements Callable<Integer> {
                         ? new ConsoleProgressBar(System.err)
                         : new LogLineProgress(out, job.training().logEverySteps());
             default ->
-                throw new IllegalArgumentException(
-                        "--progress '" + progressMode + "' is unknown: use auto, bar, lines or none");
+                throw new ConfigException("--progress '" + progressMode + "' is unknown: use auto, bar, lines or none");
         };
     }
 

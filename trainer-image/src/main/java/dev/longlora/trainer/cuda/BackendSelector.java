@@ -1,5 +1,6 @@
 package dev.longlora.trainer.cuda;
 
+import dev.longlora.contract.TrainerEnv;
 import dev.longlora.trainer.backend.Backend;
 import dev.longlora.trainer.backend.cpu.CpuBackend;
 import java.util.Locale;
@@ -15,7 +16,7 @@ public final class BackendSelector {
     public static Backend open(String flag, int cpuThreads) {
         String name = flag;
         if (name == null || name.isBlank()) {
-            name = System.getenv().getOrDefault("LONGLORA_BACKEND", "cpu");
+            name = System.getenv().getOrDefault(TrainerEnv.BACKEND, "cpu");
         }
         return switch (name.trim().toLowerCase(Locale.ROOT)) {
             case "cpu" -> new CpuBackend(cpuThreads);

@@ -1,5 +1,6 @@
 package dev.longlora.trainer.data;
 
+import dev.longlora.contract.ConfigException;
 import java.util.Locale;
 
 /**
@@ -17,9 +18,7 @@ public enum CorpusFormat {
             case "text", "txt" -> TEXT;
             case "jsonl" -> JSONL;
             case "alpaca" -> ALPACA;
-            default ->
-                throw new IllegalArgumentException(
-                        "corpus format '" + name + "' is unknown: use text, jsonl or alpaca");
+            default -> throw new ConfigException("corpus format '" + name + "' is unknown: use text, jsonl or alpaca");
         };
     }
 

@@ -1,5 +1,6 @@
 package dev.longlora.trainer.data;
 
+import dev.longlora.contract.ConfigException;
 import java.util.Locale;
 
 /** Element type of a raw token file: uint16 (LongLoRA's .bin) or uint32 for vocabularies above 65535. */
@@ -21,8 +22,7 @@ public enum TokenDtype {
         return switch (name == null ? "" : name.toLowerCase(Locale.ROOT)) {
             case "uint16", "u16" -> UINT16;
             case "uint32", "u32" -> UINT32;
-            default ->
-                throw new IllegalArgumentException("token dtype '" + name + "' is unknown: use uint16 or uint32");
+            default -> throw new ConfigException("token dtype '" + name + "' is unknown: use uint16 or uint32");
         };
     }
 

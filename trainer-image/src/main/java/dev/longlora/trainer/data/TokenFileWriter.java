@@ -1,5 +1,6 @@
 package dev.longlora.trainer.data;
 
+import dev.longlora.contract.ConfigException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -15,7 +16,7 @@ public final class TokenFileWriter {
         ByteBuffer buf = ByteBuffer.allocate(tokens.length * dtype.byteSize()).order(ByteOrder.LITTLE_ENDIAN);
         for (int t : tokens) {
             if (t < 0 || (dtype == TokenDtype.UINT16 && t > 0xffff)) {
-                throw new IllegalArgumentException("token id " + t + " does not fit " + dtype.userName()
+                throw new ConfigException("token id " + t + " does not fit " + dtype.userName()
                         + (dtype == TokenDtype.UINT16 ? "; use uint32" : ""));
             }
             if (dtype == TokenDtype.UINT16) buf.putShort((short) t);

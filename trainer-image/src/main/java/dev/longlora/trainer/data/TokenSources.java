@@ -1,5 +1,6 @@
 package dev.longlora.trainer.data;
 
+import dev.longlora.contract.ConfigException;
 import dev.longlora.trainer.io.FormatException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -33,13 +34,13 @@ public final class TokenSources {
             String path, String format, TokenDtype dtype, long seed, Supplier<Tokenizer> tokenizer) {
         if (path.startsWith("builtin:")) {
             if (path.equals(SyntheticCorpus.NAME)) return SyntheticCorpus.generate(seed, SYNTHETIC_TOKENS);
-            throw new IllegalArgumentException("unknown built-in corpus '" + path + "': use " + SyntheticCorpus.NAME);
+            throw new ConfigException("unknown built-in corpus '" + path + "': use " + SyntheticCorpus.NAME);
         }
         return switch (format) {
             case "bin" -> LabelMask.apply(Path.of(path), MappedTokenFile.open(Path.of(path), dtype));
             case "text", "jsonl", "alpaca" -> tokenized(Path.of(path), CorpusFormat.parse(format), tokenizer.get());
             default ->
-                throw new IllegalArgumentException(
+                throw new ConfigException(
                         "data format '" + format + "' is not supported: use bin, text, jsonl or alpaca");
         };
     }

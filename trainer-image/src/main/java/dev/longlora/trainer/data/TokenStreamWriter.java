@@ -1,5 +1,6 @@
 package dev.longlora.trainer.data;
 
+import dev.longlora.contract.ConfigException;
 import dev.longlora.trainer.io.FormatException;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
@@ -52,7 +53,7 @@ public final class TokenStreamWriter implements AutoCloseable {
             for (int i = 0; i < ids.length; i++) {
                 int t = ids[i];
                 if (t < 0 || (dtype == TokenDtype.UINT16 && t > 0xffff)) {
-                    throw new IllegalArgumentException(
+                    throw new ConfigException(
                             "token id " + Integer.toUnsignedString(t) + " does not fit " + dtype.userName() + " in "
                                     + out + (dtype == TokenDtype.UINT16 ? ": use --dtype uint32" : ""));
                 }

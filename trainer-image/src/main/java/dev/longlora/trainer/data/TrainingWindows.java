@@ -1,5 +1,6 @@
 package dev.longlora.trainer.data;
 
+import dev.longlora.contract.ConfigException;
 import dev.longlora.trainer.io.FormatException;
 import java.util.SplittableRandom;
 
@@ -20,7 +21,7 @@ public final class TrainingWindows {
     private long orderEpoch = -1;
 
     public TrainingWindows(TokenSource source, int seqLen, long seed) {
-        if (seqLen < 1) throw new IllegalArgumentException("sequence length " + seqLen + " must be positive");
+        if (seqLen < 1) throw new ConfigException("sequence length " + seqLen + " must be positive");
         long n = source.length() / seqLen;
         if (n < 1) {
             throw new FormatException(source.description() + ": has " + source.length()

@@ -1,5 +1,6 @@
 package dev.longlora.trainer.demo;
 
+import dev.longlora.contract.ConfigException;
 import java.util.List;
 
 /**
@@ -52,12 +53,11 @@ public record DemoPlan(
     public DemoPlan {
         passkeyLengths = List.copyOf(passkeyLengths);
         if (longContext % shortContext != 0) {
-            throw new IllegalArgumentException(
+            throw new ConfigException(
                     "longContext " + longContext + " must be a multiple of shortContext " + shortContext);
         }
         if (copySteps > pretrainSteps) {
-            throw new IllegalArgumentException(
-                    "copySteps " + copySteps + " must not exceed pretrainSteps " + pretrainSteps);
+            throw new ConfigException("copySteps " + copySteps + " must not exceed pretrainSteps " + pretrainSteps);
         }
     }
 

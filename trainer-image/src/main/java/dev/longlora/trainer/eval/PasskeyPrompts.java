@@ -1,5 +1,6 @@
 package dev.longlora.trainer.eval;
 
+import dev.longlora.contract.ConfigException;
 import dev.longlora.trainer.data.Tokenizer;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -40,13 +41,12 @@ public final class PasskeyPrompts {
      * filler; fails naming the length when not even a prompt without filler fits.
      */
     public static PasskeyCase build(Tokenizer tokenizer, int length, double depth, int key) {
-        if (key < 1 || key > MAX_KEY)
-            throw new IllegalArgumentException("pass key must be in 1.." + MAX_KEY + ", got " + key);
-        if (!(depth >= 0 && depth <= 1)) throw new IllegalArgumentException("depth must be in [0, 1], got " + depth);
+        if (key < 1 || key > MAX_KEY) throw new ConfigException("pass key must be in 1.." + MAX_KEY + ", got " + key);
+        if (!(depth >= 0 && depth <= 1)) throw new ConfigException("depth must be in [0, 1], got " + depth);
         int empty = count(tokenizer, key, 0, depth);
         if (empty > length) {
-            throw new IllegalArgumentException("a passkey prompt needs at least " + empty
-                    + " tokens with this tokenizer; " + "length " + length + " is too short");
+            throw new ConfigException("a passkey prompt needs at least " + empty + " tokens with this tokenizer; "
+                    + "length " + length + " is too short");
         }
         int perGroup = Math.max(1, count(tokenizer, key, 1, depth) - empty);
         int n = Math.max(0, (length - empty) / perGroup);

@@ -1,5 +1,6 @@
 package dev.longlora.trainer.eval;
 
+import dev.longlora.contract.ConfigException;
 import dev.longlora.trainer.data.Tokenizer;
 import dev.longlora.trainer.generate.GreedyDecoding;
 import dev.longlora.trainer.generate.KvCacheDecoder;
@@ -24,11 +25,11 @@ public final class PasskeyRetrieval {
             int trials,
             long seed,
             Consumer<PasskeyTrial> onTrial) {
-        if (trials < 1) throw new IllegalArgumentException("--trials must be at least 1, got " + trials);
-        if (lengths.length == 0) throw new IllegalArgumentException("--lengths names no length");
+        if (trials < 1) throw new ConfigException("--trials must be at least 1, got " + trials);
+        if (lengths.length == 0) throw new ConfigException("--lengths names no length");
         int longest = 0;
         for (int l : lengths) {
-            if (l < 1) throw new IllegalArgumentException("--lengths: " + l + " is not a positive length");
+            if (l < 1) throw new ConfigException("--lengths: " + l + " is not a positive length");
             longest = Math.max(longest, l);
         }
         int answerTokens = tokenizer.encode(" " + PasskeyPrompts.MAX_KEY).length + 1;

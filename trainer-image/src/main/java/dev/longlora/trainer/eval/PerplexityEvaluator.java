@@ -1,5 +1,6 @@
 package dev.longlora.trainer.eval;
 
+import dev.longlora.contract.ConfigException;
 import dev.longlora.trainer.data.EvalWindows;
 import dev.longlora.trainer.data.TokenSource;
 import dev.longlora.trainer.data.VocabularyCheck;
@@ -23,8 +24,8 @@ public final class PerplexityEvaluator {
             AttentionSpec attention,
             int stride,
             LongConsumer onWindowDone) {
-        if (seqLen < 2) throw new IllegalArgumentException("--seq-len=" + seqLen + " must be at least 2");
-        if (stride < 1) throw new IllegalArgumentException("stride " + stride + " must be positive");
+        if (seqLen < 2) throw new ConfigException("--seq-len=" + seqLen + " must be at least 2");
+        if (stride < 1) throw new ConfigException("stride " + stride + " must be positive");
         attention.validate(seqLen);
         long windows = EvalWindows.count(tokens.length(), seqLen, stride);
         if (windows == 0) {

@@ -1,5 +1,6 @@
 package dev.longlora.trainer.merge;
 
+import dev.longlora.contract.ConfigException;
 import dev.longlora.trainer.io.SafetensorsDtype;
 import java.nio.file.Path;
 
@@ -28,14 +29,14 @@ public record MergeOptions(
     public static final long DEFAULT_SHARD_BYTES = 2L << 30;
 
     public MergeOptions {
-        if (shardBytes < 1) throw new IllegalArgumentException("--shard-size must be positive, got " + shardBytes);
+        if (shardBytes < 1) throw new ConfigException("--shard-size must be positive, got " + shardBytes);
         if (dtype == SafetensorsDtype.F16)
-            throw new IllegalArgumentException("--dtype: merged weights are written as f32 or bf16");
+            throw new ConfigException("--dtype: merged weights are written as f32 or bf16");
         if (contextLength != null && contextLength < 1) {
-            throw new IllegalArgumentException("--context must be a positive number of tokens, got " + contextLength);
+            throw new ConfigException("--context must be a positive number of tokens, got " + contextLength);
         }
         if (ropeFactor != null && !(ropeFactor >= 1 && Double.isFinite(ropeFactor))) {
-            throw new IllegalArgumentException("--rope-factor must be a number >= 1, got " + ropeFactor);
+            throw new ConfigException("--rope-factor must be a number >= 1, got " + ropeFactor);
         }
     }
 
@@ -55,7 +56,7 @@ public record MergeOptions(
             if (!(v > 0)) throw new NumberFormatException();
             return (long) Math.ceil(v * unit);
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("--shard-size '" + text + "' is not a size like 2GB, 500MB or 1048576");
+            throw new ConfigException("--shard-size '" + text + "' is not a size like 2GB, 500MB or 1048576");
         }
     }
 }

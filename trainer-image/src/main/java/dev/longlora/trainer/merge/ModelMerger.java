@@ -3,6 +3,8 @@ package dev.longlora.trainer.merge;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.longlora.contract.ConfigException;
+import dev.longlora.trainer.io.AtomicDirectory;
 import dev.longlora.trainer.io.FormatException;
 import dev.longlora.trainer.io.HfConfigJson;
 import dev.longlora.trainer.io.ModelDirectory;
@@ -17,20 +19,15 @@ import dev.longlora.trainer.model.LlamaConfig;
 import dev.longlora.trainer.model.LoraConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
-import java.util.stream.Stream;
 
 /**
  * Folds a PEFT LoRA adapter (and LongLoRA's trained embedding and norms, its {@code modules_to_save}) into the base
@@ -61,9 +58,8 @@ public final class ModelMerger {
         LoraConfig lora = PeftAdapter.readLoraConfig(o.adapter());
         Path out = o.out().toAbsolutePath().normalize();
         if (Files.exists(out) && !o.overwrite()) {
-            throw new IllegalArgumentException(
-                    "--out " + out + " already exists: choose a new directory or pass --overwrite "
-                            + "(the old directory is replaced only once the merged one is complete)");
+            throw new ConfigException("--out " + out + " already exists: choose a new directory or pass --overwrite "
+                    + "(the old directory is replaced only once the merged one is complete)");
         }
         warnIfOtherBase(adapterConfig, o.model(), log);
         LlamaConfig merged = mergedConfig(base, o);
@@ -72,8 +68,6 @@ public final class ModelMerger {
         Map<String, Path> locations = ModelDirectory.tensorLocations(o.model());
         Map<Path, SafetensorsReader> readers = new HashMap<>();
         Path adapterFile = o.adapter().resolve(PeftAdapter.WEIGHTS_FILE);
-        Path tmp = out.resolveSibling("." + out.getFileName() + ".merge-tmp-"
-                + ProcessHandle.current().pid());
         try (SafetensorsReader adapter = SafetensorsReader.open(adapterFile)) {
             checkAdapter(adapter, baseShapes, LlamaTensorShapes.lora(base, lora));
             for (Map.Entry<String, int[]> e : baseShapes.entrySet()) {
@@ -91,45 +85,45 @@ public final class ModelMerger {
                                     + " but config.json implies " + Arrays.toString(e.getValue()));
                 }
             }
-            deleteTree(tmp);
-            Files.createDirectories(tmp);
             List<List<String>> shards = planShards(baseShapes, o.dtype(), o.shardBytes());
             Map<String, String> weightMap = new LinkedHashMap<>();
-            long total = 0;
             List<String> shardNames = new ArrayList<>();
+            long total = 0;
             for (int s = 0; s < shards.size(); s++) {
                 String name = String.format("model-%05d-of-%05d.safetensors", s + 1, shards.size());
-                Map<String, TensorData> tensors = new LinkedHashMap<>();
+                shardNames.add(name);
                 for (String t : shards.get(s)) {
-                    tensors.put(t, mergedTensor(t, baseShapes.get(t), readers.get(locations.get(t)), adapter, lora));
                     weightMap.put(t, name);
                     total += TensorData.numel(baseShapes.get(t)) * o.dtype().byteSize();
                 }
-                SafetensorsWriter.write(tmp.resolve(name), tensors, Map.of("format", "pt"), o.dtype(), true);
-                shardNames.add(name);
-                log.accept("wrote shard " + (s + 1) + "/" + shards.size() + " (" + tensors.size() + " tensors)");
             }
-            writeIndex(tmp.resolve(ModelDirectory.INDEX_FILE), weightMap, total);
-            Files.write(
-                    tmp.resolve(HfConfigJson.FILE_NAME),
-                    JSON.writeValueAsBytes(
-                            HfConfigJson.toJson(merged, o.dtype() == SafetensorsDtype.BF16 ? "bfloat16" : "float32")));
-            List<String> copied = new ArrayList<>();
-            for (String f : TOKENIZER_FILES) {
-                Path src = o.model().resolve(f);
-                if (Files.isRegularFile(src)) {
-                    Files.copy(src, tmp.resolve(f));
-                    copied.add(f);
+            long totalBytes = total;
+            List<String> copied = TOKENIZER_FILES.stream()
+                    .filter(f -> Files.isRegularFile(o.model().resolve(f)))
+                    .toList();
+            AtomicDirectory.publish(out, tmp -> {
+                for (int s = 0; s < shards.size(); s++) {
+                    Map<String, TensorData> tensors = new LinkedHashMap<>();
+                    for (String t : shards.get(s)) {
+                        tensors.put(
+                                t, mergedTensor(t, baseShapes.get(t), readers.get(locations.get(t)), adapter, lora));
+                    }
+                    SafetensorsWriter.write(
+                            tmp.resolve(shardNames.get(s)), tensors, Map.of("format", "pt"), o.dtype(), true);
+                    log.accept("wrote shard " + (s + 1) + "/" + shards.size() + " (" + tensors.size() + " tensors)");
                 }
-            }
-            syncTree(tmp); // the rename publishes the directory: its contents must be on disk first
-            install(tmp, out);
-            syncDirectory(out.getParent());
+                writeIndex(tmp.resolve(ModelDirectory.INDEX_FILE), weightMap, totalBytes);
+                Files.write(
+                        tmp.resolve(HfConfigJson.FILE_NAME),
+                        JSON.writeValueAsBytes(HfConfigJson.toJson(
+                                merged, o.dtype() == SafetensorsDtype.BF16 ? "bfloat16" : "float32")));
+                for (String f : copied) Files.copy(o.model().resolve(f), tmp.resolve(f));
+            });
             return new MergeResult(
                     out,
                     shardNames,
                     weightMap.size(),
-                    total,
+                    totalBytes,
                     merged.ropeScalingFactor(),
                     merged.maxPositionEmbeddings(),
                     copied);
@@ -137,11 +131,6 @@ public final class ModelMerger {
             throw new UncheckedIOException("cannot write the merged model next to " + out + ": " + e.getMessage(), e);
         } finally {
             readers.values().forEach(SafetensorsReader::close);
-            try {
-                deleteTree(tmp);
-            } catch (IOException ignored) {
-                // best effort: a leftover temporary directory has a name no loader mistakes for a model
-            }
         }
     }
 
@@ -246,24 +235,6 @@ public final class ModelMerger {
         Files.write(file, JSON.writeValueAsBytes(root));
     }
 
-    /** Renames {@code tmp} to {@code out}; an existing {@code out} is first moved aside and deleted only afterwards. */
-    private static void install(Path tmp, Path out) throws IOException {
-        Path old = null;
-        if (Files.exists(out)) {
-            old = out.resolveSibling("." + out.getFileName() + ".replaced-"
-                    + ProcessHandle.current().pid());
-            deleteTree(old);
-            Files.move(out, old, StandardCopyOption.ATOMIC_MOVE);
-        }
-        try {
-            Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            if (old != null) Files.move(old, out, StandardCopyOption.ATOMIC_MOVE);
-            throw e;
-        }
-        if (old != null) deleteTree(old);
-    }
-
     private static void warnIfOtherBase(PeftAdapterConfig c, Path model, Consumer<String> log) {
         String named = c.baseModelNameOrPath();
         if (named == null || named.isBlank()) return;
@@ -274,33 +245,6 @@ public final class ModelMerger {
         if (modelName != null && !last.equals(modelName.toString()) && !named.startsWith("builtin:")) {
             log.accept("warning: " + model + ": the adapter names base model '" + named
                     + "' (base_model_name_or_path); every tensor shape matches, merging anyway");
-        }
-    }
-
-    private static void syncTree(Path dir) throws IOException {
-        try (Stream<Path> files = Files.list(dir)) {
-            for (Path f : files.toList()) {
-                try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE)) {
-                    ch.force(true);
-                }
-            }
-        }
-        syncDirectory(dir);
-    }
-
-    /** fsync of a directory (its entries); some file systems refuse to open directories, which is harmless here. */
-    private static void syncDirectory(Path dir) {
-        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-            ch.force(true);
-        } catch (IOException ignored) {
-            // not supported on this file system
-        }
-    }
-
-    static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) return;
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
         }
     }
 }

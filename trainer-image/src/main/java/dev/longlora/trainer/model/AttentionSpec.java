@@ -1,5 +1,7 @@
 package dev.longlora.trainer.model;
 
+import dev.longlora.contract.ConfigException;
+
 /**
  * Which attention a forward pass uses (longlora-method.md section 2).
  *
@@ -28,11 +30,10 @@ public record AttentionSpec(Pattern pattern, int groups) {
 
     public AttentionSpec {
         if (pattern == null) {
-            throw new IllegalArgumentException("attention pattern is missing: use full, s2 or short");
+            throw new ConfigException("attention pattern is missing: use full, s2 or short");
         }
         if (pattern != Pattern.FULL && groups < 1) {
-            throw new IllegalArgumentException(
-                    "attention groups=" + groups + " must be a positive integer (default 4)");
+            throw new ConfigException("attention groups=" + groups + " must be a positive integer (default 4)");
         }
     }
 
@@ -56,11 +57,11 @@ public record AttentionSpec(Pattern pattern, int groups) {
      */
     public static AttentionSpec s2FromRatio(double ratio) {
         if (!(ratio > 0 && ratio <= 1)) {
-            throw new IllegalArgumentException("--group-ratio=" + ratio + " must be in (0, 1], e.g. 0.25 for 4 groups");
+            throw new ConfigException("--group-ratio=" + ratio + " must be in (0, 1], e.g. 0.25 for 4 groups");
         }
         long groups = Math.round(1.0 / ratio);
         if (Math.abs(groups * ratio - 1.0) > 1e-9) {
-            throw new IllegalArgumentException(
+            throw new ConfigException(
                     "--group-ratio=" + ratio + " is not 1/N for a whole N: use e.g. 0.25 or --groups N");
         }
         return s2((int) groups);
@@ -75,8 +76,7 @@ public record AttentionSpec(Pattern pattern, int groups) {
             case "s2" -> s2(groups);
             case "short" -> shortNoShift(groups);
             default ->
-                throw new IllegalArgumentException(
-                        "attention pattern '" + pattern + "' is unknown: use full, s2 or short");
+                throw new ConfigException("attention pattern '" + pattern + "' is unknown: use full, s2 or short");
         };
     }
 
@@ -96,22 +96,21 @@ public record AttentionSpec(Pattern pattern, int groups) {
      */
     public void validate(int seqLen) {
         if (seqLen < 1) {
-            throw new IllegalArgumentException("sequence length L=" + seqLen + " must be positive");
+            throw new ConfigException("sequence length L=" + seqLen + " must be positive");
         }
         if (pattern == Pattern.FULL) {
             return;
         }
         if (seqLen % groups != 0) {
-            throw new IllegalArgumentException("sequence length L=" + seqLen + " does not split into " + groups
+            throw new ConfigException("sequence length L=" + seqLen + " does not split into " + groups
                     + " groups: use a length divisible by " + groups + " (e.g. " + (seqLen / groups + 1) * groups
                     + ") or another --groups");
         }
         int g = seqLen / groups;
         if (pattern == Pattern.S2 && g % 2 != 0) {
-            throw new IllegalArgumentException(
-                    "sequence length L=" + seqLen + " gives group size G=" + g + " with " + groups
-                            + " groups, which is odd: S2-Attn shifts half the heads by G/2, so use a length divisible by "
-                            + 2 * groups);
+            throw new ConfigException("sequence length L=" + seqLen + " gives group size G=" + g + " with " + groups
+                    + " groups, which is odd: S2-Attn shifts half the heads by G/2, so use a length divisible by "
+                    + 2 * groups);
         }
     }
 

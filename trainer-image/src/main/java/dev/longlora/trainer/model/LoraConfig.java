@@ -1,5 +1,6 @@
 package dev.longlora.trainer.model;
 
+import dev.longlora.contract.ConfigException;
 import java.util.List;
 import java.util.Set;
 
@@ -84,18 +85,18 @@ public record LoraConfig(
     /** Checks every field and returns this; throws {@link IllegalArgumentException} naming the field and the fix. */
     public LoraConfig validate() {
         if (rank < 0) {
-            throw new IllegalArgumentException("lora.rank=" + rank + " must be >= 0 (LongLoRA uses 8)");
+            throw new ConfigException("lora.rank=" + rank + " must be >= 0 (LongLoRA uses 8)");
         }
         if (rank > 0 && !(alpha > 0)) {
-            throw new IllegalArgumentException(
+            throw new ConfigException(
                     "lora.alpha=" + alpha + " must be positive when lora.rank > 0 (LongLoRA uses 16)");
         }
         if (!(dropout >= 0 && dropout < 1)) {
-            throw new IllegalArgumentException("lora.dropout=" + dropout + " must be in [0, 1)");
+            throw new ConfigException("lora.dropout=" + dropout + " must be in [0, 1)");
         }
         for (String module : targetModules) {
             if (!KNOWN_MODULES.contains(module)) {
-                throw new IllegalArgumentException("lora.targetModules contains '" + module
+                throw new ConfigException("lora.targetModules contains '" + module
                         + "', which is not a LLaMA linear layer: use "
                         + String.join(
                                 ", ",
@@ -103,7 +104,7 @@ public record LoraConfig(
             }
         }
         if (rank > 0 && targetModules.isEmpty()) {
-            throw new IllegalArgumentException(
+            throw new ConfigException(
                     "lora.rank=" + rank + " but lora.targetModules is empty: name at least one module (e.g. q_proj)");
         }
         return this;

@@ -68,7 +68,7 @@ public final class Trainer implements AutoCloseable {
 
     /**
      * Runs forward/backward on each micro-batch (gradients averaged over them), clips, and applies one AdamW update.
-     * Throws {@link IllegalStateException} when the loss is not finite, naming the step.
+     * Throws {@link LossDivergedException} when the loss is not finite, naming the step and learning rate.
      */
     public StepResult step(List<Sample> microBatches, AttentionSpec attention) {
         if (microBatches.isEmpty()) {
@@ -83,12 +83,12 @@ public final class Trainer implements AutoCloseable {
             tokens += s.tokens().length;
         }
         double loss = lossSum / microBatches.size();
+        double lr = schedule.at(step);
         if (!Double.isFinite(loss)) {
-            throw new IllegalStateException(
-                    "loss is " + loss + " at step " + (step + 1) + ": lower the learning rate or check the data");
+            throw new LossDivergedException("loss is " + loss + " at step " + (step + 1) + " (learning rate " + lr
+                    + "): lower training.learningRate or raise training.warmupSteps, or check the data");
         }
         double norm = GradientClipping.clip(model.backend(), trainable, maxGradNorm);
-        double lr = schedule.at(step);
         optimizer.step(lr);
         step++;
         return new StepResult(step, loss, norm, lr, tokens);

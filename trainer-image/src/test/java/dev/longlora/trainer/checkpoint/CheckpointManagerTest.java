@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.longlora.trainer.config.ConfigException;
-import dev.longlora.trainer.config.ResumeFrom;
+import dev.longlora.contract.ConfigException;
+import dev.longlora.contract.ResumeFrom;
 import dev.longlora.trainer.io.TensorData;
 import java.io.IOException;
 import java.nio.file.Files;

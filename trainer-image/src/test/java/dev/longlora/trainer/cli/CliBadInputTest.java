@@ -5,12 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.longlora.trainer.config.RankEnv;
+import dev.longlora.contract.RankEnv;
 import dev.longlora.trainer.data.TokenDtype;
 import dev.longlora.trainer.data.TokenFileWriter;
 import dev.longlora.trainer.io.SafetensorsReader;
 import dev.longlora.trainer.io.SafetensorsWriter;
 import dev.longlora.trainer.io.TensorData;
+import dev.longlora.trainer.train.ProgressSink;
+import dev.longlora.trainer.train.TrainingRun;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;

@@ -3,8 +3,12 @@ package dev.longlora.trainer.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -155,10 +159,46 @@ class CliTrainTest {
                 "0.125",
                 "--dry-run");
         assertEquals(0, r.code(), r.toString());
-        assertTrue(r.out().contains("\"targetLength\" : 512"), r.out());
-        assertTrue(r.out().contains("\"ropeFactor\" : 4.0"), "ceil(512 / 128): " + r.out());
-        assertTrue(r.out().contains("\"groups\" : 8"), r.out());
-        assertTrue(r.out().contains("\"rank\" : 4"), r.out());
-        assertTrue(r.out().contains("rank: RankEnv[nnodes=1"), r.out());
+        JsonNode doc = readJson(r.out());
+        assertEquals(List.of("config", "rank"), iterate(doc.fieldNames()), "one document: config and rank");
+        JsonNode config = doc.get("config");
+        assertEquals(512, config.at("/context/targetLength").asInt());
+        assertEquals(4.0, config.at("/context/ropeFactor").asDouble(), "ceil(512 / 128)");
+        assertEquals(8, config.at("/attention/groups").asInt());
+        assertEquals(4, config.at("/lora/rank").asInt());
+        JsonNode rank = doc.get("rank");
+        assertEquals(1, rank.get("worldSize").asInt(), "a local run is one rank");
+        assertEquals(0, rank.get("nodeRank").asInt());
+        assertEquals("latest", rank.get("resumeFrom").asText());
+    }
+
+    @Test
+    void anEnvironmentThatDisagreesWithTheConfigIsABadConfig() {
+        CliHarness r = CliHarness.runWithEnv(
+                Map.of("NNODES", "1", "GPUS_PER_NODE", "4", "WORLD_SIZE", "4"),
+                "train",
+                "--model",
+                "builtin:tiny",
+                "--data",
+                "builtin:synthetic",
+                "--seq-len",
+                "64",
+                "--dry-run");
+        assertEquals(2, r.code(), r.toString());
+        assertTrue(r.err().contains("GPUS_PER_NODE=4") && r.err().contains("distributed.gpusPerNode=8"), r.err());
+    }
+
+    private static JsonNode readJson(String text) {
+        try {
+            return new ObjectMapper().readTree(text);
+        } catch (java.io.IOException e) {
+            throw new AssertionError("not one JSON document: " + text, e);
+        }
+    }
+
+    private static List<String> iterate(java.util.Iterator<String> it) {
+        List<String> out = new java.util.ArrayList<>();
+        it.forEachRemaining(out::add);
+        return out;
     }
 }

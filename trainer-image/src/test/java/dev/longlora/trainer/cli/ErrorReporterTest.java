@@ -4,9 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.longlora.trainer.config.ConfigException;
+import dev.longlora.contract.ConfigException;
 import dev.longlora.trainer.eval.NonFiniteLossException;
 import dev.longlora.trainer.io.FormatException;
+import dev.longlora.trainer.train.LossDivergedException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import org.junit.jupiter.api.Test;
@@ -16,7 +17,12 @@ class ErrorReporterTest {
     @Test
     void mapsFailuresToTheContractsExitCodes() {
         assertEquals(2, ErrorReporter.exitCodeOf(new ConfigException("x")));
-        assertEquals(2, ErrorReporter.exitCodeOf(new IllegalArgumentException("x")));
+        assertEquals(
+                1,
+                ErrorReporter.exitCodeOf(new IllegalArgumentException("shape [3] vs [4]")),
+                "a bug deep in the code is not the user's bad config");
+        assertEquals(1, ErrorReporter.exitCodeOf(new IllegalStateException("x")));
+        assertEquals(5, ErrorReporter.exitCodeOf(new LossDivergedException("loss is NaN at step 3")));
         assertEquals(3, ErrorReporter.exitCodeOf(new FormatException("x")));
         assertEquals(3, ErrorReporter.exitCodeOf(new NonFiniteLossException("x")));
         assertEquals(4, ErrorReporter.exitCodeOf(new OutOfMemoryError("Java heap space")));

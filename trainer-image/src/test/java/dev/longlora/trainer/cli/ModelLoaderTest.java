@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.longlora.trainer.backend.cpu.CpuBackend;
 import dev.longlora.trainer.io.BuiltinModels;
 import dev.longlora.trainer.io.ModelDirectory;
+import dev.longlora.trainer.io.ModelLoader;
 import dev.longlora.trainer.io.SafetensorsDtype;
 import dev.longlora.trainer.model.AttentionSpec;
 import dev.longlora.trainer.model.LlamaConfig;

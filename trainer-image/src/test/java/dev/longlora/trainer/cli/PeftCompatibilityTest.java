@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.longlora.trainer.backend.cpu.CpuBackend;
+import dev.longlora.trainer.io.ModelLoader;
 import dev.longlora.trainer.io.PeftAdapter;
 import dev.longlora.trainer.io.SafetensorsReader;
 import dev.longlora.trainer.model.AttentionSpec;

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.longlora.contract.ExitCode;
 import dev.longlora.trainer.data.LabelMask;
 import dev.longlora.trainer.data.MappedTokenFile;
 import dev.longlora.trainer.data.TokenDtype;
@@ -86,7 +87,7 @@ class TokenizeCommandTest {
                 "jsonl",
                 "--out",
                 out.toString());
-        assertEquals(ExitCodes.BAD_MODEL_OR_DATA, r.code(), r.toString());
+        assertEquals(ExitCode.BAD_MODEL_OR_DATA.code(), r.code(), r.toString());
         assertTrue(r.err().contains("bad.jsonl: line 2"), r.err());
         assertFalse(Files.exists(out));
 
@@ -98,7 +99,7 @@ class TokenizeCommandTest {
                 in.toString(),
                 "--out",
                 out.toString());
-        assertEquals(ExitCodes.BAD_MODEL_OR_DATA, r.code(), r.toString());
+        assertEquals(ExitCode.BAD_MODEL_OR_DATA.code(), r.code(), r.toString());
         assertTrue(r.err().contains("tokenizer not found") && r.err().contains("no-model"), r.err());
 
         r = CliHarness.run(
@@ -109,7 +110,7 @@ class TokenizeCommandTest {
                 dir.resolve("nope.txt").toString(),
                 "--out",
                 out.toString());
-        assertEquals(ExitCodes.BAD_MODEL_OR_DATA, r.code(), r.toString());
+        assertEquals(ExitCode.BAD_MODEL_OR_DATA.code(), r.code(), r.toString());
         assertTrue(r.err().contains("nope.txt: corpus file not found"), r.err());
 
         r = CliHarness.run(
@@ -122,7 +123,7 @@ class TokenizeCommandTest {
                 "csv",
                 "--out",
                 out.toString());
-        assertEquals(ExitCodes.BAD_CONFIG, r.code(), r.toString());
+        assertEquals(ExitCode.BAD_CONFIG.code(), r.code(), r.toString());
         assertTrue(r.err().contains("'csv'"), r.err());
     }
 }

@@ -4,14 +4,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.longlora.contract.JobConfig;
+import dev.longlora.contract.JobConfigJson;
+import dev.longlora.contract.RankEnv;
 import dev.longlora.trainer.backend.cpu.CpuBackend;
 import dev.longlora.trainer.checkpoint.CheckpointManager;
 import dev.longlora.trainer.checkpoint.CheckpointState;
-import dev.longlora.trainer.config.JobConfig;
-import dev.longlora.trainer.config.JobConfigLoader;
-import dev.longlora.trainer.config.RankEnv;
 import dev.longlora.trainer.io.SafetensorsReader;
 import dev.longlora.trainer.io.TensorData;
+import dev.longlora.trainer.train.ProgressSink;
+import dev.longlora.trainer.train.TrainingRun;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -27,7 +29,7 @@ class TrainingResumeTest {
     Path dir;
 
     static JobConfig job(int maxSteps) {
-        return JobConfigLoader.parse("""
+        return JobConfigJson.parse("""
                 {"model": {"path": "builtin:tiny"}, "data": {"path": "builtin:synthetic"},
                  "context": {"originalLength": 32, "targetLength": 64},
                  "attention": {"pattern": "s2", "groups": 4},

@@ -1,0 +1,22 @@
+package dev.longlora.contract;
+
+/** Where a trainer pod finds its config and checkpoint volume, and how it is started (contract section 2). */
+public final class PodPaths {
+    /** The job's ConfigMap, mounted read-only. */
+    public static final String CONFIG_MOUNT = "/etc/longlora";
+    /** The ConfigMap key and file name of the resolved config. */
+    public static final String CONFIG_FILE = "job.json";
+
+    public static final String CONFIG_PATH = CONFIG_MOUNT + "/" + CONFIG_FILE;
+    /** The checkpoint claim; also $CHECKPOINT_DIR. */
+    public static final String CHECKPOINT_MOUNT = "/checkpoints";
+    /** The trainer container's name in every pod. */
+    public static final String TRAINER_CONTAINER = "trainer";
+
+    private PodPaths() {}
+
+    /** The container's arguments: the image's entrypoint is the `longlora` launcher. */
+    public static java.util.List<String> trainerArgs() {
+        return java.util.List.of("train", "--config", CONFIG_PATH);
+    }
+}
