@@ -1,4 +1,4 @@
-"""Peer of dev.longlora.trainer.eval.LoadingBenchmark: open a sharded safetensors LLaMA checkpoint with
+"""Peer of dev.longlora.trainer.bench.LoadingBenchmark: open a sharded safetensors LLaMA checkpoint with
 safetensors.safe_open, load every tensor as fp32 PyTorch tensors (one shard open at a time), and compute the mean
 next-token loss of one window with a plain fp32 LLaMA forward (HF conventions, full causal attention).
 Prints "RESULT load_s window_s peak_rss_kib loss".

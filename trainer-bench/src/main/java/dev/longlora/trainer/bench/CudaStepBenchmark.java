@@ -1,5 +1,7 @@
-package dev.longlora.trainer.cuda;
+package dev.longlora.trainer.bench;
 
+import dev.longlora.trainer.cuda.CudaBackend;
+import dev.longlora.trainer.cuda.MatmulPrecision;
 import dev.longlora.trainer.model.AttentionSpec;
 import dev.longlora.trainer.model.LlamaConfig;
 import dev.longlora.trainer.model.LlamaModel;
@@ -22,9 +24,8 @@ import java.util.SplittableRandom;
  * line; kernels/check/torch_step_gpu.py measures the PyTorch + PEFT + SDPA peer of the same step.
  *
  * <pre>
- * java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -cp 'longlora-trainer.jar:lib/*' \
- *     dev.longlora.trainer.cuda.CudaStepBenchmark [--seq 8192] [--layers 22] [--steps 3] [--warmup 1]
- *     [--matmul bf16|tf32|fp32] [--checkpointing] [--pattern s2|full]
+ * bin/bench CudaStepBenchmark [--seq 8192] [--layers 22] [--steps 3] [--warmup 1] [--matmul bf16|tf32|fp32]
+ *     [--checkpointing] [--pattern s2|full]
  * </pre>
  */
 public final class CudaStepBenchmark {

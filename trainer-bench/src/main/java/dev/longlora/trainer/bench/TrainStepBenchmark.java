@@ -10,7 +10,6 @@ import dev.longlora.trainer.train.LrSchedule;
 import dev.longlora.trainer.train.Trainer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -25,12 +24,11 @@ import java.util.regex.Pattern;
 /**
  * Tokens/s of one LongLoRA training step (S2-Attn, LoRA r=8 on q/k/v/o, trainable embedding and norms, AdamW, grad
  * clipping) on the CPU backend, with and without gradient checkpointing, against the PyTorch peer
- * (src/bench/python/torch_train_step.py, same shapes and threads) in the same run. Prints a table.
+ * (trainer-bench/src/main/python/torch_train_step.py, same shapes and threads) in the same run. Prints a table.
  *
  * <pre>
- * java --add-modules jdk.incubator.vector -cp target/classes dev.longlora.trainer.bench.TrainStepBenchmark \
- *     [--threads 2] [--steps 5] [--warmup 3] [--rounds 2] [--seq 1024] [--python /usr/bin/python3] [--no-torch]
- *     [--profile]
+ * bin/bench TrainStepBenchmark [--threads 2] [--steps 5] [--warmup 3] [--rounds 2] [--seq 1024]
+ *     [--python /usr/bin/python3] [--no-torch] [--profile]
  * </pre>
  */
 public final class TrainStepBenchmark {
@@ -210,7 +208,7 @@ public final class TrainStepBenchmark {
 
     static Result runTorch(String python, int seq, int threads, int warmup, int steps, boolean ckpt)
             throws IOException, InterruptedException {
-        Path script = locate("src/bench/python/torch_train_step.py");
+        Path script = RepoFiles.pythonPeer("torch_train_step.py");
         List<String> cmd = new ArrayList<>(List.of(
                 python,
                 script.toString(),
@@ -255,16 +253,6 @@ public final class TrainStepBenchmark {
                 seq / step,
                 (long) number(json, "peak_rss_growth_bytes"),
                 "process RSS growth during training (weights excluded)");
-    }
-
-    private static Path locate(String relative) {
-        for (Path base : new Path[] {Path.of(""), Path.of("trainer-image")}) {
-            Path p = base.resolve(relative).toAbsolutePath();
-            if (Files.exists(p)) {
-                return p;
-            }
-        }
-        throw new IllegalStateException("cannot find " + relative + ": run from the repository root or trainer-image/");
     }
 
     private static double number(String json, String key) {

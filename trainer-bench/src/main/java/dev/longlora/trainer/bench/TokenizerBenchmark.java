@@ -1,4 +1,4 @@
-package dev.longlora.trainer.tokenizer;
+package dev.longlora.trainer.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -7,6 +7,7 @@ import dev.longlora.trainer.data.CorpusTokenizer;
 import dev.longlora.trainer.data.TokenDtype;
 import dev.longlora.trainer.data.TokenStreamWriter;
 import dev.longlora.trainer.data.Tokenizer;
+import dev.longlora.trainer.tokenizer.HfTokenizer;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.InputStream;
@@ -23,16 +24,16 @@ import java.util.SplittableRandom;
 /**
  * Tokenizer throughput, ours (DJL's binding, the path {@code longlora tokenize} takes: JSONL read, batch encode,
  * BOS/EOS, .bin written) against Python {@code tokenizers} doing the same on the same file
- * ({@code src/bench/python/tokenizer_throughput.py}), interleaved over rounds; checks both wrote identical ids.
+ * ({@code trainer-bench/src/main/python/tokenizer_throughput.py}), interleaved over rounds; checks both wrote identical
+ * ids. The default tokenizer is the trainer's LLaMA-3 style test fixture.
  *
- * <pre>java -cp "target/longlora-trainer.jar:target/lib/*" dev.longlora.trainer.tokenizer.TokenizerBenchmark
- *     [--tokenizer DIR] [--mb 16] [--rounds 3] [--python PATH]</pre>
+ * <pre>bin/bench TokenizerBenchmark [--tokenizer DIR] [--mb 16] [--rounds 3] [--python PATH]</pre>
  * Both sides use the Rust library's thread pool; set RAYON_NUM_THREADS to pin its size (it is passed on).
  */
 public final class TokenizerBenchmark {
 
     public static void main(String[] args) throws Exception {
-        Path tokenizerDir = Path.of("src/test/resources/tokenizers/llama3-style");
+        Path tokenizerDir = null;
         int mb = 16;
         int rounds = 3;
         String python = System.getenv().getOrDefault("LONGLORA_TOKENIZERS_PYTHON", "python3");
@@ -44,6 +45,9 @@ public final class TokenizerBenchmark {
                 case "--python" -> python = args[++i];
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
+        }
+        if (tokenizerDir == null) {
+            tokenizerDir = RepoFiles.find("trainer-image/src/test/resources/tokenizers/llama3-style");
         }
         Path work = Files.createTempDirectory("tokenizer-bench");
         Path corpus = work.resolve("corpus.jsonl");
@@ -198,7 +202,7 @@ public final class TokenizerBenchmark {
     }
 
     private static JsonNode runPython(String python, Path tokenizerJson, Path corpus, Path out) throws Exception {
-        Path script = Path.of("src/bench/python/tokenizer_throughput.py");
+        Path script = RepoFiles.pythonPeer("tokenizer_throughput.py");
         Process p = new ProcessBuilder(
                         python,
                         script.toString(),

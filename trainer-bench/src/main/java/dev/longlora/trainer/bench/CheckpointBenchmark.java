@@ -1,5 +1,7 @@
-package dev.longlora.trainer.checkpoint;
+package dev.longlora.trainer.bench;
 
+import dev.longlora.trainer.checkpoint.CheckpointManager;
+import dev.longlora.trainer.checkpoint.CheckpointState;
 import dev.longlora.trainer.config.ResumeFrom;
 import dev.longlora.trainer.io.SafetensorsDtype;
 import dev.longlora.trainer.io.SafetensorsReader;
@@ -15,7 +17,7 @@ import java.util.Map;
  * Prints the cost of the trainer's file I/O on this machine: safetensors write/read throughput (F32 and BF16) and
  * one atomic checkpoint save + verified load, for a trainable set of the given size.
  *
- * <p>usage: {@code java ... CheckpointBenchmark [MILLION_PARAMS (default 64)] [DIR (default a temp dir)]}
+ * <p>usage: {@code bin/bench CheckpointBenchmark [MILLION_PARAMS (default 64)] [DIR (default a temp dir)]}
  */
 public final class CheckpointBenchmark {
     private CheckpointBenchmark() {}

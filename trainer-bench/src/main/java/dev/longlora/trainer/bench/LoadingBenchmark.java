@@ -1,4 +1,4 @@
-package dev.longlora.trainer.eval;
+package dev.longlora.trainer.bench;
 
 import dev.longlora.trainer.backend.cpu.CpuBackend;
 import dev.longlora.trainer.io.HfConfigJson;
@@ -24,11 +24,10 @@ import java.util.SplittableRandom;
 /**
  * Loading benchmark: makes a multi-GB sharded bf16 LLaMA checkpoint with random weights (once), then, each in a
  * fresh process, opens it and evaluates one window: this trainer (memory-mapped shards copied into fp32 parameters,
- * one shard mapped at a time) and the Python peer {@code src/bench/python/safetensors_load_eval.py}
+ * one shard mapped at a time) and the Python peer {@code trainer-bench/src/main/python/safetensors_load_eval.py}
  * ({@code safetensors.safe_open} + PyTorch, the same forward in fp32). Prints wall time and peak RSS of each.
  *
- * <pre>java --add-modules jdk.incubator.vector -cp "target/longlora-trainer.jar:target/lib/*" \
- *     dev.longlora.trainer.eval.LoadingBenchmark [--dir DIR] [--seq-len 256] [--python PY] [--threads 2]</pre>
+ * <pre>bin/bench LoadingBenchmark [--dir DIR] [--seq-len 256] [--python PY] [--threads 2]</pre>
  */
 public final class LoadingBenchmark {
     /** ~740 M parameters: 1.48 GB in bf16, three shards. */
@@ -93,8 +92,7 @@ public final class LoadingBenchmark {
                 Integer.toString(seqLen),
                 "--threads",
                 Integer.toString(threads));
-        Path script = Path.of("src/bench/python/safetensors_load_eval.py");
-        if (!Files.exists(script)) script = Path.of("trainer-image").resolve(script);
+        Path script = RepoFiles.pythonPeer("safetensors_load_eval.py");
         List<String> peer =
                 List.of(python, script.toString(), dir.toString(), Integer.toString(seqLen), Integer.toString(threads));
         System.out.println("impl                          open+load s  window s   total s   peak RSS MiB   loss");
