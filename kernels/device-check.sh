@@ -49,7 +49,7 @@ if [ -x "$jdir/jre/bin/java" ]; then
   jopts=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED)
   say "== Java: CUDA backend tests against the CPU reference"
   timeout 300 "$jdir/jre/bin/java" "${jopts[@]}" -jar "$jdir/junit-console.jar" execute --disable-ansi-colors \
-    --disable-banner -cp "$cp_java" --select-package dev.longlora.trainer.cuda --details=tree \
+    --disable-banner -cp "$cp_java" --select-package dev.longlora.trainer.backend.cuda --details=tree \
     >"$OUT/java-tests.log" 2>&1 || status=1
   grep -E '✘|FAIL|tests (successful|failed|aborted|skipped)' "$OUT/java-tests.log" | head -40 | tee -a "$log"
   if [ "${DEVICE_CHECK_SKIP_STEP:-0}" != 1 ]; then

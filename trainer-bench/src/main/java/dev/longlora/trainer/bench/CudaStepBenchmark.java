@@ -1,7 +1,7 @@
 package dev.longlora.trainer.bench;
 
-import dev.longlora.trainer.cuda.CudaBackend;
-import dev.longlora.trainer.cuda.MatmulPrecision;
+import dev.longlora.trainer.backend.cuda.CudaBackend;
+import dev.longlora.trainer.backend.cuda.MatmulPrecision;
 import dev.longlora.trainer.model.AttentionSpec;
 import dev.longlora.trainer.model.LlamaConfig;
 import dev.longlora.trainer.model.LlamaModel;

@@ -1,7 +1,7 @@
 package dev.longlora.trainer.cli;
 
 import dev.longlora.trainer.backend.Backend;
-import dev.longlora.trainer.cuda.BackendSelector;
+import dev.longlora.trainer.backend.cuda.BackendSelector;
 import dev.longlora.trainer.model.LlamaModel;
 import dev.longlora.trainer.model.LoraConfig;
 import java.nio.file.Path;

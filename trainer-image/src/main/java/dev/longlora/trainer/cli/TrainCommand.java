@@ -1,10 +1,10 @@
 package dev.longlora.trainer.cli;
 
 import dev.longlora.trainer.backend.Backend;
+import dev.longlora.trainer.backend.cuda.BackendSelector;
 import dev.longlora.trainer.config.JobConfig;
 import dev.longlora.trainer.config.JobConfigLoader;
 import dev.longlora.trainer.config.RankEnv;
-import dev.longlora.trainer.cuda.BackendSelector;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.HashMap;

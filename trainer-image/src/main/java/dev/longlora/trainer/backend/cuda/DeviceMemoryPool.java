@@ -1,4 +1,4 @@
-package dev.longlora.trainer.cuda;
+package dev.longlora.trainer.backend.cuda;
 
 import static jcuda.driver.JCudaDriver.cuMemAlloc;
 import static jcuda.driver.JCudaDriver.cuMemFree;

@@ -1,4 +1,4 @@
-package dev.longlora.trainer.cuda;
+package dev.longlora.trainer.backend.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,4 +1,4 @@
-package dev.longlora.trainer.cuda;
+package dev.longlora.trainer.backend.cuda;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;

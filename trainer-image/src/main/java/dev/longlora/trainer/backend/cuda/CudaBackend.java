@@ -1,4 +1,4 @@
-package dev.longlora.trainer.cuda;
+package dev.longlora.trainer.backend.cuda;
 
 import static jcuda.driver.JCudaDriver.cuFuncSetAttribute;
 import static jcuda.driver.JCudaDriver.cuLaunchKernel;

@@ -1,4 +1,4 @@
-package dev.longlora.trainer.cuda;
+package dev.longlora.trainer.backend.cuda;
 
 import dev.longlora.trainer.backend.Tensor;
 import java.util.Arrays;
