@@ -11,6 +11,8 @@ import static jcuda.driver.JCudaDriver.cuModuleLoadData;
 import static jcuda.driver.JCudaDriver.cuModuleUnload;
 
 import dev.longlora.trainer.backend.Backend;
+import dev.longlora.trainer.backend.BackendChecks;
+import dev.longlora.trainer.backend.MatmulShape;
 import dev.longlora.trainer.backend.Tensor;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -131,14 +133,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor allocate(int... shape) {
-        long n = 1;
-        for (int s : shape) {
-            if (s <= 0) {
-                throw new IllegalArgumentException(
-                        "tensor shape " + Arrays.toString(shape) + " has a non-positive dimension");
-            }
-            n *= s;
-        }
+        long n = BackendChecks.numel(shape);
         device.makeCurrent();
         DeviceMemoryPool.Block b = pool.acquire(4 * n);
         cuMemsetD32Async(b.pointer(), 0, n, device.stream);
@@ -165,9 +160,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void upload(Tensor x, float[] data) {
-        if (data.length != x.numel()) {
-            throw new IllegalArgumentException("upload of " + data.length + " values into " + x + " with " + x.numel());
-        }
+        BackendChecks.uploadLength(x, data);
         device.makeCurrent();
         // The synchronous copy runs on the legacy stream, which orders itself after our blocking stream's work.
         cuMemcpyHtoD(t(x).block.pointer(), Pointer.to(data), 4L * data.length);
@@ -245,17 +238,11 @@ public final class CudaBackend implements Backend {
         }
     }
 
-    private static void sameSize(Tensor x, Tensor y, String op) {
-        if (x.numel() != y.numel()) {
-            throw new IllegalArgumentException(op + " of " + x + " and " + y + ": sizes differ");
-        }
-    }
-
     // ---- elementwise and reductions ------------------------------------------------------------------------
 
     @Override
     public void copy(Tensor dst, Tensor src) {
-        sameSize(dst, src, "copy");
+        BackendChecks.sameSize(dst, src, "copy");
         device.makeCurrent();
         cuMemcpyDtoDAsync(t(dst).block.pointer(), t(src).block.pointer(), 4 * src.numel(), device.stream);
     }
@@ -273,7 +260,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void axpy(float alpha, Tensor x, Tensor y) {
-        sameSize(x, y, "axpy");
+        BackendChecks.sameSize(x, y, "axpy");
         elementwise("axpy_f32", x.numel(), alpha, a(x), a(y), x.numel());
     }
 
@@ -305,15 +292,8 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void matmul(Tensor c, Tensor x, boolean transA, Tensor y, boolean transB, float alpha, float beta) {
-        int m = transA ? x.cols() : x.rows();
-        int k = transA ? x.rows() : x.cols();
-        int kb = transB ? y.cols() : y.rows();
-        int n = transB ? y.rows() : y.cols();
-        if (k != kb || c.rows() != m || c.cols() != n) {
-            throw new IllegalArgumentException("matmul shapes do not fit: op(a)=[" + m + "," + k + "] op(b)=[" + kb
-                    + "," + n + "] c=" + Arrays.toString(c.shape()));
-        }
-        gemm(a(c), a(x), transA, a(y), transB, m, n, k, alpha, beta);
+        MatmulShape s = BackendChecks.matmul(c, x, transA, y, transB);
+        gemm(a(c), a(x), transA, a(y), transB, s.m(), s.n(), s.k(), alpha, beta);
     }
 
     /** Row-major C[m,n] = alpha op(A) op(B) + beta C on raw device addresses (sub-matrices of tensors too). */
@@ -347,7 +327,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void embeddingForward(Tensor out, Tensor table, int[] tokens) {
-        checkTokens(tokens, table.rows());
+        BackendChecks.tokensInVocabulary(tokens, table.rows());
         DeviceMemoryPool.Block tok = uploadInts(tokens);
         launch("embedding_fwd", tokens.length, 1, 1, 256, 0, a(out), a(table), tok.address(), table.cols());
         pool.release(tok);
@@ -355,18 +335,10 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void embeddingBackward(Tensor dTable, Tensor dOut, int[] tokens) {
-        checkTokens(tokens, dTable.rows());
+        BackendChecks.tokensInVocabulary(tokens, dTable.rows());
         DeviceMemoryPool.Block tok = uploadInts(tokens);
         launch("embedding_bwd", tokens.length, 1, 1, 256, 0, a(dTable), a(dOut), tok.address(), dTable.cols());
         pool.release(tok);
-    }
-
-    private static void checkTokens(int[] tokens, int vocab) {
-        for (int tok : tokens) {
-            if (tok < 0 || tok >= vocab) {
-                throw new IllegalArgumentException("token id " + tok + " outside the vocabulary [0, " + vocab + ")");
-            }
-        }
     }
 
     @Override
@@ -407,11 +379,7 @@ public final class CudaBackend implements Backend {
     }
 
     private void rope(Tensor x, int heads, float theta, float factor, float direction) {
-        int dim = x.cols() / heads;
-        if (x.cols() % heads != 0 || dim % 2 != 0) {
-            throw new IllegalArgumentException(
-                    "rope: " + x.cols() + " columns do not split into " + heads + " heads of even size");
-        }
+        int dim = BackendChecks.ropeHeadDim(x, heads);
         launch("rope", x.rows(), 1, 1, 256, 0, a(x), heads, dim, theta, factor, direction);
     }
 
@@ -465,25 +433,12 @@ public final class CudaBackend implements Backend {
 
     /** The attention kernels' S2 arguments: group size G and the shift of heads [H/2, H). */
     private static int[] attentionShape(Tensor q, Tensor k, int heads, int kvHeads, int groupSize, boolean shiftHalf) {
-        int tokens = q.rows();
-        if (heads <= 0 || kvHeads <= 0 || heads % kvHeads != 0) {
-            throw new IllegalArgumentException(
-                    "attention: " + heads + " query heads are not a multiple of " + kvHeads + " KV heads");
-        }
-        int d = q.cols() / heads;
-        if (q.cols() != heads * d || k.cols() != kvHeads * d) {
-            throw new IllegalArgumentException("attention: q has " + q.cols() + " and k " + k.cols()
-                    + " columns, which do not split into " + heads + "/" + kvHeads + " heads of one size");
-        }
+        int d = BackendChecks.attentionHeadDim(q, k, heads, kvHeads, groupSize, shiftHalf);
         if (d > 256) {
             throw new IllegalArgumentException("attention: the CUDA kernels support head dimensions up to 256, not " + d
                     + "; use the CPU backend for this model");
         }
-        if (groupSize < 1 || tokens % groupSize != 0 || (shiftHalf && groupSize % 2 != 0)) {
-            throw new IllegalArgumentException(
-                    "attention group size " + groupSize + " does not fit sequence length " + tokens);
-        }
-        return new int[] {tokens, d, groupSize, shiftHalf ? groupSize / 2 : 0};
+        return new int[] {q.rows(), d, groupSize, shiftHalf ? groupSize / 2 : 0};
     }
 
     private DeviceMemoryPool.Block toBf16(Tensor x) {
@@ -659,13 +614,13 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void swigluForward(Tensor h, Tensor gate, Tensor up) {
-        sameSize(h, gate, "swiglu");
+        BackendChecks.sameSize(h, gate, "swiglu");
         elementwise("swiglu_fwd", h.numel(), a(h), a(gate), a(up), h.numel());
     }
 
     @Override
     public void swigluBackward(Tensor dGate, Tensor dUp, Tensor dh, Tensor gate, Tensor up) {
-        sameSize(dh, gate, "swiglu backward");
+        BackendChecks.sameSize(dh, gate, "swiglu backward");
         elementwise("swiglu_bwd", dh.numel(), a(dGate), a(dUp), a(dh), a(gate), a(up), dh.numel());
     }
 
@@ -683,9 +638,7 @@ public final class CudaBackend implements Backend {
     public double crossEntropy(Tensor logits, int[] labels, Tensor dLogits, float gradScale) {
         int rows = logits.rows();
         int vocab = logits.cols();
-        if (labels.length != rows) {
-            throw new IllegalArgumentException(labels.length + " labels for " + rows + " rows of logits");
-        }
+        BackendChecks.labelsPerRow(labels, rows);
         return chunkedCrossEntropy(
                 rows,
                 vocab,
@@ -762,11 +715,7 @@ public final class CudaBackend implements Backend {
             ChunkLogits grads,
             float gradScale,
             GradSink sink) {
-        for (int label : labels) {
-            if (label != -100 && (label < 0 || label >= vocab)) {
-                throw new IllegalArgumentException("label " + label + " outside the vocabulary [0, " + vocab + ")");
-            }
-        }
+        BackendChecks.labelsInVocabulary(labels, vocab);
         DeviceMemoryPool.Block lab = uploadInts(labels);
         DeviceMemoryPool.Block stats = scratch(4L * 4 * rows); // run_max, run_sum, target, lse
         DeviceMemoryPool.Block loss = scratch(8L * rows);
@@ -864,7 +813,7 @@ public final class CudaBackend implements Backend {
             float eps,
             float weightDecay,
             long step) {
-        sameSize(param, grad, "adamw");
+        BackendChecks.sameSize(param, grad, "adamw");
         double bc1 = 1.0 - Math.pow(beta1, step);
         double bc2 = 1.0 - Math.pow(beta2, step);
         elementwise(

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.longlora.trainer.backend.Backend;
+import dev.longlora.trainer.backend.BadArguments;
 import dev.longlora.trainer.backend.Tensor;
 import dev.longlora.trainer.backend.cpu.CpuBackend;
 import java.util.Arrays;
@@ -252,6 +253,15 @@ class CudaBackendTest {
                 IllegalArgumentException.class,
                 () -> gpu.attentionForward(gpu.allocate(8, 2 * 272), gpu.allocate(2, 8), q, q, q, 2, 2, 8, false));
         assertTrue(e.getMessage().contains("head dimension"), e.getMessage());
+    }
+
+    @Test
+    void rejectsEveryBadCallWithTheMessageOfTheCpuReference() {
+        for (BadArguments.BadCall bad : BadArguments.ALL) {
+            String onCpu = bad.failureOn(cpu).getMessage();
+            String onGpu = bad.failureOn(gpu).getMessage().replace("CudaTensor", "CpuTensor");
+            assertEquals(onCpu, onGpu, bad.what());
+        }
     }
 
     @Test
