@@ -1,6 +1,6 @@
 package dev.longlora.trainer.eval;
 
-import dev.longlora.trainer.data.Tokenizer;
+import dev.longlora.trainer.tokenizer.Tokenizer;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;

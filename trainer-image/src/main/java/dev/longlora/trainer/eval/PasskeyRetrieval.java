@@ -1,9 +1,9 @@
 package dev.longlora.trainer.eval;
 
-import dev.longlora.trainer.data.Tokenizer;
 import dev.longlora.trainer.generate.GreedyDecoding;
 import dev.longlora.trainer.generate.KvCacheDecoder;
 import dev.longlora.trainer.model.LlamaModel;
+import dev.longlora.trainer.tokenizer.Tokenizer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;

@@ -1,7 +1,7 @@
 package dev.longlora.trainer.io;
 
-import dev.longlora.trainer.data.ByteTokenizer;
 import dev.longlora.trainer.model.LlamaConfig;
+import dev.longlora.trainer.tokenizer.ByteTokenizer;
 
 /**
  * Models embedded in the trainer, so the demo, the tests and a CPU job run with nothing downloaded.

@@ -1,11 +1,11 @@
-package dev.longlora.trainer.data;
+package dev.longlora.trainer.tokenizer;
 
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Text to token ids and back: the byte-level tokenizer of the tiny models, or an HF {@code tokenizer.json}
- * (LLaMA-2/3 BPE, {@code tokenizer.HfTokenizer}).
+ * Text to token ids and back: the byte-level tokenizer of the tiny models ({@link ByteTokenizer}), or an HF
+ * {@code tokenizer.json} (LLaMA-2/3 BPE, {@link HfTokenizer}).
  */
 public interface Tokenizer {
 

@@ -1,4 +1,4 @@
-package dev.longlora.trainer.data;
+package dev.longlora.trainer.tokenizer;
 
 import java.nio.charset.StandardCharsets;
 
