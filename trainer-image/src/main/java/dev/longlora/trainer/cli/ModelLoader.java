@@ -1,7 +1,6 @@
 package dev.longlora.trainer.cli;
 
 import dev.longlora.trainer.backend.Backend;
-import dev.longlora.trainer.io.BuiltinModels;
 import dev.longlora.trainer.io.ModelDirectory;
 import dev.longlora.trainer.io.PeftAdapter;
 import dev.longlora.trainer.model.LlamaConfig;

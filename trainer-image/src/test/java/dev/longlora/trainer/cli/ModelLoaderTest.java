@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.longlora.trainer.backend.cpu.CpuBackend;
-import dev.longlora.trainer.io.BuiltinModels;
 import dev.longlora.trainer.io.ModelDirectory;
 import dev.longlora.trainer.io.SafetensorsDtype;
 import dev.longlora.trainer.model.AttentionSpec;

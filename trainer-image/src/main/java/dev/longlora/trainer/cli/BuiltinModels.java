@@ -1,4 +1,4 @@
-package dev.longlora.trainer.io;
+package dev.longlora.trainer.cli;
 
 import dev.longlora.trainer.model.LlamaConfig;
 import dev.longlora.trainer.tokenizer.ByteTokenizer;
@@ -6,7 +6,8 @@ import dev.longlora.trainer.tokenizer.ByteTokenizer;
 /**
  * Models embedded in the trainer, so the demo, the tests and a CPU job run with nothing downloaded.
  * {@code builtin:tiny} is a 2-layer LLaMA with GQA over the byte-level vocabulary, randomly initialised from a
- * fixed seed (its weights are the same in every run).
+ * fixed seed (its weights are the same in every run). It lives beside {@link ModelLoader}, which resolves
+ * {@code builtin:} model paths: in io or model it would tie that package to the tokenizer, a package cycle.
  */
 public final class BuiltinModels {
     public static final String TINY = "builtin:tiny";
