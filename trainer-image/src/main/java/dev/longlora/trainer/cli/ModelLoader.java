@@ -6,7 +6,7 @@ import dev.longlora.trainer.io.PeftAdapter;
 import dev.longlora.trainer.model.LlamaConfig;
 import dev.longlora.trainer.model.LlamaModel;
 import dev.longlora.trainer.model.LoraConfig;
-import dev.longlora.trainer.model.Parameter;
+import dev.longlora.trainer.parameter.Parameter;
 import java.nio.file.Path;
 
 /**

@@ -18,7 +18,7 @@ import dev.longlora.trainer.io.TensorData;
 import dev.longlora.trainer.model.AttentionSpec;
 import dev.longlora.trainer.model.LlamaModel;
 import dev.longlora.trainer.model.LoraConfig;
-import dev.longlora.trainer.model.Parameter;
+import dev.longlora.trainer.parameter.Parameter;
 import dev.longlora.trainer.tokenizer.Tokenizers;
 import dev.longlora.trainer.train.AdamW;
 import dev.longlora.trainer.train.AdamWConfig;

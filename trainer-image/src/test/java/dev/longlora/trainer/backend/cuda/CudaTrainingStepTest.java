@@ -9,8 +9,8 @@ import dev.longlora.trainer.model.AttentionSpec;
 import dev.longlora.trainer.model.LlamaConfig;
 import dev.longlora.trainer.model.LlamaModel;
 import dev.longlora.trainer.model.LoraConfig;
-import dev.longlora.trainer.model.Parameter;
 import dev.longlora.trainer.model.TinyModels;
+import dev.longlora.trainer.parameter.Parameter;
 import org.junit.jupiter.api.Test;
 
 /**

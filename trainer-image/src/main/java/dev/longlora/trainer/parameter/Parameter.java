@@ -1,4 +1,4 @@
-package dev.longlora.trainer.model;
+package dev.longlora.trainer.parameter;
 
 import dev.longlora.trainer.backend.Tensor;
 import java.util.Arrays;
@@ -6,6 +6,10 @@ import java.util.Arrays;
 /**
  * One named weight of the model, with its HF/PEFT name (e.g. {@code model.layers.0.self_attn.q_proj.weight},
  * {@code model.layers.0.self_attn.q_proj.lora_A.weight}), its shape, its value and, when trainable, its gradient.
+ *
+ * <p>Its own package, below both the layers that compute with it and the model that owns it (through
+ * {@code model.ParameterStore}, which creates every parameter), so neither of those packages depends on the other
+ * in both directions.
  */
 public final class Parameter {
     private final String name;
@@ -13,7 +17,8 @@ public final class Parameter {
     private final Tensor value;
     private final Tensor grad;
 
-    Parameter(String name, int[] shape, Tensor value, Tensor grad) {
+    /** A parameter over {@code value} and, when trainable, {@code grad} (null when frozen). */
+    public Parameter(String name, int[] shape, Tensor value, Tensor grad) {
         this.name = name;
         this.shape = shape.clone();
         this.value = value;
