@@ -44,16 +44,17 @@ fi
 # backend's JUnit tests against the CPU reference, and the whole-step benchmark beside its PyTorch + PEFT peer.
 jdir="$root/.device-java"
 if [ -x "$jdir/jre/bin/java" ]; then
-  cp_java="$jdir/test-classes:$jdir/longlora-trainer.jar:$(ls "$jdir"/lib/*.jar | tr '\n' ':')"
+  cp_java="$jdir/test-classes:$jdir/longlora-trainer.jar:$jdir/longlora-trainer-bench.jar"
+  cp_java="$cp_java:$(ls "$jdir"/lib/*.jar | tr '\n' ':')"
   jopts=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED)
   say "== Java: CUDA backend tests against the CPU reference"
   timeout 300 "$jdir/jre/bin/java" "${jopts[@]}" -jar "$jdir/junit-console.jar" execute --disable-ansi-colors \
-    --disable-banner -cp "$cp_java" --select-package dev.longlora.trainer.cuda --details=tree \
+    --disable-banner -cp "$cp_java" --select-package dev.longlora.trainer.backend.cuda --details=tree \
     >"$OUT/java-tests.log" 2>&1 || status=1
   grep -E '✘|FAIL|tests (successful|failed|aborted|skipped)' "$OUT/java-tests.log" | head -40 | tee -a "$log"
   if [ "${DEVICE_CHECK_SKIP_STEP:-0}" != 1 ]; then
     say "== whole LongLoRA step, ${STEP_SEQ:-8192} tokens, 1.1B LLaMA (22 layers, hidden 2048, 32/4 heads), S2"
-    timeout 300 "$jdir/jre/bin/java" "${jopts[@]}" -cp "$cp_java" dev.longlora.trainer.cuda.CudaStepBenchmark \
+    timeout 300 "$jdir/jre/bin/java" "${jopts[@]}" -cp "$cp_java" dev.longlora.trainer.bench.CudaStepBenchmark \
       --seq "${STEP_SEQ:-8192}" --steps 2 --warmup 1 --matmul bf16 2>&1 | grep -v '^WARNING' \
       | tee -a "$OUT/step-bench.json" "$log" || status=1
     timeout 300 python3 "$root/kernels/check/torch_step_gpu.py" --seq "${STEP_SEQ:-8192}" --steps 2 --warmup 1 2>&1 \

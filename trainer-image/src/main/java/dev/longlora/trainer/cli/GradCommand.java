@@ -13,7 +13,7 @@ import dev.longlora.trainer.io.TensorData;
 import dev.longlora.trainer.model.AttentionSpec;
 import dev.longlora.trainer.model.LlamaModel;
 import dev.longlora.trainer.model.LoraConfig;
-import dev.longlora.trainer.model.Parameter;
+import dev.longlora.trainer.parameter.Parameter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;

@@ -2,12 +2,12 @@ package dev.longlora.trainer.cli;
 
 import dev.longlora.contract.ExitCode;
 import dev.longlora.trainer.backend.cpu.CpuBackend;
-import dev.longlora.trainer.io.ModelLoader;
 import dev.longlora.trainer.io.PeftAdapter;
+import dev.longlora.trainer.load.ModelLoader;
 import dev.longlora.trainer.model.LlamaModel;
 import dev.longlora.trainer.model.LoraConfig;
-import dev.longlora.trainer.model.Parameter;
 import dev.longlora.trainer.model.ParameterStore;
+import dev.longlora.trainer.parameter.Parameter;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.SplittableRandom;

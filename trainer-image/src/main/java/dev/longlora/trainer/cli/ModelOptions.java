@@ -1,8 +1,8 @@
 package dev.longlora.trainer.cli;
 
 import dev.longlora.trainer.backend.Backend;
-import dev.longlora.trainer.cuda.BackendSelector;
-import dev.longlora.trainer.io.ModelLoader;
+import dev.longlora.trainer.backend.cuda.BackendSelector;
+import dev.longlora.trainer.load.ModelLoader;
 import dev.longlora.trainer.model.LlamaModel;
 import dev.longlora.trainer.model.LoraConfig;
 import java.nio.file.Path;

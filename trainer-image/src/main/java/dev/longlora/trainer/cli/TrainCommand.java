@@ -9,7 +9,7 @@ import dev.longlora.contract.JobConfigJson;
 import dev.longlora.contract.RankEnv;
 import dev.longlora.contract.TrainerEnv;
 import dev.longlora.trainer.backend.Backend;
-import dev.longlora.trainer.cuda.BackendSelector;
+import dev.longlora.trainer.backend.cuda.BackendSelector;
 import dev.longlora.trainer.train.ProgressSink;
 import dev.longlora.trainer.train.TrainingRun;
 import java.io.PrintWriter;

@@ -1,5 +1,6 @@
 package dev.longlora.trainer.data;
 
+import dev.longlora.trainer.tokenizer.Tokenizer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;

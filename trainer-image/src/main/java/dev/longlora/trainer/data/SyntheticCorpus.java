@@ -1,5 +1,6 @@
 package dev.longlora.trainer.data;
 
+import dev.longlora.trainer.tokenizer.ByteTokenizer;
 import java.util.SplittableRandom;
 
 /**

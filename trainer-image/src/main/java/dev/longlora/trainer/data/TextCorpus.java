@@ -1,5 +1,7 @@
 package dev.longlora.trainer.data;
 
+import dev.longlora.trainer.tokenizer.ByteTokenizer;
+import dev.longlora.trainer.tokenizer.Tokenizer;
 import java.nio.file.Path;
 
 /**

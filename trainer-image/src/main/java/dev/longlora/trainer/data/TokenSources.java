@@ -2,6 +2,8 @@ package dev.longlora.trainer.data;
 
 import dev.longlora.contract.ConfigException;
 import dev.longlora.trainer.io.FormatException;
+import dev.longlora.trainer.tokenizer.ByteTokenizer;
+import dev.longlora.trainer.tokenizer.Tokenizer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

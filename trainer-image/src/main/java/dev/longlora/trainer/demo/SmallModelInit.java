@@ -1,7 +1,7 @@
 package dev.longlora.trainer.demo;
 
 import dev.longlora.trainer.model.LlamaModel;
-import dev.longlora.trainer.model.Parameter;
+import dev.longlora.trainer.parameter.Parameter;
 import java.util.SplittableRandom;
 
 /**

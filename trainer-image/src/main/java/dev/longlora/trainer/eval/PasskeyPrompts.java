@@ -1,7 +1,7 @@
 package dev.longlora.trainer.eval;
 
 import dev.longlora.contract.ConfigException;
-import dev.longlora.trainer.data.Tokenizer;
+import dev.longlora.trainer.tokenizer.Tokenizer;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;

@@ -1,10 +1,10 @@
 package dev.longlora.trainer.eval;
 
 import dev.longlora.contract.ConfigException;
-import dev.longlora.trainer.data.Tokenizer;
 import dev.longlora.trainer.generate.GreedyDecoding;
 import dev.longlora.trainer.generate.KvCacheDecoder;
 import dev.longlora.trainer.model.LlamaModel;
+import dev.longlora.trainer.tokenizer.Tokenizer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;

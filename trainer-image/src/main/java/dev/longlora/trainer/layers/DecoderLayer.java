@@ -2,7 +2,7 @@ package dev.longlora.trainer.layers;
 
 import dev.longlora.trainer.backend.Backend;
 import dev.longlora.trainer.backend.Tensor;
-import dev.longlora.trainer.model.Parameter;
+import dev.longlora.trainer.parameter.Parameter;
 
 /**
  * One pre-norm LLaMA decoder layer: x2 = x + attn(rmsnorm1(x)); out = x2 + mlp(rmsnorm2(x2)).

@@ -2,7 +2,7 @@ package dev.longlora.trainer.layers;
 
 import dev.longlora.trainer.backend.Backend;
 import dev.longlora.trainer.backend.Tensor;
-import dev.longlora.trainer.model.Parameter;
+import dev.longlora.trainer.parameter.Parameter;
 
 /**
  * A bias-free linear layer y = x W^T with an optional LoRA adapter: y += (alpha / r) * (drop(x) A^T) B^T, where

@@ -6,6 +6,7 @@ import dev.longlora.trainer.layers.DecoderLayer;
 import dev.longlora.trainer.layers.LoraLinear;
 import dev.longlora.trainer.layers.SelfAttention;
 import dev.longlora.trainer.layers.SwiGluMlp;
+import dev.longlora.trainer.parameter.Parameter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;

@@ -1,6 +1,7 @@
 package dev.longlora.trainer.model;
 
 import dev.longlora.trainer.backend.Backend;
+import dev.longlora.trainer.parameter.Parameter;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;

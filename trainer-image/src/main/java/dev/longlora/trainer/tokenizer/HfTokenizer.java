@@ -2,7 +2,6 @@ package dev.longlora.trainer.tokenizer;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import ai.djl.huggingface.tokenizers.jni.TokenizersLibrary;
-import dev.longlora.trainer.data.Tokenizer;
 import dev.longlora.trainer.io.FormatException;
 import java.io.IOException;
 import java.nio.file.Files;

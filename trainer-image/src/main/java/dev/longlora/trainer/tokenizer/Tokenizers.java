@@ -1,8 +1,6 @@
 package dev.longlora.trainer.tokenizer;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.longlora.trainer.data.ByteTokenizer;
-import dev.longlora.trainer.data.Tokenizer;
 import dev.longlora.trainer.io.FormatException;
 import java.io.IOException;
 import java.nio.file.Files;

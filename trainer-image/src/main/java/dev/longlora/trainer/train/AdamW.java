@@ -2,7 +2,7 @@ package dev.longlora.trainer.train;
 
 import dev.longlora.trainer.backend.Backend;
 import dev.longlora.trainer.backend.Tensor;
-import dev.longlora.trainer.model.Parameter;
+import dev.longlora.trainer.parameter.Parameter;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -1,7 +1,7 @@
 package dev.longlora.trainer.train;
 
 import dev.longlora.trainer.backend.Backend;
-import dev.longlora.trainer.model.Parameter;
+import dev.longlora.trainer.parameter.Parameter;
 import java.util.List;
 
 /** Global gradient-norm clipping, as torch.nn.utils.clip_grad_norm_. */

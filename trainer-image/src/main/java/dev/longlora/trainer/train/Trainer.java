@@ -2,7 +2,7 @@ package dev.longlora.trainer.train;
 
 import dev.longlora.trainer.model.AttentionSpec;
 import dev.longlora.trainer.model.LlamaModel;
-import dev.longlora.trainer.model.Parameter;
+import dev.longlora.trainer.parameter.Parameter;
 import java.util.List;
 
 /**

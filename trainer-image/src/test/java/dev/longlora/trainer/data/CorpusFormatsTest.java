@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.longlora.trainer.io.FormatException;
+import dev.longlora.trainer.tokenizer.ByteTokenizer;
 import dev.longlora.trainer.tokenizer.HfTokenizer;
+import dev.longlora.trainer.tokenizer.Tokenizer;
 import dev.longlora.trainer.tokenizer.TokenizerFixtures;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

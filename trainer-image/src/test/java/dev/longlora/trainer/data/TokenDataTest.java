@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.longlora.trainer.io.FormatException;
+import dev.longlora.trainer.tokenizer.ByteTokenizer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

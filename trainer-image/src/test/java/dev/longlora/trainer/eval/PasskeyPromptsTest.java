@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.longlora.trainer.data.ByteTokenizer;
+import dev.longlora.trainer.tokenizer.ByteTokenizer;
 import org.junit.jupiter.api.Test;
 
 class PasskeyPromptsTest {

@@ -9,7 +9,7 @@ import dev.longlora.trainer.backend.cpu.CpuBackend;
 import dev.longlora.trainer.model.LlamaConfig;
 import dev.longlora.trainer.model.LlamaModel;
 import dev.longlora.trainer.model.LoraConfig;
-import dev.longlora.trainer.model.Parameter;
+import dev.longlora.trainer.parameter.Parameter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;

@@ -7,8 +7,8 @@ import dev.longlora.trainer.backend.Backend;
 import dev.longlora.trainer.backend.FiniteDifference;
 import dev.longlora.trainer.backend.Tensor;
 import dev.longlora.trainer.backend.cpu.CpuBackend;
-import dev.longlora.trainer.model.Parameter;
 import dev.longlora.trainer.model.ParameterStore;
+import dev.longlora.trainer.parameter.Parameter;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 

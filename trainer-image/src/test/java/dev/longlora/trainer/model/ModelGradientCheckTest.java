@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.longlora.trainer.backend.cpu.CpuBackend;
+import dev.longlora.trainer.parameter.Parameter;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 

@@ -1,5 +1,6 @@
 package dev.longlora.trainer.model;
 
+import dev.longlora.trainer.parameter.Parameter;
 import java.util.List;
 import java.util.SplittableRandom;
 

@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.longlora.trainer.data.ByteTokenizer;
-import dev.longlora.trainer.data.Tokenizer;
 import dev.longlora.trainer.io.FormatException;
 import java.io.IOException;
 import java.nio.file.Files;

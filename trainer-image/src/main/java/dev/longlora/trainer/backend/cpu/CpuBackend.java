@@ -1,6 +1,8 @@
 package dev.longlora.trainer.backend.cpu;
 
 import dev.longlora.trainer.backend.Backend;
+import dev.longlora.trainer.backend.BackendChecks;
+import dev.longlora.trainer.backend.MatmulShape;
 import dev.longlora.trainer.backend.Tensor;
 import java.util.Arrays;
 import java.util.concurrent.ConcurrentHashMap;
@@ -85,14 +87,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Tensor allocate(int... shape) {
-        long n = 1;
-        for (int s : shape) {
-            if (s <= 0) {
-                throw new IllegalArgumentException(
-                        "tensor shape " + Arrays.toString(shape) + " has a non-positive dimension");
-            }
-            n *= s;
-        }
+        long n = BackendChecks.numel(shape);
         CpuTensor t = new CpuTensor(this, shape, n);
         long now = bytes.addAndGet(4 * n);
         peak.accumulateAndGet(now, Math::max);
@@ -106,10 +101,7 @@ public final class CpuBackend implements Backend {
     @Override
     public void upload(Tensor t, float[] data) {
         float[] dst = d(t);
-        if (data.length != dst.length) {
-            throw new IllegalArgumentException(
-                    "upload of " + data.length + " values into " + t + " with " + dst.length);
-        }
+        BackendChecks.uploadLength(t, data);
         System.arraycopy(data, 0, dst, 0, dst.length);
     }
 
@@ -139,9 +131,7 @@ public final class CpuBackend implements Backend {
     public void copy(Tensor dst, Tensor src) {
         float[] a = d(src);
         float[] b = d(dst);
-        if (a.length != b.length) {
-            throw new IllegalArgumentException("copy from " + src + " into " + dst + ": sizes differ");
-        }
+        BackendChecks.sameSize(dst, src, "copy");
         System.arraycopy(a, 0, b, 0, a.length);
     }
 
@@ -164,9 +154,7 @@ public final class CpuBackend implements Backend {
     public void axpy(float a, Tensor x, Tensor y) {
         float[] xs = d(x);
         float[] ys = d(y);
-        if (xs.length != ys.length) {
-            throw new IllegalArgumentException("axpy of " + x + " into " + y + ": sizes differ");
-        }
+        BackendChecks.sameSize(x, y, "axpy");
         chunks(xs.length, (s, e) -> {
             int i = s;
             for (; i + V <= e; i += V) {
@@ -195,21 +183,15 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void matmul(Tensor c, Tensor a, boolean transA, Tensor b, boolean transB, float alpha, float beta) {
-        int m = transA ? a.cols() : a.rows();
-        int k = transA ? a.rows() : a.cols();
-        int kb = transB ? b.cols() : b.rows();
-        int n = transB ? b.rows() : b.cols();
-        if (k != kb || c.rows() != m || c.cols() != n) {
-            throw new IllegalArgumentException("matmul shapes do not fit: op(a)=[" + m + "," + k + "] op(b)=[" + kb
-                    + "," + n + "] c=" + Arrays.toString(c.shape()));
-        }
-        CpuGemm.gemm(pool, m, n, k, d(a), transA, d(b), transB, alpha, beta, d(c));
+        MatmulShape s = BackendChecks.matmul(c, a, transA, b, transB);
+        CpuGemm.gemm(pool, s.m(), s.n(), s.k(), d(a), transA, d(b), transB, alpha, beta, d(c));
     }
 
     // ---- layers -----------------------------------------------------------------------------------------
 
     @Override
     public void embeddingForward(Tensor out, Tensor table, int[] tokens) {
+        BackendChecks.tokensInVocabulary(tokens, table.rows());
         int c = table.cols();
         float[] o = d(out);
         float[] w = d(table);
@@ -220,6 +202,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void embeddingBackward(Tensor dTable, Tensor dOut, int[] tokens) {
+        BackendChecks.tokensInVocabulary(tokens, dTable.rows());
         int c = dTable.cols();
         float[] g = d(dTable);
         float[] go = d(dOut);
@@ -319,7 +302,7 @@ public final class CpuBackend implements Backend {
 
     private void rope(Tensor x, int heads, float theta, float factor, float direction) {
         int cols = x.cols();
-        int dim = cols / heads;
+        int dim = BackendChecks.ropeHeadDim(x, heads);
         int half = dim / 2;
         float[][] table = ropeTable(x.rows(), dim, theta, factor);
         float[] cos = table[0];
@@ -352,8 +335,7 @@ public final class CpuBackend implements Backend {
             int groupSize,
             boolean shiftHalf) {
         int t = q.rows();
-        int dim = q.cols() / heads;
-        checkAttention(t, groupSize, shiftHalf);
+        int dim = BackendChecks.attentionHeadDim(q, k, heads, kvHeads, groupSize, shiftHalf);
         CpuAttention.forward(pool, d(out), d(lse), d(q), d(k), d(v), t, heads, kvHeads, dim, groupSize, shiftHalf);
     }
 
@@ -373,22 +355,15 @@ public final class CpuBackend implements Backend {
             int groupSize,
             boolean shiftHalf) {
         int t = q.rows();
-        int dim = q.cols() / heads;
-        checkAttention(t, groupSize, shiftHalf);
+        int dim = BackendChecks.attentionHeadDim(q, k, heads, kvHeads, groupSize, shiftHalf);
         CpuAttention.backward(
                 pool, d(dq), d(dk), d(dv), d(dOut), d(q), d(k), d(v), d(out), d(lse), t, heads, kvHeads, dim, groupSize,
                 shiftHalf);
     }
 
-    private static void checkAttention(int t, int groupSize, boolean shiftHalf) {
-        if (groupSize < 1 || t % groupSize != 0 || (shiftHalf && groupSize % 2 != 0)) {
-            throw new IllegalArgumentException(
-                    "attention group size " + groupSize + " does not fit sequence length " + t);
-        }
-    }
-
     @Override
     public void swigluForward(Tensor h, Tensor gate, Tensor up) {
+        BackendChecks.sameSize(h, gate, "swiglu");
         float[] hs = d(h);
         float[] g = d(gate);
         float[] u = d(up);
@@ -409,6 +384,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void swigluBackward(Tensor dGate, Tensor dUp, Tensor dh, Tensor gate, Tensor up) {
+        BackendChecks.sameSize(dh, gate, "swiglu backward");
         float[] dg = d(dGate);
         float[] du = d(dUp);
         float[] gh = d(dh);
@@ -475,9 +451,8 @@ public final class CpuBackend implements Backend {
     public double crossEntropy(Tensor logits, int[] labels, Tensor dLogits, float gradScale) {
         int vocab = logits.cols();
         int rows = logits.rows();
-        if (labels.length != rows) {
-            throw new IllegalArgumentException(labels.length + " labels for " + rows + " rows of logits");
-        }
+        BackendChecks.labelsPerRow(labels, rows);
+        BackendChecks.labelsInVocabulary(labels, vocab);
         float[] x = d(logits);
         float[] g = dLogits == null ? null : d(dLogits);
         double[] losses = new double[rows];
@@ -563,6 +538,7 @@ public final class CpuBackend implements Backend {
             float eps,
             float weightDecay,
             long step) {
+        BackendChecks.sameSize(param, grad, "adamw");
         float[] p = d(param);
         float[] g = d(grad);
         float[] ms = d(m);

@@ -4,7 +4,7 @@ import dev.longlora.trainer.model.AttentionSpec;
 import dev.longlora.trainer.model.LlamaConfig;
 import dev.longlora.trainer.model.LlamaModel;
 import dev.longlora.trainer.model.LoraConfig;
-import dev.longlora.trainer.model.Parameter;
+import dev.longlora.trainer.parameter.Parameter;
 import dev.longlora.trainer.train.AdamWConfig;
 import dev.longlora.trainer.train.LrSchedule;
 import dev.longlora.trainer.train.Trainer;

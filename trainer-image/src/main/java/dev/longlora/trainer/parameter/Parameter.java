@@ -1,0 +1,66 @@
+package dev.longlora.trainer.parameter;
+
+import dev.longlora.trainer.backend.Tensor;
+import java.util.Arrays;
+
+/**
+ * One named weight of the model, with its HF/PEFT name (e.g. {@code model.layers.0.self_attn.q_proj.weight},
+ * {@code model.layers.0.self_attn.q_proj.lora_A.weight}), its shape, its value and, when trainable, its gradient.
+ *
+ * <p>Its own package, below both the layers that compute with it and the model that owns it (through
+ * {@code model.ParameterStore}, which creates every parameter), so neither of those packages depends on the other
+ * in both directions.
+ */
+public final class Parameter {
+    private final String name;
+    private final int[] shape;
+    private final Tensor value;
+    private final Tensor grad;
+
+    /** A parameter over {@code value} and, when trainable, {@code grad} (null when frozen). */
+    public Parameter(String name, int[] shape, Tensor value, Tensor grad) {
+        this.name = name;
+        this.shape = shape.clone();
+        this.value = value;
+        this.grad = grad;
+    }
+
+    /** HF/PEFT name. */
+    public String name() {
+        return name;
+    }
+
+    /** Shape as stored in safetensors (linear weights [out, in], LoRA A [r, in], LoRA B [out, r]). */
+    public int[] shape() {
+        return shape.clone();
+    }
+
+    /** Number of elements. */
+    public long numel() {
+        long n = 1;
+        for (int d : shape) {
+            n *= d;
+        }
+        return n;
+    }
+
+    /** The value tensor (owned by the model's backend). */
+    public Tensor value() {
+        return value;
+    }
+
+    /** The gradient tensor, or null when the parameter is frozen. */
+    public Tensor grad() {
+        return grad;
+    }
+
+    /** Whether the optimizer updates this parameter. */
+    public boolean trainable() {
+        return grad != null;
+    }
+
+    @Override
+    public String toString() {
+        return name + Arrays.toString(shape) + (trainable() ? " trainable" : "");
+    }
+}
