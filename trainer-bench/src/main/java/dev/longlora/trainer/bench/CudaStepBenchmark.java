@@ -9,7 +9,6 @@ import dev.longlora.trainer.model.LoraConfig;
 import dev.longlora.trainer.train.AdamWConfig;
 import dev.longlora.trainer.train.LrSchedule;
 import dev.longlora.trainer.train.Trainer;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -77,23 +76,15 @@ public final class CudaStepBenchmark {
                             new Trainer(model, AdamWConfig.longLora(), LrSchedule.constantWithWarmup(2e-5, 0), 1.0)) {
                 model.setGradientCheckpointing(checkpointing);
                 int[] tokens = new SplittableRandom(2).ints(seq, 0, vocab).toArray();
-                double[] times = new double[steps];
-                double loss = Double.NaN;
-                for (int i = 0; i < warmup + steps; i++) {
-                    if (i == warmup) {
-                        gpu.resetPeakBytes();
-                    }
-                    gpu.synchronize();
-                    long t0 = System.nanoTime();
-                    loss = trainer.step(List.of(Trainer.Sample.of(tokens)), attention)
-                            .loss();
-                    gpu.synchronize();
-                    if (i >= warmup) {
-                        times[i - warmup] = (System.nanoTime() - t0) / 1e9;
-                    }
-                }
-                Arrays.sort(times);
-                double median = times[steps / 2];
+                StepTimer.Times t = StepTimer.time(
+                        warmup,
+                        steps,
+                        gpu::resetPeakBytes,
+                        gpu::synchronize,
+                        () -> trainer.step(List.of(Trainer.Sample.of(tokens)), attention)
+                                .loss());
+                double median = t.median();
+                double loss = t.lastLoss();
                 System.out.printf(
                         Locale.ROOT,
                         "{\"impl\": \"longlora-java-cuda\", \"device\": \"%s\", \"seq\": %d, \"layers\": %d, \"hidden\": %d,"

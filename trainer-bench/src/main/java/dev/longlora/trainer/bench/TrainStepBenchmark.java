@@ -12,7 +12,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -176,17 +175,14 @@ public final class TrainStepBenchmark {
                 tokens[i] = rng.nextInt(config.vocabSize());
             }
             AttentionSpec s2 = AttentionSpec.s2(4);
-            be.resetPeakBytes();
-            double[] times = new double[steps];
-            for (int i = 0; i < warmup + steps; i++) {
-                long t0 = System.nanoTime();
-                trainer.step(List.of(Trainer.Sample.of(tokens)), s2);
-                if (i >= warmup) {
-                    times[i - warmup] = (System.nanoTime() - t0) / 1e9;
-                }
-            }
-            Arrays.sort(times);
-            double median = times[steps / 2];
+            StepTimer.Times t = StepTimer.time(
+                    warmup,
+                    steps,
+                    be::resetPeakBytes,
+                    () -> {},
+                    () -> trainer.step(List.of(Trainer.Sample.of(tokens)), s2).loss());
+            double[] times = t.sortedSeconds();
+            double median = t.median();
             System.out.printf(
                     Locale.ROOT,
                     "java    checkpointing %-3s: best step %.3f s, median %.3f s over %d steps (%s)%n",
