@@ -12,7 +12,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 source tools/env.sh
 for step in tools/setup.d/30-nvcc.sh; do source "$step"; done
-mvn -B -q -ntp -pl kernels,trainer-image,trainer-bench -DskipTests package
+mvn -B -q -ntp -pl kernels,contract,trainer-image,trainer-bench -DskipTests package
 
 out=$root/.device-java
 rm -rf "$out"
