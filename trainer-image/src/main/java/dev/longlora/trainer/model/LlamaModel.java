@@ -69,75 +69,70 @@ public final class LlamaModel implements AutoCloseable {
         this.seed = seed;
         this.ropeFactor = config.ropeScalingFactor();
         this.params = new ParameterStore(backend);
-        boolean full = lora.fullFineTune();
-        int c = config.hiddenSize();
-        int kv = config.numKvHeads() * config.headDim();
-        int inter = config.intermediateSize();
+        for (LlamaTensors.Entry e : LlamaTensors.of(config, lora)) {
+            init(params.add(e.name(), e.shape(), e.kind().trainable(lora)), e.kind());
+        }
         float scaling = (float) lora.scaling();
         float dropout = (float) lora.dropout();
-
-        embed = init(params.add(
-                "model.embed_tokens.weight", new int[] {config.vocabSize(), c}, full || lora.trainEmbeddings()));
+        embed = params.get(LlamaTensors.EMBEDDING);
         for (int i = 0; i < config.numLayers(); i++) {
-            String pre = "model.layers." + i + ".";
-            Parameter inNorm =
-                    init(params.add(pre + "input_layernorm.weight", new int[] {c}, full || lora.trainNorms()));
-            LoraLinear q = linear(pre + "self_attn.q_proj", "q_proj", c, c, full, scaling, dropout);
-            LoraLinear k = linear(pre + "self_attn.k_proj", "k_proj", kv, c, full, scaling, dropout);
-            LoraLinear v = linear(pre + "self_attn.v_proj", "v_proj", kv, c, full, scaling, dropout);
-            LoraLinear o = linear(pre + "self_attn.o_proj", "o_proj", c, c, full, scaling, dropout);
-            Parameter postNorm =
-                    init(params.add(pre + "post_attention_layernorm.weight", new int[] {c}, full || lora.trainNorms()));
-            LoraLinear gate = linear(pre + "mlp.gate_proj", "gate_proj", inter, c, full, scaling, dropout);
-            LoraLinear up = linear(pre + "mlp.up_proj", "up_proj", inter, c, full, scaling, dropout);
-            LoraLinear down = linear(pre + "mlp.down_proj", "down_proj", c, inter, full, scaling, dropout);
+            LoraLinear q = linear(i, "q_proj", scaling, dropout);
+            LoraLinear k = linear(i, "k_proj", scaling, dropout);
+            LoraLinear v = linear(i, "v_proj", scaling, dropout);
+            LoraLinear o = linear(i, "o_proj", scaling, dropout);
+            LoraLinear gate = linear(i, "gate_proj", scaling, dropout);
+            LoraLinear up = linear(i, "up_proj", scaling, dropout);
+            LoraLinear down = linear(i, "down_proj", scaling, dropout);
             layers.add(new DecoderLayer(
-                    inNorm,
-                    postNorm,
+                    params.get(LlamaTensors.inputNorm(i)),
+                    params.get(LlamaTensors.postAttentionNorm(i)),
                     new SelfAttention(q, k, v, o, config.numHeads(), config.numKvHeads()),
                     new SwiGluMlp(gate, up, down),
                     (float) config.rmsNormEps()));
         }
-        finalNorm = init(params.add("model.norm.weight", new int[] {c}, full || lora.trainNorms()));
-        lmHead = config.tieWordEmbeddings()
-                ? embed
-                : init(params.add("lm_head.weight", new int[] {config.vocabSize(), c}, full));
+        finalNorm = params.get(LlamaTensors.FINAL_NORM);
+        lmHead = config.tieWordEmbeddings() ? embed : params.get(LlamaTensors.LM_HEAD);
     }
 
-    private LoraLinear linear(
-            String prefix, String module, int out, int in, boolean full, float scaling, float dropout) {
-        Parameter w = init(params.add(prefix + ".weight", new int[] {out, in}, full));
+    /** Linear layer {@code module} of {@code layer} over its parameters (with its adapter, when it has one). */
+    private LoraLinear linear(int layer, String module, float scaling, float dropout) {
+        String weight = LlamaTensors.linear(layer, module);
         if (!lora.adapts(module)) {
-            return new LoraLinear(w, null, null, scaling, dropout);
+            return new LoraLinear(params.get(weight), null, null, scaling, dropout);
         }
-        Parameter a = init(params.add(prefix + ".lora_A.weight", new int[] {lora.rank(), in}, true));
-        Parameter b = init(params.add(prefix + ".lora_B.weight", new int[] {out, lora.rank()}, true));
-        return new LoraLinear(w, a, b, scaling, dropout);
+        return new LoraLinear(
+                params.get(weight),
+                params.get(LlamaTensors.loraA(weight)),
+                params.get(LlamaTensors.loraB(weight)),
+                scaling,
+                dropout);
     }
 
-    private Parameter init(Parameter p) {
-        String name = p.name();
-        boolean loraWeight = name.endsWith("lora_A.weight") || name.endsWith("lora_B.weight");
-        if (!randomBase && !loraWeight) {
+    private void init(Parameter p, LlamaTensors.Kind kind) {
+        boolean loraFactor = kind == LlamaTensors.Kind.LORA_A || kind == LlamaTensors.Kind.LORA_B;
+        if (!randomBase && !loraFactor) {
             params.markAwaitingLoad(p);
-            return p;
+            return;
         }
         float[] data = new float[Math.toIntExact(p.numel())];
-        SplittableRandom rng = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + name.hashCode());
-        if (name.endsWith("norm.weight")) {
-            java.util.Arrays.fill(data, 1f);
-        } else if (name.endsWith("lora_A.weight")) {
-            double bound = 1.0 / Math.sqrt(p.shape()[1]);
-            for (int i = 0; i < data.length; i++) {
-                data[i] = (float) rng.nextDouble(-bound, bound);
+        SplittableRandom rng =
+                new SplittableRandom(seed * 0x9E3779B97F4A7C15L + p.name().hashCode());
+        switch (kind) {
+            case NORM -> java.util.Arrays.fill(data, 1f);
+            case LORA_A -> {
+                double bound = 1.0 / Math.sqrt(p.shape()[1]);
+                for (int i = 0; i < data.length; i++) {
+                    data[i] = (float) rng.nextDouble(-bound, bound);
+                }
             }
-        } else if (!name.endsWith("lora_B.weight")) {
-            for (int i = 0; i < data.length; i++) {
-                data[i] = (float) (0.02 * rng.nextGaussian());
+            case LORA_B -> {}
+            case EMBEDDING, LINEAR, LM_HEAD -> {
+                for (int i = 0; i < data.length; i++) {
+                    data[i] = (float) (0.02 * rng.nextGaussian());
+                }
             }
         }
         backend.upload(p.value(), data);
-        return p;
     }
 
     /** The model's shape. */
