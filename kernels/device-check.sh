@@ -41,7 +41,8 @@ if [ -f "$root/kernels/check/layers_check.py" ]; then
   python3 "$root/kernels/check/layers_check.py" --kernels "$kdir" --out "$OUT" 2>&1 | tee -a "$log" || status=1
 fi
 # The Java side, when carried (bash kernels/pack-java-for-device.sh here, then carry [".device-java"]): the CUDA
-# backend's JUnit tests against the CPU reference, and the whole-step benchmark beside its PyTorch + PEFT peer.
+# backend's JUnit tests against the CPU reference (and KV-cached decoding on the GPU against its full recomputation),
+# and the whole-step benchmark beside its PyTorch + PEFT peer.
 jdir="$root/.device-java"
 if [ -x "$jdir/jre/bin/java" ]; then
   cp_java="$jdir/test-classes:$jdir/longlora-trainer.jar:$jdir/longlora-trainer-bench.jar"
@@ -49,6 +50,7 @@ if [ -x "$jdir/jre/bin/java" ]; then
   jopts=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED)
   say "== Java: CUDA backend tests against the CPU reference"
   timeout 300 "$jdir/jre/bin/java" "${jopts[@]}" -jar "$jdir/junit-console.jar" execute --disable-ansi-colors \
+    --select-class dev.longlora.trainer.generate.KvCachedDecodingTest \
     --disable-banner -cp "$cp_java" --select-package dev.longlora.trainer.backend.cuda --details=tree \
     >"$OUT/java-tests.log" 2>&1 || status=1
   grep -E '✘|FAIL|tests (successful|failed|aborted|skipped)' "$OUT/java-tests.log" | head -40 | tee -a "$log"

@@ -6,10 +6,10 @@ import dev.longlora.trainer.io.ModelDirectory;
 import dev.longlora.trainer.io.SafetensorsDtype;
 import dev.longlora.trainer.io.SafetensorsWriter;
 import dev.longlora.trainer.io.TensorData;
-import dev.longlora.trainer.merge.LlamaTensorShapes;
 import dev.longlora.trainer.model.AttentionSpec;
 import dev.longlora.trainer.model.LlamaConfig;
 import dev.longlora.trainer.model.LlamaModel;
+import dev.longlora.trainer.model.LlamaTensors;
 import dev.longlora.trainer.model.LoraConfig;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -174,13 +174,13 @@ public final class LoadingBenchmark {
 
     static long largestTensor() {
         long n = 0;
-        for (int[] s : LlamaTensorShapes.base(CONFIG).values()) n = Math.max(n, TensorData.numel(s));
+        for (int[] s : LlamaTensors.baseShapes(CONFIG).values()) n = Math.max(n, TensorData.numel(s));
         return n;
     }
 
     static long paramCount() {
         long n = 0;
-        for (int[] s : LlamaTensorShapes.base(CONFIG).values()) n += TensorData.numel(s);
+        for (int[] s : LlamaTensors.baseShapes(CONFIG).values()) n += TensorData.numel(s);
         return n;
     }
 
@@ -188,7 +188,7 @@ public final class LoadingBenchmark {
     static void generate(Path dir) throws IOException {
         Files.createDirectories(dir);
         HfConfigJson.write(dir.resolve(HfConfigJson.FILE_NAME), CONFIG);
-        Map<String, int[]> shapes = LlamaTensorShapes.base(CONFIG);
+        Map<String, int[]> shapes = LlamaTensors.baseShapes(CONFIG);
         List<List<String>> shards = new ArrayList<>();
         List<String> cur = new ArrayList<>();
         long bytes = 0;

@@ -180,9 +180,9 @@ public final class ProfilingBackend implements Backend {
     }
 
     @Override
-    public void ropeForward(Tensor x, int heads, float theta, float factor) {
+    public void ropeForward(Tensor x, int heads, float theta, float factor, int startPosition) {
         long t0 = start();
-        inner.ropeForward(x, heads, theta, factor);
+        inner.ropeForward(x, heads, theta, factor, startPosition);
         record("ropeForward", t0);
     }
 
@@ -207,6 +207,22 @@ public final class ProfilingBackend implements Backend {
         long t0 = start();
         inner.attentionForward(out, lse, q, k, v, heads, kvHeads, groupSize, shiftHalf);
         record("attentionForward", t0);
+    }
+
+    @Override
+    public void cachedAttentionForward(
+            Tensor out,
+            Tensor q,
+            Tensor k,
+            Tensor v,
+            Tensor keyCache,
+            Tensor valueCache,
+            int start,
+            int heads,
+            int kvHeads) {
+        long t0 = start();
+        inner.cachedAttentionForward(out, q, k, v, keyCache, valueCache, start, heads, kvHeads);
+        record("cachedAttentionForward", t0);
     }
 
     @Override

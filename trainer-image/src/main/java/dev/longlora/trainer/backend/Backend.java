@@ -83,7 +83,15 @@ public interface Backend extends AutoCloseable {
      * (x[i], x[i + d/2]) at position p is rotated by angle (p / factor) * theta^(-2i/d). Row t has position t.
      * x is [T, heads * d].
      */
-    void ropeForward(Tensor x, int heads, float theta, float factor);
+    default void ropeForward(Tensor x, int heads, float theta, float factor) {
+        ropeForward(x, heads, theta, factor, 0);
+    }
+
+    /**
+     * {@link #ropeForward(Tensor, int, float, float)} with row t at position {@code startPosition + t}: the tokens of a
+     * decoding step that follow {@code startPosition} cached ones.
+     */
+    void ropeForward(Tensor x, int heads, float theta, float factor, int startPosition);
 
     /** The transpose of {@link #ropeForward} (rotation by the negative angle), in place on a gradient. */
     void ropeBackward(Tensor dx, int heads, float theta, float factor);
@@ -121,6 +129,26 @@ public interface Backend extends AutoCloseable {
             int kvHeads,
             int groupSize,
             boolean shiftHalf);
+
+    /**
+     * Decoding: causal attention of T new tokens at positions [start, start + T) over a key/value cache, with
+     * grouped-query heads read in place (nothing repeated). First stores k and v [T, Hkv*d] (the new tokens' keys,
+     * already rotated, and values) at positions [start, start + T) of keyCache and valueCache (laid out as
+     * {@link KvCacheLayout} says; positions [0, start) hold the earlier tokens'), then query row t of q [T, H*d]
+     * attends to cached positions 0..start+t, query head h reading KV head h / (H / Hkv). out [T, H*d]. Scale
+     * 1/sqrt(d). Row t equals row start + t of {@link #attentionForward} with full causal attention over all
+     * start + T tokens.
+     */
+    void cachedAttentionForward(
+            Tensor out,
+            Tensor q,
+            Tensor k,
+            Tensor v,
+            Tensor keyCache,
+            Tensor valueCache,
+            int start,
+            int heads,
+            int kvHeads);
 
     /** h = silu(gate) * up, elementwise. */
     void swigluForward(Tensor h, Tensor gate, Tensor up);

@@ -12,6 +12,7 @@ import dev.longlora.trainer.io.SafetensorsWriter;
 import dev.longlora.trainer.io.TensorData;
 import dev.longlora.trainer.model.AttentionSpec;
 import dev.longlora.trainer.model.LlamaModel;
+import dev.longlora.trainer.model.LlamaTensors;
 import dev.longlora.trainer.model.LoraConfig;
 import dev.longlora.trainer.parameter.Parameter;
 import java.nio.file.Path;
@@ -91,8 +92,7 @@ final class GradCommand implements Callable<Integer> {
             }
             Map<String, TensorData> grads = new LinkedHashMap<>();
             for (Parameter p : m.parameters().trainable()) {
-                boolean lora = p.name().contains(".lora_A.") || p.name().contains(".lora_B.");
-                String key = lora ? PeftAdapter.KEY_PREFIX + p.name() : p.name();
+                String key = LlamaTensors.isLoraFactor(p.name()) ? PeftAdapter.KEY_PREFIX + p.name() : p.name();
                 grads.put(key, new TensorData(p.shape(), m.parameters().grads(p.name())));
             }
             Map<String, String> meta = new LinkedHashMap<>();

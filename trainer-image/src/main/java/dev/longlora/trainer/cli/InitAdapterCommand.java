@@ -5,6 +5,7 @@ import dev.longlora.trainer.backend.cpu.CpuBackend;
 import dev.longlora.trainer.io.PeftAdapter;
 import dev.longlora.trainer.load.ModelLoader;
 import dev.longlora.trainer.model.LlamaModel;
+import dev.longlora.trainer.model.LlamaTensors;
 import dev.longlora.trainer.model.LoraConfig;
 import dev.longlora.trainer.model.ParameterStore;
 import dev.longlora.trainer.parameter.Parameter;
@@ -69,7 +70,7 @@ final class InitAdapterCommand implements Callable<Integer> {
             SplittableRandom rnd = new SplittableRandom(seed ^ 0x5DEECE66DL);
             if (noise > 0) {
                 for (Parameter p : store.all()) {
-                    if (!PeftAdapter.belongsToAdapter(p.name(), lora)) continue;
+                    if (!LlamaTensors.inAdapter(p.name(), lora)) continue;
                     float[] v = store.values(p.name());
                     for (int i = 0; i < v.length; i++) v[i] += (float) (noise * rnd.nextGaussian());
                     store.setValues(p.name(), v);

@@ -28,7 +28,7 @@ import picocli.CommandLine.Spec;
         name = "passkey",
         mixinStandardHelpOptions = true,
         description = "Passkey retrieval (LongLoRA): a random key (1..50000) hidden at a random depth in filler text; "
-                + "greedy decoding with a KV cache on the CPU; exact match; accuracy per length.")
+                + "greedy decoding with a KV cache on the chosen backend; exact match; accuracy per length.")
 final class PasskeyCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

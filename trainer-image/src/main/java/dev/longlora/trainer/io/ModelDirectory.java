@@ -3,6 +3,7 @@ package dev.longlora.trainer.io;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.longlora.trainer.model.LlamaConfig;
+import dev.longlora.trainer.model.LlamaTensors;
 import dev.longlora.trainer.model.ParameterStore;
 import dev.longlora.trainer.parameter.Parameter;
 import java.io.IOException;
@@ -45,7 +46,7 @@ public final class ModelDirectory {
         // checkpoint never sits in memory twice (mapped file + model) beyond one shard.
         Map<Path, List<Parameter>> byFile = new LinkedHashMap<>();
         for (Parameter p : store.all()) {
-            if (isLora(p.name())) continue; // adapters come from an adapter directory or their initialiser
+            if (LlamaTensors.isLoraFactor(p.name())) continue; // adapters come from an adapter directory or their init
             Path file = location.get(p.name());
             if (file == null) {
                 throw new FormatException(dir, "tensor '" + p.name() + "' is missing from the model weights");
@@ -78,13 +79,11 @@ public final class ModelDirectory {
         HfConfigJson.write(dir.resolve(HfConfigJson.FILE_NAME), config);
         Map<String, TensorData> tensors = new LinkedHashMap<>();
         for (Parameter p : store.all()) {
-            if (!isLora(p.name())) tensors.put(p.name(), new TensorData(p.shape(), store.values(p.name())));
+            if (!LlamaTensors.isLoraFactor(p.name())) {
+                tensors.put(p.name(), new TensorData(p.shape(), store.values(p.name())));
+            }
         }
         SafetensorsWriter.write(dir.resolve(WEIGHTS_FILE), tensors, Map.of("format", "pt"), dtype, true);
-    }
-
-    static boolean isLora(String name) {
-        return name.contains(".lora_A.") || name.contains(".lora_B.");
     }
 
     static void requireFinite(Path file, String name, float[] values) {

@@ -2,6 +2,7 @@ package dev.longlora.trainer.io;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.longlora.trainer.model.LlamaTensors;
 import dev.longlora.trainer.model.LoraConfig;
 import dev.longlora.trainer.model.ParameterStore;
 import dev.longlora.trainer.parameter.Parameter;
@@ -28,21 +29,11 @@ public final class PeftAdapter {
 
     private PeftAdapter() {}
 
-    /** Whether {@code name} (an HF/PEFT parameter name) belongs in an adapter trained with {@code lora}. */
-    public static boolean belongsToAdapter(String name, LoraConfig lora) {
-        if (name.contains(".lora_A.") || name.contains(".lora_B.")) return true;
-        if (lora.trainEmbeddings() && name.equals("model.embed_tokens.weight")) return true;
-        return lora.trainNorms()
-                && (name.equals("model.norm.weight")
-                        || name.endsWith(".input_layernorm.weight")
-                        || name.endsWith(".post_attention_layernorm.weight"));
-    }
-
     /** The adapter's tensors from the store, under PEFT keys. */
     public static Map<String, TensorData> collect(ParameterStore store, LoraConfig lora) {
         Map<String, TensorData> out = new LinkedHashMap<>();
         for (Parameter p : store.all()) {
-            if (belongsToAdapter(p.name(), lora)) {
+            if (LlamaTensors.inAdapter(p.name(), lora)) {
                 out.put(KEY_PREFIX + p.name(), new TensorData(p.shape(), store.values(p.name())));
             }
         }
@@ -117,8 +108,7 @@ public final class PeftAdapter {
                 store.setValues(name, reader.read(key).values());
             }
             for (Parameter p : store.all()) {
-                boolean lora = p.name().contains(".lora_A.") || p.name().contains(".lora_B.");
-                if (lora && !reader.contains(KEY_PREFIX + p.name())) {
+                if (LlamaTensors.isLoraFactor(p.name()) && !reader.contains(KEY_PREFIX + p.name())) {
                     throw new FormatException(file, "tensor '" + KEY_PREFIX + p.name() + "' is missing");
                 }
             }

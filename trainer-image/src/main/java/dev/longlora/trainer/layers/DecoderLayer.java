@@ -34,15 +34,21 @@ public final class DecoderLayer {
         final SelfAttention.Acts attn;
         final SwiGluMlp.Acts mlp;
 
+        /** The activations of a training pass over T tokens. */
         public Acts(Backend be, DecoderLayer layer, int tokens, int hidden) {
+            this(be, layer, tokens, hidden, true);
+        }
+
+        /** Activations for T tokens; {@code training} false: an inference pass, without LoRA dropout. */
+        public Acts(Backend be, DecoderLayer layer, int tokens, int hidden, boolean training) {
             xn1 = be.allocate(tokens, hidden);
             rstd1 = be.allocate(tokens);
             x2 = be.allocate(tokens, hidden);
             xn2 = be.allocate(tokens, hidden);
             rstd2 = be.allocate(tokens);
             attnOut = be.allocate(tokens, hidden);
-            attn = new SelfAttention.Acts(be, layer.attention, tokens);
-            mlp = new SwiGluMlp.Acts(be, layer.mlp, tokens);
+            attn = new SelfAttention.Acts(be, layer.attention, tokens, training);
+            mlp = new SwiGluMlp.Acts(be, layer.mlp, tokens, training);
         }
 
         @Override
@@ -77,11 +83,13 @@ public final class DecoderLayer {
 
     /**
      * Forward: out = layer(x). With {@code out} null (recomputation inside backward) the final MLP projection and
-     * residual add are skipped, since backward does not need the layer output.
+     * residual add are skipped, since backward does not need the layer output. With a {@code cache} (decoding, else
+     * null) the tokens follow the cached ones; see {@link SelfAttention#forward}.
      */
-    public void forward(Backend be, Tensor out, Tensor x, Acts a, SelfAttention.Geometry g, long seed) {
+    public void forward(
+            Backend be, Tensor out, Tensor x, Acts a, SelfAttention.Geometry g, long seed, SelfAttention.Cache cache) {
         be.rmsnormForward(a.xn1, a.rstd1, x, inputNorm.value(), eps);
-        attention.forward(be, a.attnOut, a.xn1, a.attn, g, seed);
+        attention.forward(be, a.attnOut, a.xn1, a.attn, g, seed, cache);
         be.copy(a.x2, x);
         be.axpy(1f, a.attnOut, a.x2);
         be.rmsnormForward(a.xn2, a.rstd2, a.x2, postAttentionNorm.value(), eps);

@@ -44,15 +44,24 @@ public final class LoraLinear {
         return hasAdapter() ? loraA.shape()[0] : 0;
     }
 
-    /** Activations of one forward pass that backward needs: the adapter's x A^T and the dropped-out input. */
+    /**
+     * Activations of one forward pass that backward needs: the adapter's x A^T and the dropped-out input. Dropout is
+     * part of the pass: activations for inference have no dropped-out input, and a forward with them leaves the
+     * adapter input as it is (PyTorch's eval mode).
+     */
     public static final class Acts {
         final Tensor ax;
         final Tensor dropped;
 
-        /** Allocates the activations of {@code layer} for T tokens (none without an adapter). */
+        /** Allocates the activations of {@code layer} for T tokens of a training pass (none without an adapter). */
         public Acts(Backend be, LoraLinear layer, int tokens) {
+            this(be, layer, tokens, true);
+        }
+
+        /** Activations for T tokens; {@code training} false: an inference pass, without dropout. */
+        public Acts(Backend be, LoraLinear layer, int tokens, boolean training) {
             ax = layer.hasAdapter() ? be.allocate(tokens, layer.rank()) : null;
-            dropped = layer.hasAdapter() && layer.dropout > 0 ? be.allocate(tokens, layer.in()) : null;
+            dropped = training && layer.hasAdapter() && layer.dropout > 0 ? be.allocate(tokens, layer.in()) : null;
         }
 
         void close() {
@@ -75,7 +84,7 @@ public final class LoraLinear {
         be.matmul(y, x, false, weight.value(), true, 1f, 0f);
         if (hasAdapter()) {
             Tensor src = x;
-            if (dropout > 0) {
+            if (acts.dropped != null) {
                 be.dropoutForward(acts.dropped, x, dropout, dropoutSeed);
                 src = acts.dropped;
             }
@@ -100,7 +109,7 @@ public final class LoraLinear {
         if (!hasAdapter()) {
             return;
         }
-        Tensor src = dropout > 0 ? acts.dropped : x;
+        Tensor src = acts.dropped != null ? acts.dropped : x;
         if (loraB.trainable()) {
             be.matmul(loraB.grad(), dy, true, acts.ax, false, scaling, 1f);
         }
@@ -109,7 +118,7 @@ public final class LoraLinear {
             be.matmul(loraA.grad(), dAx, true, src, false, 1f, 1f);
         }
         if (dx != null) {
-            if (dropout > 0) {
+            if (acts.dropped != null) {
                 be.matmul(dSrc, dAx, false, loraA.value(), false, 1f, 0f);
                 be.dropoutBackward(dx, dSrc, dropout, dropoutSeed);
             } else {

@@ -27,6 +27,12 @@ public final class SelfAttention {
     /** Per-token geometry and rotary settings of one call. */
     public record Geometry(int groupSize, boolean shiftHalf, float ropeTheta, float ropeFactor) {}
 
+    /**
+     * One layer's key/value cache for decoding: the keys (after RoPE) and values of the tokens at positions
+     * [0, start), in the backend's {@code KvCacheLayout}, with room for the tokens of this call after them.
+     */
+    public record Cache(Tensor keys, Tensor values, int start) {}
+
     /** Forward activations. */
     public static final class Acts {
         final Tensor qh;
@@ -39,16 +45,16 @@ public final class SelfAttention {
         final LoraLinear.Acts va;
         final LoraLinear.Acts oa;
 
-        Acts(Backend be, SelfAttention a, int tokens) {
+        Acts(Backend be, SelfAttention a, int tokens, boolean training) {
             qh = be.allocate(tokens, a.q.out());
             kh = be.allocate(tokens, a.k.out());
             vh = be.allocate(tokens, a.v.out());
             att = be.allocate(tokens, a.q.out());
             lse = be.allocate(a.heads, tokens);
-            qa = new LoraLinear.Acts(be, a.q, tokens);
-            ka = new LoraLinear.Acts(be, a.k, tokens);
-            va = new LoraLinear.Acts(be, a.v, tokens);
-            oa = new LoraLinear.Acts(be, a.o, tokens);
+            qa = new LoraLinear.Acts(be, a.q, tokens, training);
+            ka = new LoraLinear.Acts(be, a.k, tokens, training);
+            va = new LoraLinear.Acts(be, a.v, tokens, training);
+            oa = new LoraLinear.Acts(be, a.o, tokens, training);
         }
 
         void close() {
@@ -62,14 +68,24 @@ public final class SelfAttention {
         }
     }
 
-    /** y = attention(x) for normed input x [T, C]; y [T, C] overwritten. */
-    public void forward(Backend be, Tensor y, Tensor x, Acts a, Geometry g, long seed) {
+    /**
+     * y = attention(x) for normed input x [T, C]; y [T, C] overwritten. With a {@code cache} (decoding), the T tokens
+     * are those at positions [cache.start(), cache.start() + T) and attend, fully causally, to the cached ones too;
+     * their keys and values are added to the cache. Without one they are positions [0, T) with the geometry's
+     * grouping.
+     */
+    public void forward(Backend be, Tensor y, Tensor x, Acts a, Geometry g, long seed, Cache cache) {
         q.forward(be, a.qh, x, a.qa, seed + 1);
         k.forward(be, a.kh, x, a.ka, seed + 2);
         v.forward(be, a.vh, x, a.va, seed + 3);
-        be.ropeForward(a.qh, heads, g.ropeTheta(), g.ropeFactor());
-        be.ropeForward(a.kh, kvHeads, g.ropeTheta(), g.ropeFactor());
-        be.attentionForward(a.att, a.lse, a.qh, a.kh, a.vh, heads, kvHeads, g.groupSize(), g.shiftHalf());
+        int start = cache == null ? 0 : cache.start();
+        be.ropeForward(a.qh, heads, g.ropeTheta(), g.ropeFactor(), start);
+        be.ropeForward(a.kh, kvHeads, g.ropeTheta(), g.ropeFactor(), start);
+        if (cache == null) {
+            be.attentionForward(a.att, a.lse, a.qh, a.kh, a.vh, heads, kvHeads, g.groupSize(), g.shiftHalf());
+        } else {
+            be.cachedAttentionForward(a.att, a.qh, a.kh, a.vh, cache.keys(), cache.values(), start, heads, kvHeads);
+        }
         o.forward(be, y, a.att, a.oa, seed + 4);
     }
 

@@ -24,13 +24,13 @@ public final class SwiGluMlp {
         final LoraLinear.Acts ua;
         final LoraLinear.Acts da;
 
-        Acts(Backend be, SwiGluMlp m, int tokens) {
+        Acts(Backend be, SwiGluMlp m, int tokens, boolean training) {
             g = be.allocate(tokens, m.gate.out());
             u = be.allocate(tokens, m.up.out());
             h = be.allocate(tokens, m.gate.out());
-            ga = new LoraLinear.Acts(be, m.gate, tokens);
-            ua = new LoraLinear.Acts(be, m.up, tokens);
-            da = new LoraLinear.Acts(be, m.down, tokens);
+            ga = new LoraLinear.Acts(be, m.gate, tokens, training);
+            ua = new LoraLinear.Acts(be, m.up, tokens, training);
+            da = new LoraLinear.Acts(be, m.down, tokens, training);
         }
 
         void close() {

@@ -16,6 +16,7 @@ import dev.longlora.trainer.io.SafetensorsWriter;
 import dev.longlora.trainer.io.TensorData;
 import dev.longlora.trainer.io.TensorEntry;
 import dev.longlora.trainer.model.LlamaConfig;
+import dev.longlora.trainer.model.LlamaTensors;
 import dev.longlora.trainer.model.LoraConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -64,12 +65,12 @@ public final class ModelMerger {
         warnIfOtherBase(adapterConfig, o.model(), log);
         LlamaConfig merged = mergedConfig(base, o);
 
-        Map<String, int[]> baseShapes = LlamaTensorShapes.base(base);
+        Map<String, int[]> baseShapes = LlamaTensors.baseShapes(base);
         Map<String, Path> locations = ModelDirectory.tensorLocations(o.model());
         Map<Path, SafetensorsReader> readers = new HashMap<>();
         Path adapterFile = o.adapter().resolve(PeftAdapter.WEIGHTS_FILE);
         try (SafetensorsReader adapter = SafetensorsReader.open(adapterFile)) {
-            checkAdapter(adapter, baseShapes, LlamaTensorShapes.lora(base, lora));
+            checkAdapter(adapter, baseShapes, LlamaTensors.loraShapes(base, lora));
             for (Map.Entry<String, int[]> e : baseShapes.entrySet()) {
                 Path file = locations.get(e.getKey());
                 if (file == null) {
@@ -188,11 +189,10 @@ public final class ModelMerger {
         String saved = PeftAdapter.KEY_PREFIX + name;
         // A trained embedding or norm (modules_to_save) replaces the base weight outright.
         TensorData t = adapter.contains(saved) ? adapter.read(saved, shape) : baseReader.read(name, shape);
-        String stem = name.substring(0, name.length() - ".weight".length());
-        String a = PeftAdapter.KEY_PREFIX + stem + ".lora_A.weight";
+        String a = PeftAdapter.KEY_PREFIX + LlamaTensors.loraA(name);
         if (adapter.contains(a)) {
             float[] av = adapter.read(a).values();
-            float[] bv = adapter.read(PeftAdapter.KEY_PREFIX + stem + ".lora_B.weight")
+            float[] bv = adapter.read(PeftAdapter.KEY_PREFIX + LlamaTensors.loraB(name))
                     .values();
             LoraFolding.fold(t.values(), shape[0], shape[1], av, bv, lora.rank(), lora.scaling());
         }

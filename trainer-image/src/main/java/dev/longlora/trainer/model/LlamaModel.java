@@ -14,7 +14,8 @@ import java.util.SplittableRandom;
 /**
  * A LLaMA-family causal language model with explicit forward and backward passes, LoRA adapters and a choice of
  * trainable parameters. One call processes one sequence of T tokens (a micro-batch of 1, LongLoRA's per-device
- * batch); gradient accumulation over calls gives larger batches.
+ * batch); gradient accumulation over calls gives larger batches. Inference runs the same layers, either over a whole
+ * sequence ({@link #logitsAt}) or token by token over a {@link KvCache} ({@link #decode}).
  *
  * <p>Labels follow HF: {@code labels} has the same length as {@code tokens} and position t is trained to predict
  * {@code labels[t + 1]}; a label of {@value #IGNORE_INDEX} is skipped. The loss is the mean over the counted
@@ -38,6 +39,7 @@ public final class LlamaModel implements AutoCloseable {
     private boolean gradientCheckpointing = true;
     private long dropoutCounter;
     private Workspace workspace;
+    private DecodeWorkspace decodeWorkspace;
 
     /**
      * Builds a model with freshly initialised weights: base weights N(0, 0.02), norms 1, LoRA A Kaiming-uniform
@@ -68,75 +70,70 @@ public final class LlamaModel implements AutoCloseable {
         this.seed = seed;
         this.ropeFactor = config.ropeScalingFactor();
         this.params = new ParameterStore(backend);
-        boolean full = lora.fullFineTune();
-        int c = config.hiddenSize();
-        int kv = config.numKvHeads() * config.headDim();
-        int inter = config.intermediateSize();
+        for (LlamaTensors.Entry e : LlamaTensors.of(config, lora)) {
+            init(params.add(e.name(), e.shape(), e.kind().trainable(lora)), e.kind());
+        }
         float scaling = (float) lora.scaling();
         float dropout = (float) lora.dropout();
-
-        embed = init(params.add(
-                "model.embed_tokens.weight", new int[] {config.vocabSize(), c}, full || lora.trainEmbeddings()));
+        embed = params.get(LlamaTensors.EMBEDDING);
         for (int i = 0; i < config.numLayers(); i++) {
-            String pre = "model.layers." + i + ".";
-            Parameter inNorm =
-                    init(params.add(pre + "input_layernorm.weight", new int[] {c}, full || lora.trainNorms()));
-            LoraLinear q = linear(pre + "self_attn.q_proj", "q_proj", c, c, full, scaling, dropout);
-            LoraLinear k = linear(pre + "self_attn.k_proj", "k_proj", kv, c, full, scaling, dropout);
-            LoraLinear v = linear(pre + "self_attn.v_proj", "v_proj", kv, c, full, scaling, dropout);
-            LoraLinear o = linear(pre + "self_attn.o_proj", "o_proj", c, c, full, scaling, dropout);
-            Parameter postNorm =
-                    init(params.add(pre + "post_attention_layernorm.weight", new int[] {c}, full || lora.trainNorms()));
-            LoraLinear gate = linear(pre + "mlp.gate_proj", "gate_proj", inter, c, full, scaling, dropout);
-            LoraLinear up = linear(pre + "mlp.up_proj", "up_proj", inter, c, full, scaling, dropout);
-            LoraLinear down = linear(pre + "mlp.down_proj", "down_proj", c, inter, full, scaling, dropout);
+            LoraLinear q = linear(i, "q_proj", scaling, dropout);
+            LoraLinear k = linear(i, "k_proj", scaling, dropout);
+            LoraLinear v = linear(i, "v_proj", scaling, dropout);
+            LoraLinear o = linear(i, "o_proj", scaling, dropout);
+            LoraLinear gate = linear(i, "gate_proj", scaling, dropout);
+            LoraLinear up = linear(i, "up_proj", scaling, dropout);
+            LoraLinear down = linear(i, "down_proj", scaling, dropout);
             layers.add(new DecoderLayer(
-                    inNorm,
-                    postNorm,
+                    params.get(LlamaTensors.inputNorm(i)),
+                    params.get(LlamaTensors.postAttentionNorm(i)),
                     new SelfAttention(q, k, v, o, config.numHeads(), config.numKvHeads()),
                     new SwiGluMlp(gate, up, down),
                     (float) config.rmsNormEps()));
         }
-        finalNorm = init(params.add("model.norm.weight", new int[] {c}, full || lora.trainNorms()));
-        lmHead = config.tieWordEmbeddings()
-                ? embed
-                : init(params.add("lm_head.weight", new int[] {config.vocabSize(), c}, full));
+        finalNorm = params.get(LlamaTensors.FINAL_NORM);
+        lmHead = config.tieWordEmbeddings() ? embed : params.get(LlamaTensors.LM_HEAD);
     }
 
-    private LoraLinear linear(
-            String prefix, String module, int out, int in, boolean full, float scaling, float dropout) {
-        Parameter w = init(params.add(prefix + ".weight", new int[] {out, in}, full));
+    /** Linear layer {@code module} of {@code layer} over its parameters (with its adapter, when it has one). */
+    private LoraLinear linear(int layer, String module, float scaling, float dropout) {
+        String weight = LlamaTensors.linear(layer, module);
         if (!lora.adapts(module)) {
-            return new LoraLinear(w, null, null, scaling, dropout);
+            return new LoraLinear(params.get(weight), null, null, scaling, dropout);
         }
-        Parameter a = init(params.add(prefix + ".lora_A.weight", new int[] {lora.rank(), in}, true));
-        Parameter b = init(params.add(prefix + ".lora_B.weight", new int[] {out, lora.rank()}, true));
-        return new LoraLinear(w, a, b, scaling, dropout);
+        return new LoraLinear(
+                params.get(weight),
+                params.get(LlamaTensors.loraA(weight)),
+                params.get(LlamaTensors.loraB(weight)),
+                scaling,
+                dropout);
     }
 
-    private Parameter init(Parameter p) {
-        String name = p.name();
-        boolean loraWeight = name.endsWith("lora_A.weight") || name.endsWith("lora_B.weight");
-        if (!randomBase && !loraWeight) {
+    private void init(Parameter p, LlamaTensors.Kind kind) {
+        boolean loraFactor = kind == LlamaTensors.Kind.LORA_A || kind == LlamaTensors.Kind.LORA_B;
+        if (!randomBase && !loraFactor) {
             params.markAwaitingLoad(p);
-            return p;
+            return;
         }
         float[] data = new float[Math.toIntExact(p.numel())];
-        SplittableRandom rng = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + name.hashCode());
-        if (name.endsWith("norm.weight")) {
-            java.util.Arrays.fill(data, 1f);
-        } else if (name.endsWith("lora_A.weight")) {
-            double bound = 1.0 / Math.sqrt(p.shape()[1]);
-            for (int i = 0; i < data.length; i++) {
-                data[i] = (float) rng.nextDouble(-bound, bound);
+        SplittableRandom rng =
+                new SplittableRandom(seed * 0x9E3779B97F4A7C15L + p.name().hashCode());
+        switch (kind) {
+            case NORM -> java.util.Arrays.fill(data, 1f);
+            case LORA_A -> {
+                double bound = 1.0 / Math.sqrt(p.shape()[1]);
+                for (int i = 0; i < data.length; i++) {
+                    data[i] = (float) rng.nextDouble(-bound, bound);
+                }
             }
-        } else if (!name.endsWith("lora_B.weight")) {
-            for (int i = 0; i < data.length; i++) {
-                data[i] = (float) (0.02 * rng.nextGaussian());
+            case LORA_B -> {}
+            case EMBEDDING, LINEAR, LM_HEAD -> {
+                for (int i = 0; i < data.length; i++) {
+                    data[i] = (float) (0.02 * rng.nextGaussian());
+                }
             }
         }
         backend.upload(p.value(), data);
-        return p;
     }
 
     /** The model's shape. */
@@ -252,11 +249,55 @@ public final class LlamaModel implements AutoCloseable {
         return out;
     }
 
+    /** An empty KV cache for decoding up to {@code capacity} tokens with {@link #decode}, on the model's backend. */
+    public KvCache newKvCache(int capacity) {
+        return new KvCache(this, capacity);
+    }
+
+    /**
+     * KV-cached inference: runs {@code tokens} at the positions after the cache's, [length, length + n), with full
+     * causal attention to the cached tokens and to each other, adds their keys and values to the cache and returns
+     * the next-token logits [vocab] of the last one. The layers are those of the training forward, LoRA included,
+     * with the model's current PI factor and without LoRA dropout (inference): for a model without dropout the logits
+     * are those of {@link #logitsAt} over the whole sequence, on the CPU backend bit for bit.
+     */
+    public float[] decode(KvCache cache, int... tokens) {
+        params.requireLoaded();
+        int n = tokens.length;
+        if (n == 0) {
+            throw new IllegalArgumentException("decoding needs at least one token");
+        }
+        for (int i = 0; i < n; i++) {
+            if (tokens[i] < 0 || tokens[i] >= config.vocabSize()) {
+                throw new IllegalArgumentException("token id " + tokens[i] + " at position " + (cache.length() + i)
+                        + " is outside the vocabulary [0, " + config.vocabSize() + ")");
+            }
+        }
+        cache.requireRoom(this, n, ropeFactor);
+        DecodeWorkspace w = decodeWorkspace(n);
+        SelfAttention.Geometry g = new SelfAttention.Geometry(n, false, (float) config.ropeTheta(), (float) ropeFactor);
+        backend.embeddingForward(w.hidden[0], embed.value(), tokens);
+        for (int l = 0; l < layers.size(); l++) {
+            // Seed 0: inference activations draw no dropout mask.
+            layers.get(l).forward(backend, w.hidden[(l + 1) % 2], w.hidden[l % 2], w.acts, g, 0, cache.layer(l));
+        }
+        // Only the last token's logits are wanted: the embedding op is a row gather, out[0] = table[n - 1].
+        backend.embeddingForward(w.last, w.hidden[layers.size() % 2], new int[] {n - 1});
+        backend.rmsnormForward(w.normed, w.rstd, w.last, finalNorm.value(), (float) config.rmsNormEps());
+        backend.matmul(w.logits, w.normed, false, lmHead.value(), true, 1f, 0f);
+        cache.advance(n);
+        return backend.download(w.logits);
+    }
+
     /** Frees the activations and gradient scratch kept between calls (they are reallocated on the next call). */
     public void releaseWorkspace() {
         if (workspace != null) {
             workspace.close();
             workspace = null;
+        }
+        if (decodeWorkspace != null) {
+            decodeWorkspace.close();
+            decodeWorkspace = null;
         }
     }
 
@@ -309,7 +350,7 @@ public final class LlamaModel implements AutoCloseable {
         backend.embeddingForward(w.residuals[0], embed.value(), tokens);
         for (int l = 0; l < layers.size(); l++) {
             DecoderLayer.Acts acts = w.perLayer != null && training ? w.perLayer[l] : w.shared;
-            layers.get(l).forward(backend, w.residuals[l + 1], w.residuals[l], acts, g, layerSeed(step, l));
+            layers.get(l).forward(backend, w.residuals[l + 1], w.residuals[l], acts, g, layerSeed(step, l), null);
         }
         backend.rmsnormForward(
                 w.normed, w.rstd, w.residuals[layers.size()], finalNorm.value(), (float) config.rmsNormEps());
@@ -334,7 +375,7 @@ public final class LlamaModel implements AutoCloseable {
                 acts = w.perLayer[l];
             } else {
                 acts = w.shared;
-                layer.forward(backend, null, w.residuals[l], acts, run.geometry, layerSeed(run.dropoutStep, l));
+                layer.forward(backend, null, w.residuals[l], acts, run.geometry, layerSeed(run.dropoutStep, l), null);
             }
             layer.backward(
                     backend, w.dResid, w.residuals[l], acts, run.geometry, layerSeed(run.dropoutStep, l), w.scratch);
@@ -358,6 +399,49 @@ public final class LlamaModel implements AutoCloseable {
             workspace = new Workspace(tokens, keepAllLayers);
         }
         return workspace;
+    }
+
+    private DecodeWorkspace decodeWorkspace(int tokens) {
+        if (decodeWorkspace != null && decodeWorkspace.tokens != tokens) {
+            decodeWorkspace.close();
+            decodeWorkspace = null;
+        }
+        if (decodeWorkspace == null) {
+            decodeWorkspace = new DecodeWorkspace(tokens);
+        }
+        return decodeWorkspace;
+    }
+
+    /** Activations of one decoding call over T tokens: an inference pass keeps nothing for backward. */
+    private final class DecodeWorkspace implements AutoCloseable {
+        final int tokens;
+        /** The input and output of a layer, swapping roles from layer to layer. */
+        final Tensor[] hidden;
+
+        final DecoderLayer.Acts acts;
+        final Tensor last;
+        final Tensor normed;
+        final Tensor rstd;
+        final Tensor logits;
+
+        DecodeWorkspace(int tokens) {
+            this.tokens = tokens;
+            int c = config.hiddenSize();
+            hidden = new Tensor[] {backend.allocate(tokens, c), backend.allocate(tokens, c)};
+            acts = new DecoderLayer.Acts(backend, layers.get(0), tokens, c, false);
+            last = backend.allocate(1, c);
+            normed = backend.allocate(1, c);
+            rstd = backend.allocate(1);
+            logits = backend.allocate(1, config.vocabSize());
+        }
+
+        @Override
+        public void close() {
+            acts.close();
+            for (Tensor t : new Tensor[] {hidden[0], hidden[1], last, normed, rstd, logits}) {
+                t.close();
+            }
+        }
     }
 
     /** Activations and gradient scratch for one sequence length. */

@@ -27,8 +27,7 @@ public record LoraConfig(
         boolean fullFineTune) {
 
     /** Linear layers an adapter can sit on. */
-    public static final Set<String> KNOWN_MODULES =
-            Set.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
+    public static final Set<String> KNOWN_MODULES = Set.copyOf(LlamaTensors.LINEARS);
 
     /** LongLoRA's default targets. */
     public static final List<String> ATTENTION_MODULES = List.of("q_proj", "k_proj", "v_proj", "o_proj");
@@ -98,9 +97,7 @@ public record LoraConfig(
             if (!KNOWN_MODULES.contains(module)) {
                 throw new ConfigException("lora.targetModules contains '" + module
                         + "', which is not a LLaMA linear layer: use "
-                        + String.join(
-                                ", ",
-                                List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")));
+                        + String.join(", ", LlamaTensors.LINEARS));
             }
         }
         if (rank > 0 && targetModules.isEmpty()) {

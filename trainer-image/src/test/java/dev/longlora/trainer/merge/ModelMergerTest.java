@@ -18,6 +18,7 @@ import dev.longlora.trainer.io.SafetensorsReader;
 import dev.longlora.trainer.model.AttentionSpec;
 import dev.longlora.trainer.model.LlamaConfig;
 import dev.longlora.trainer.model.LlamaModel;
+import dev.longlora.trainer.model.LlamaTensors;
 import dev.longlora.trainer.model.LoraConfig;
 import dev.longlora.trainer.model.TinyModels;
 import java.nio.file.Files;
@@ -68,7 +69,7 @@ class ModelMergerTest {
         assertEquals(256, merged.maxPositionEmbeddings());
         JsonNode index = new ObjectMapper()
                 .readTree(out.resolve(ModelDirectory.INDEX_FILE).toFile());
-        assertEquals(LlamaTensorShapes.base(config).keySet(), fieldNames(index.get("weight_map")));
+        assertEquals(LlamaTensors.baseShapes(config).keySet(), fieldNames(index.get("weight_map")));
         long total = 0;
         for (String shard : r.shards()) {
             try (SafetensorsReader s = SafetensorsReader.open(out.resolve(shard))) {

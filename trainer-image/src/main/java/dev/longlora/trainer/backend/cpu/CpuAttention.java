@@ -90,27 +90,106 @@ final class CpuAttention {
             int heads,
             int kvHeads,
             int d) {
-        int h = task.head;
-        int kvh = h / (heads / kvHeads);
-        int qc = heads * d;
+        int kvh = task.head / (heads / kvHeads);
         int kc = kvHeads * d;
+        float[] kT = transposeKeys(k, task.s0, task.q1 - task.s0, kc, kvh * d, d, roundUp(task.q1 - task.s0));
+        forwardTile(task.head, task.s0, task.q0, task.q1, q, out, 0, kT, v, kvh * d, kc, lse, task.head * t, heads, d);
+    }
+
+    /**
+     * Causal attention of query head h at positions [q0, q1) over the keys from position s0 on. The query and output
+     * row of position i is i - rowBase; kT holds the keys of positions [s0, q1) or more, transposed
+     * ({@link #transposeKeys}); value j of this head is at v[vOffset + j * vStride], d floats; lse of position i goes
+     * to lse[lseOffset + i] (lse may be null). An output row depends only on its own query and keys: the tiling (which
+     * rows share a tile, how many keys beyond the diagonal a tile reads) changes no value.
+     */
+    private static void forwardTile(
+            int h,
+            int s0,
+            int q0,
+            int q1,
+            float[] q,
+            float[] out,
+            int rowBase,
+            float[] kT,
+            float[] v,
+            int vOffset,
+            int vStride,
+            float[] lse,
+            int lseOffset,
+            int heads,
+            int d) {
+        int qc = heads * d;
         float scale = (float) (1.0 / Math.sqrt(d));
-        int rows = task.q1 - task.q0;
-        int nKeys = task.q1 - task.s0;
+        int rows = q1 - q0;
+        int nKeys = q1 - s0;
         int ld = roundUp(nKeys);
-        float[] kT = transposeKeys(k, task.s0, nKeys, kc, kvh * d, d, ld);
+        int ldk = kT.length / d;
+        int qo = (q0 - rowBase) * qc + h * d;
         // S = Q K^T for the whole tile (the part above the diagonal is masked below), then P = softmax(scale * S)
         // row by row, then O = P V: two register-tiled matrix products.
         float[] p = new float[rows * ld];
         // p is fresh (zero), so accumulate (beta 1) rather than pay for clearing it again.
-        TileKernel.multiply(q, task.q0 * qc + h * d, qc, kT, 0, ld, p, 0, ld, rows, nKeys, d, scale, 1f);
+        TileKernel.multiply(q, qo, qc, kT, 0, ldk, p, 0, ld, rows, nKeys, d, scale, 1f);
         for (int r = 0; r < rows; r++) {
-            int i = task.q0 + r;
-            int nk = i - task.s0 + 1;
-            lse[h * t + i] = softmaxRow(p, r * ld, nk, ld);
+            int i = q0 + r;
+            int nk = i - s0 + 1;
+            float l = softmaxRow(p, r * ld, nk, ld);
+            if (lse != null) {
+                lse[lseOffset + i] = l;
+            }
         }
-        TileKernel.multiply(
-                p, 0, ld, v, task.s0 * kc + kvh * d, kc, out, task.q0 * qc + h * d, qc, rows, d, nKeys, 1f, 0f);
+        TileKernel.multiply(p, 0, ld, v, s0 * vStride + vOffset, vStride, out, qo, qc, rows, d, nKeys, 1f, 0f);
+    }
+
+    /**
+     * Decoding: stores k and v [n, Hkv*d] of the tokens at positions [start, start + n) in the caches [Hkv, capacity,
+     * d], then runs full causal attention of their queries over cached positions 0..start+t. A task is one KV head
+     * and query block, whose keys are transposed once for all the query heads that share them. The tiles compute what
+     * those of {@link #forward} compute, so every output row has the values of the same row of a forward over the
+     * whole sequence.
+     */
+    static void forwardCached(
+            ForkJoinPool pool,
+            float[] out,
+            float[] q,
+            float[] k,
+            float[] v,
+            float[] keyCache,
+            float[] valueCache,
+            int n,
+            int start,
+            int capacity,
+            int heads,
+            int kvHeads,
+            int d) {
+        int kc = kvHeads * d;
+        for (int t = 0; t < n; t++) {
+            for (int g = 0; g < kvHeads; g++) {
+                int dst = (g * capacity + start + t) * d;
+                System.arraycopy(k, t * kc + g * d, keyCache, dst, d);
+                System.arraycopy(v, t * kc + g * d, valueCache, dst, d);
+            }
+        }
+        List<int[]> tiles = new ArrayList<>();
+        for (int g = 0; g < kvHeads; g++) {
+            for (int q0 = start; q0 < start + n; q0 += QUERY_BLOCK) {
+                tiles.add(new int[] {g, q0, Math.min(start + n, q0 + QUERY_BLOCK)});
+            }
+        }
+        // Longest first, as in the forward: a prefill's late query blocks read the most keys.
+        tiles.sort((a, b) -> Integer.compare(b[2], a[2]));
+        int group = heads / kvHeads;
+        pool.submit(() -> tiles.parallelStream().forEach(tile -> {
+                    int g = tile[0];
+                    int keys = tile[2];
+                    int offset = g * capacity * d;
+                    float[] kT = transposeKeys(keyCache, 0, keys, d, offset, d, roundUp(keys));
+                    for (int h = g * group; h < (g + 1) * group; h++) {
+                        forwardTile(h, 0, tile[1], keys, q, out, start, kT, valueCache, offset, d, null, 0, heads, d);
+                    }
+                }))
+                .join();
     }
 
     /**

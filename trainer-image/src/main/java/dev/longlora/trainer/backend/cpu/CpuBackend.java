@@ -2,6 +2,7 @@ package dev.longlora.trainer.backend.cpu;
 
 import dev.longlora.trainer.backend.Backend;
 import dev.longlora.trainer.backend.BackendChecks;
+import dev.longlora.trainer.backend.KvCacheLayout;
 import dev.longlora.trainer.backend.MatmulShape;
 import dev.longlora.trainer.backend.Tensor;
 import java.util.Arrays;
@@ -271,14 +272,27 @@ public final class CpuBackend implements Backend {
         }
     }
 
-    /** cos and sin tables [T, d/2] for the angles (p / factor) * theta^(-2i/d), computed in double. */
-    private float[][] ropeTable(int tokens, int dim, float theta, float factor) {
-        String key = tokens + ":" + dim + ":" + theta + ":" + factor;
-        return ropeTables.computeIfAbsent(key, unused -> {
-            int half = dim / 2;
-            float[] cos = new float[tokens * half];
-            float[] sin = new float[tokens * half];
-            for (int p = 0; p < tokens; p++) {
+    /**
+     * cos and sin tables [positions, d/2] for the angles (p / factor) * theta^(-2i/d), computed in double. One table
+     * per (d, theta, factor), grown by doubling when a longer sequence or a later decoding position needs more rows:
+     * an entry depends only on its position, so a grown table agrees with the old one on every row they share.
+     */
+    private float[][] ropeTable(int positions, int dim, float theta, float factor) {
+        String key = dim + ":" + theta + ":" + factor;
+        int half = dim / 2;
+        float[][] known = ropeTables.get(key);
+        if (known != null && known[0].length >= positions * half) {
+            return known;
+        }
+        return ropeTables.compute(key, (unused, old) -> {
+            int have = old == null ? 0 : old[0].length / half;
+            if (have >= positions) {
+                return old;
+            }
+            int rows = old == null ? positions : Math.max(positions, 2 * have);
+            float[] cos = new float[rows * half];
+            float[] sin = new float[rows * half];
+            for (int p = 0; p < rows; p++) {
                 double pos = p / (double) factor;
                 for (int i = 0; i < half; i++) {
                     double angle = pos * StrictMath.pow(theta, -2.0 * i / dim);
@@ -291,29 +305,33 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void ropeForward(Tensor x, int heads, float theta, float factor) {
-        rope(x, heads, theta, factor, 1f);
+    public void ropeForward(Tensor x, int heads, float theta, float factor, int startPosition) {
+        rope(x, heads, theta, factor, startPosition, 1f);
     }
 
     @Override
     public void ropeBackward(Tensor dx, int heads, float theta, float factor) {
-        rope(dx, heads, theta, factor, -1f);
+        rope(dx, heads, theta, factor, 0, -1f);
     }
 
-    private void rope(Tensor x, int heads, float theta, float factor, float direction) {
+    private void rope(Tensor x, int heads, float theta, float factor, int start, float direction) {
+        if (start < 0) {
+            throw new IllegalArgumentException("rope: start position " + start + " is negative");
+        }
         int cols = x.cols();
         int dim = BackendChecks.ropeHeadDim(x, heads);
         int half = dim / 2;
-        float[][] table = ropeTable(x.rows(), dim, theta, factor);
+        float[][] table = ropeTable(start + x.rows(), dim, theta, factor);
         float[] cos = table[0];
         float[] sin = table[1];
         float[] xs = d(x);
         parallelFor(x.rows(), t -> {
+            int row = (start + t) * half;
             for (int h = 0; h < heads; h++) {
                 int o = t * cols + h * dim;
                 for (int i = 0; i < half; i++) {
-                    float cs = cos[t * half + i];
-                    float sn = direction * sin[t * half + i];
+                    float cs = cos[row + i];
+                    float sn = direction * sin[row + i];
                     float a = xs[o + i];
                     float b = xs[o + i + half];
                     xs[o + i] = a * cs - b * sn;
@@ -359,6 +377,24 @@ public final class CpuBackend implements Backend {
         CpuAttention.backward(
                 pool, d(dq), d(dk), d(dv), d(dOut), d(q), d(k), d(v), d(out), d(lse), t, heads, kvHeads, dim, groupSize,
                 shiftHalf);
+    }
+
+    @Override
+    public void cachedAttentionForward(
+            Tensor out,
+            Tensor q,
+            Tensor k,
+            Tensor v,
+            Tensor keyCache,
+            Tensor valueCache,
+            int start,
+            int heads,
+            int kvHeads) {
+        int n = q.rows();
+        int dim = q.cols() / heads;
+        int capacity = KvCacheLayout.check(out, q, k, v, keyCache, valueCache, start, heads, kvHeads);
+        CpuAttention.forwardCached(
+                pool, d(out), d(q), d(k), d(v), d(keyCache), d(valueCache), n, start, capacity, heads, kvHeads, dim);
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.longlora.trainer.backend.cpu;
 
 import java.util.concurrent.ForkJoinPool;
+import java.util.function.IntConsumer;
 import java.util.stream.IntStream;
 
 /**
@@ -9,6 +10,9 @@ import java.util.stream.IntStream;
  * work is split over blocks of C.
  */
 final class CpuGemm {
+    /** Columns of C per task of a product with few rows: a multiple of the kernel's width. */
+    private static final int PANEL_COLUMNS = 4 * TileKernel.NR;
+
     private CpuGemm() {}
 
     /** c = alpha op(a) op(b) + beta c, where a is [m,k] (or [k,m] if transA), b [k,n] (or [n,k] if transB). */
@@ -34,6 +38,10 @@ final class CpuGemm {
                     c[i * n + j] = (beta == 0f ? 0f : beta * c[i * n + j]) + ct[j * m + i];
                 }
             }
+            return;
+        }
+        if (transB && m < TileKernel.MR) {
+            fewRowsTimesTransposed(pool, m, n, k, transA ? transpose(a, k, m) : a, b, alpha, beta, c);
             return;
         }
         float[] ar = transA ? transpose(a, k, m) : a;
@@ -94,6 +102,40 @@ final class CpuGemm {
                     }
                 }))
                 .join();
+    }
+
+    /**
+     * C = alpha A B^T + beta C for fewer rows of A than one register tile (a decoding step: one token times HF's
+     * [out, in] weights). Transposing all of B would cost as much as the product and allocate a copy of the weight,
+     * so each task transposes only a panel of {@link #PANEL_COLUMNS} rows of B, one k-block at a time, into a small
+     * buffer. The blocks are those of {@link TileKernel#multiply} over the whole k (beta applies with the first block
+     * only), so every element is computed by the same operations as in a many-row product.
+     */
+    private static void fewRowsTimesTransposed(
+            ForkJoinPool pool, int m, int n, int k, float[] a, float[] b, float alpha, float beta, float[] c) {
+        int panels = (n + PANEL_COLUMNS - 1) / PANEL_COLUMNS;
+        IntConsumer panel = p -> {
+            int j0 = p * PANEL_COLUMNS;
+            int cols = Math.min(PANEL_COLUMNS, n - j0);
+            float[] bt = new float[Math.min(k, TileKernel.KB) * cols];
+            for (int kb = 0; kb < k; kb += TileKernel.KB) {
+                int kl = Math.min(TileKernel.KB, k - kb);
+                for (int j = 0; j < cols; j++) {
+                    int src = (j0 + j) * k + kb;
+                    for (int q = 0; q < kl; q++) {
+                        bt[q * cols + j] = b[src + q];
+                    }
+                }
+                TileKernel.multiply(a, kb, k, bt, 0, cols, c, j0, n, m, cols, kl, alpha, kb == 0 ? beta : 1f);
+            }
+        };
+        if ((long) m * n * k < 65_536 || panels == 1 || pool.getParallelism() == 1) {
+            for (int p = 0; p < panels; p++) {
+                panel.accept(p);
+            }
+            return;
+        }
+        pool.submit(() -> IntStream.range(0, panels).parallel().forEach(panel)).join();
     }
 
     static float[] transpose(float[] x, int rows, int cols) {

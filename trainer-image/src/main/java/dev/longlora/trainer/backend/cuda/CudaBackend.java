@@ -12,6 +12,7 @@ import static jcuda.driver.JCudaDriver.cuModuleUnload;
 
 import dev.longlora.trainer.backend.Backend;
 import dev.longlora.trainer.backend.BackendChecks;
+import dev.longlora.trainer.backend.KvCacheLayout;
 import dev.longlora.trainer.backend.MatmulShape;
 import dev.longlora.trainer.backend.Tensor;
 import java.util.ArrayList;
@@ -22,6 +23,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import jcuda.Pointer;
+import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUfunction;
 import jcuda.driver.CUfunction_attribute;
 import jcuda.driver.CUmodule;
@@ -369,8 +371,42 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public void ropeForward(Tensor x, int heads, float theta, float factor) {
+    public void ropeForward(Tensor x, int heads, float theta, float factor, int startPosition) {
+        if (startPosition < 0) {
+            throw new IllegalArgumentException("rope: start position " + startPosition + " is negative");
+        }
         rope(x, heads, theta, factor, 1f);
+        if (startPosition > 0) {
+            rotateEveryRowBy(x, heads, theta, factor, startPosition);
+        }
+    }
+
+    /**
+     * Rotates every row of x as RoPE rotates position {@code position}, without a kernel that takes a position offset:
+     * the angles are linear in the position, so that rotation is the product of the rotations of the powers of two in
+     * {@code position}. Given factor / 2^b (exact in float), the rope kernel rotates its row 1 by exactly the angles of
+     * position 2^b, so all rows, laid out as one row of rows * heads heads, are copied to row 1 of a two-row scratch
+     * and rotated once per set bit. After the kernel's own rotation of row t, row t ends at the angles of position
+     * start + t, rounded once per rotation (a few ulp of the rotated values more than one rotation).
+     */
+    private void rotateEveryRowBy(Tensor x, int heads, float theta, float factor, int position) {
+        long bytes = 4 * x.numel();
+        int dim = x.cols() / heads;
+        DeviceMemoryPool.Block scratch = scratch(2 * bytes);
+        try {
+            device.makeCurrent();
+            CUdeviceptr row1 = scratch.pointer().withByteOffset(bytes);
+            cuMemcpyDtoDAsync(row1, t(x).block.pointer(), bytes, device.stream);
+            for (int bit = 0; bit < 31; bit++) {
+                if ((position & (1 << bit)) != 0) {
+                    float scaled = Math.scalb(factor, -bit);
+                    launch("rope", 2, 1, 1, 256, 0, scratch.address(), x.rows() * heads, dim, theta, scaled, 1f);
+                }
+            }
+            cuMemcpyDtoDAsync(t(x).block.pointer(), row1, bytes, device.stream);
+        } finally {
+            pool.release(scratch);
+        }
     }
 
     @Override
@@ -609,6 +645,152 @@ public final class CudaBackend implements Backend {
         elementwise("bf16_to_f32", v.numel(), dvb.address(), a(dv), v.numel(), 1f);
         for (DeviceMemoryPool.Block b : List.of(qb, kb, vb, ob, gb, delta, dqAcc, dkb, dvb)) {
             pool.release(b);
+        }
+    }
+
+    /**
+     * Decoding on the GPU without a kernel of its own: the keys and values go into the head-major caches through the
+     * embedding kernel (a row gather), a prefill (start 0) attends only to itself and runs the training forward's
+     * attention kernels, and later tokens attend to the cache through matrix products and the cross-entropy kernels'
+     * row softmax (see {@link #attendToCache}).
+     */
+    @Override
+    public void cachedAttentionForward(
+            Tensor out,
+            Tensor q,
+            Tensor k,
+            Tensor v,
+            Tensor keyCache,
+            Tensor valueCache,
+            int start,
+            int heads,
+            int kvHeads) {
+        int capacity = KvCacheLayout.check(out, q, k, v, keyCache, valueCache, start, heads, kvHeads);
+        int tokens = q.rows();
+        int d = q.cols() / heads;
+        storeInCache(keyCache, valueCache, k, v, start, capacity, kvHeads, d);
+        if (start == 0) {
+            try (Tensor lse = allocate(heads, tokens)) {
+                attentionForward(out, lse, q, k, v, heads, kvHeads, tokens, false);
+            }
+            return;
+        }
+        attendToCache(out, q, keyCache, valueCache, start, capacity, heads, kvHeads, d);
+    }
+
+    /**
+     * Writes k and v [T, Hkv*d] to positions [start, start + T) of the [Hkv, capacity, d] caches. Seen as [T * Hkv, d]
+     * rows, row t * Hkv + g of k is head g of token t, and the destination of head g's T rows is contiguous, so one
+     * launch of the embedding kernel (out[i] = table[index[i]]) per head gathers them there.
+     */
+    private void storeInCache(
+            Tensor keyCache, Tensor valueCache, Tensor k, Tensor v, int start, int capacity, int kvHeads, int d) {
+        int tokens = k.rows();
+        int[] rows = new int[kvHeads * tokens];
+        for (int g = 0; g < kvHeads; g++) {
+            for (int t = 0; t < tokens; t++) {
+                rows[g * tokens + t] = t * kvHeads + g;
+            }
+        }
+        DeviceMemoryPool.Block index = uploadInts(rows);
+        try {
+            for (int g = 0; g < kvHeads; g++) {
+                long dst = 4L * ((long) g * capacity + start) * d;
+                long idx = index.address() + 4L * g * tokens;
+                launch("embedding_fwd", tokens, 1, 1, 256, 0, a(keyCache) + dst, a(k), idx, d);
+                launch("embedding_fwd", tokens, 1, 1, 256, 0, a(valueCache) + dst, a(v), idx, d);
+            }
+        } finally {
+            pool.release(index);
+        }
+    }
+
+    /**
+     * Attention of each new query row t (position start + t) over cached positions 0..start+t, in fp32. For KV head
+     * g, the query heads [g*r, (g+1)*r) of a row (r = H / Hkv) are one contiguous [r, d] block, and the head's cached
+     * keys and values are contiguous [L, d] rows, so scores = scale * Q K^T and out = P V are plain matrix products;
+     * the softmax of every head's score row runs through the cross-entropy kernels, which with a label that is no
+     * column (-1) leave exp(x - lse) in place.
+     */
+    private void attendToCache(
+            Tensor out,
+            Tensor q,
+            Tensor keyCache,
+            Tensor valueCache,
+            int start,
+            int capacity,
+            int heads,
+            int kvHeads,
+            int d) {
+        int tokens = q.rows();
+        int group = heads / kvHeads;
+        float scale = (float) (1.0 / Math.sqrt(d));
+        int[] noLabel = new int[heads];
+        Arrays.fill(noLabel, -1);
+        DeviceMemoryPool.Block labels = uploadInts(noLabel);
+        DeviceMemoryPool.Block scores = scratch(4L * heads * (start + tokens));
+        DeviceMemoryPool.Block stats = scratch(4L * 4 * heads); // run_max, run_sum, target, lse
+        DeviceMemoryPool.Block loss = scratch(8L * heads);
+        long runMax = stats.address();
+        long runSum = runMax + 4L * heads;
+        long target = runSum + 4L * heads;
+        long lse = target + 4L * heads;
+        try {
+            for (int t = 0; t < tokens; t++) {
+                int keys = start + t + 1;
+                long row = 4L * t * heads * d;
+                for (int g = 0; g < kvHeads; g++) {
+                    long cached = 4L * g * capacity * d;
+                    long qg = a(q) + row + 4L * g * group * d;
+                    long sg = scores.address() + 4L * g * group * keys;
+                    gemm(sg, qg, false, a(keyCache) + cached, true, group, keys, d, scale, 0f);
+                }
+                // The softmax's running max starts at -inf, its running sum (and the unused target) at 0.
+                cuMemsetD32Async(
+                        stats.pointer(), Float.floatToRawIntBits(Float.NEGATIVE_INFINITY), heads, device.stream);
+                cuMemsetD32Async(stats.pointer().withByteOffset(4L * heads), 0, 2L * heads, device.stream);
+                long s = scores.address();
+                launch(
+                        "ce_chunk_stats",
+                        heads,
+                        1,
+                        1,
+                        256,
+                        0,
+                        s,
+                        keys,
+                        keys,
+                        0,
+                        labels.address(),
+                        runMax,
+                        runSum,
+                        target);
+                launch(
+                        "ce_finish",
+                        blocks(heads, 256),
+                        1,
+                        1,
+                        256,
+                        0,
+                        runMax,
+                        runSum,
+                        target,
+                        labels.address(),
+                        lse,
+                        loss.address(),
+                        heads);
+                launch("ce_chunk_grad", heads, 1, 1, 256, 0, s, s, keys, keys, 0, labels.address(), lse, 1f);
+                for (int g = 0; g < kvHeads; g++) {
+                    long cached = 4L * g * capacity * d;
+                    long og = a(out) + row + 4L * g * group * d;
+                    long sg = scores.address() + 4L * g * group * keys;
+                    gemm(og, sg, false, a(valueCache) + cached, false, group, d, keys, 1f, 0f);
+                }
+            }
+        } finally {
+            for (DeviceMemoryPool.Block b : List.of(labels, scores, stats, loss)) {
+                pool.release(b);
+            }
         }
     }
 

@@ -178,6 +178,54 @@ class CudaBackendTest {
         assertClose(x, F32, "rope backward");
     }
 
+    @ParameterizedTest(name = "start={0}")
+    @CsvSource({"1", "6", "1000", "1048575"}) // one bit, two bits, several, twenty bits of the start position
+    void ropeFromAStartPositionMatchesTheReference(int start) {
+        Pair x = randomPair(1, 5, 3 * 64);
+        cpu.ropeForward(x.c, 3, 10000f, 4f, start);
+        gpu.ropeForward(x.g, 3, 10000f, 4f, start);
+        assertClose(x, F32, "rope forward from position " + start);
+    }
+
+    @ParameterizedTest(name = "H={0}/{1} d={2} chunks={3}")
+    @CsvSource({
+        "4, 2, 64, 70 1 1 33 1", // tensor-core head dimension: the prefill runs the bf16 kernel, steps fp32
+        "8, 2, 128, 129 1 5",
+        "4, 2, 16, 40 1 1 9", // the tiny models' head dimension (generic fp32 prefill)
+        "2, 1, 48, 1 1 1 20", // multi-query, a prefill of one token
+    })
+    void attentionOverAKvCacheMatchesTheReference(int h, int hkv, int d, String chunks) {
+        int[] sizes =
+                Arrays.stream(chunks.split(" ")).mapToInt(Integer::parseInt).toArray();
+        int capacity = Arrays.stream(sizes).sum() + 3;
+        Pair keys = pair(nan(hkv * capacity * d), hkv, capacity, d);
+        Pair values = pair(nan(hkv * capacity * d), hkv, capacity, d);
+        int start = 0;
+        for (int n : sizes) {
+            Pair q = randomPair(1, n, h * d);
+            Pair k = randomPair(1, n, hkv * d);
+            Pair v = randomPair(1, n, hkv * d);
+            Pair out = pair(nan(n * h * d), n, h * d);
+            cpu.cachedAttentionForward(out.c, q.c, k.c, v.c, keys.c, values.c, start, h, hkv);
+            gpu.cachedAttentionForward(out.g, q.g, k.g, v.g, keys.g, values.g, start, h, hkv);
+            boolean bf16 = start == 0 && CudaBackend.hasTensorCoreKernel(d);
+            assertClose(out, bf16 ? BF16 : F32, "cached attention of positions [" + start + ", " + (start + n) + ")");
+            start += n;
+        }
+        // The caches hold exactly what was stored (NaN beyond), so compare the filled positions.
+        for (Pair cache : new Pair[] {keys, values}) {
+            float[] c = cpu.download(cache.c);
+            float[] g = gpu.download(cache.g);
+            for (int kv = 0; kv < hkv; kv++) {
+                int from = kv * capacity * d;
+                assertArrayEquals(
+                        Arrays.copyOfRange(c, from, from + start * d),
+                        Arrays.copyOfRange(g, from, from + start * d),
+                        "cached rows of KV head " + kv);
+            }
+        }
+    }
+
     @ParameterizedTest(name = "T={0} H={1}/{2} d={3} G={4} shift={5} tiles={6}")
     @CsvSource({
         "200, 4, 2, 64, 200, false, 64", // full causal, T not a multiple of the 64-row tile, GQA 2
