@@ -15,6 +15,7 @@ import dev.longlora.trainer.io.SafetensorsReader;
 import dev.longlora.trainer.io.SafetensorsWriter;
 import dev.longlora.trainer.io.TensorData;
 import dev.longlora.trainer.io.TensorEntry;
+import dev.longlora.trainer.io.TrainingRecord;
 import dev.longlora.trainer.model.LlamaConfig;
 import dev.longlora.trainer.model.LlamaTensors;
 import dev.longlora.trainer.model.LoraConfig;
@@ -63,7 +64,7 @@ public final class ModelMerger {
                     + "(the old directory is replaced only once the merged one is complete)");
         }
         warnIfOtherBase(adapterConfig, o.model(), log);
-        LlamaConfig merged = mergedConfig(base, o);
+        LlamaConfig merged = mergedConfig(base, withTrainingDefaults(o, log));
 
         Map<String, int[]> baseShapes = LlamaTensors.baseShapes(base);
         Map<String, Path> locations = ModelDirectory.tensorLocations(o.model());
@@ -133,6 +134,29 @@ public final class ModelMerger {
         } finally {
             readers.values().forEach(SafetensorsReader::close);
         }
+    }
+
+    /**
+     * Without --context and --rope-factor, the adapter's {@code longlora-training.json} supplies them: a model merged
+     * from an adapter trained 4k -> 32k then says rope_scaling 8 and max_position_embeddings 32768 by itself.
+     */
+    static MergeOptions withTrainingDefaults(MergeOptions o, Consumer<String> log) {
+        if (o.contextLength() != null || o.ropeFactor() != null) return o;
+        return TrainingRecord.read(o.adapter())
+                .map(r -> {
+                    log.accept("context " + r.targetLength() + " and PI factor " + r.ropeFactor() + " from "
+                            + o.adapter().resolve(TrainingRecord.FILE_NAME) + " (--context/--rope-factor override)");
+                    return new MergeOptions(
+                            o.model(),
+                            o.adapter(),
+                            o.out(),
+                            o.shardBytes(),
+                            o.dtype(),
+                            r.targetLength(),
+                            r.ropeFactor(),
+                            o.overwrite());
+                })
+                .orElse(o);
     }
 
     /** The base config with the target context's PI factor and max_position_embeddings. */

@@ -16,6 +16,7 @@ import dev.longlora.trainer.io.AtomicDirectory;
 import dev.longlora.trainer.io.FormatException;
 import dev.longlora.trainer.io.PeftAdapter;
 import dev.longlora.trainer.io.TensorData;
+import dev.longlora.trainer.io.TrainingRecord;
 import dev.longlora.trainer.load.ModelLoader;
 import dev.longlora.trainer.model.AttentionSpec;
 import dev.longlora.trainer.model.LlamaModel;
@@ -151,7 +152,7 @@ public final class TrainingRun {
                     }
                 }
                 progress.finish();
-                Path adapter = writeAdapter(model, lora);
+                Path adapter = writeAdapter(model, lora, trainer.step(), losses.isEmpty() ? null : losses.getLast());
                 return new Result(first, trainer.step(), losses, adapter);
             }
         }
@@ -239,14 +240,27 @@ public final class TrainingRun {
         log.accept("resumed from " + dir + " (step " + s.step() + ")");
     }
 
+    /** What the adapter's {@code longlora-training.json} says about this run. */
+    private TrainingRecord record(long steps, Double finalLoss) {
+        return new TrainingRecord(
+                job.context().originalLength(),
+                job.context().targetLength(),
+                job.context().ropeFactor(),
+                job.attention().pattern(),
+                job.attention().groups(),
+                steps,
+                finalLoss,
+                job.model().name());
+    }
+
     /** Writes the final adapter next to the checkpoints, replacing an older one only once the new one is complete. */
-    private Path writeAdapter(LlamaModel model, LoraConfig lora) {
+    private Path writeAdapter(LlamaModel model, LoraConfig lora, long steps, Double finalLoss) {
         Path dest = env.checkpointDir().resolve(CheckpointLayout.OUTPUT_DIR).resolve(CheckpointLayout.ADAPTER_DIR);
         try {
-            AtomicDirectory.publish(
-                    dest,
-                    tmp -> PeftAdapter.write(
-                            tmp, model.parameters(), lora, job.model().name()));
+            AtomicDirectory.publish(dest, tmp -> {
+                PeftAdapter.write(tmp, model.parameters(), lora, job.model().name());
+                record(steps, finalLoss).writeInto(tmp);
+            });
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the adapter to " + dest + ": " + e.getMessage(), e);
         }

@@ -43,6 +43,54 @@ class MergePasskeyCliTest {
                         .code());
     }
 
+    /**
+     * An adapter trained 64 -> 256 tokens records that beside its PEFT files, so a merge without --context writes
+     * rope_scaling 4 and max_position_embeddings 256 (without the record it kept the base's: garbage at 256).
+     */
+    @Test
+    void mergeTakesTheTrainedContextFromTheAdapterItself() throws Exception {
+        baseAndAdapter();
+        Path checkpoints = dir.resolve("run");
+        CliHarness t = CliHarness.run(
+                "train",
+                "--model",
+                base.toString(),
+                "--data",
+                "builtin:synthetic",
+                "--seq-len",
+                "256",
+                "--original-length",
+                "64",
+                "--max-steps",
+                "2",
+                "--grad-accum",
+                "1",
+                "--checkpoint-dir",
+                checkpoints.toString(),
+                "--progress",
+                "none");
+        assertEquals(0, t.code(), t.toString());
+        Path trained = checkpoints.resolve("output/adapter");
+        JsonNode record = new ObjectMapper()
+                .readTree(trained.resolve("longlora-training.json").toFile());
+        assertEquals(256, record.get("targetLength").asInt());
+        assertEquals(4.0, record.get("ropeFactor").asDouble());
+        assertEquals(2, record.get("steps").asInt());
+
+        Path merged = dir.resolve("merged-from-record");
+        CliHarness m = CliHarness.run(
+                "merge", "--model", base.toString(), "--adapter", trained.toString(), "--out", merged.toString());
+        assertEquals(0, m.code(), m.toString());
+        JsonNode config =
+                new ObjectMapper().readTree(merged.resolve("config.json").toFile());
+        assertEquals(256, config.get("max_position_embeddings").asInt(), config.toString());
+        assertEquals(4.0, config.at("/rope_scaling/factor").asDouble(), config.toString());
+        assertEquals(
+                "linear",
+                config.at("/rope_scaling/type")
+                        .asText(config.at("/rope_scaling/rope_type").asText()));
+    }
+
     @Test
     void evalOfTheMergedModelEqualsEvalOfBasePlusAdapterAtTheMergedFactor() throws Exception {
         baseAndAdapter();
