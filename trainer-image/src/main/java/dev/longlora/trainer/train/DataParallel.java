@@ -81,6 +81,10 @@ final class DataParallel {
         return norm;
     }
 
+    ShardedAdamW sharded() {
+        return sharded;
+    }
+
     Map<String, AdamW.ParamState> exportOptimizerState() {
         return sharded.exportState();
     }

@@ -1,8 +1,12 @@
 package dev.longlora.trainer.train;
 
+import dev.longlora.trainer.checkpoint.OptimizerManifest;
+import dev.longlora.trainer.checkpoint.OptimizerShard;
 import dev.longlora.trainer.dist.Collectives;
 import dev.longlora.trainer.dist.Shard;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -55,6 +59,26 @@ final class ShardedAdamW {
             v[i] = vi;
             values[j] = values[j] * decay - stepSize * mi / ((float) Math.sqrt(vi) / bc2Sqrt + eps);
         }
+    }
+
+    /** A copy of this rank's part of the state, for a partitioned checkpoint. */
+    OptimizerShard ownPart() {
+        return new OptimizerShard(comm.rank(), shard.start(), shard.end(), m.clone(), v.clone(), step);
+    }
+
+    /** Where every rank's part lies in the flat buffer. */
+    OptimizerManifest manifest() {
+        List<OptimizerManifest.Entry> entries = new ArrayList<>();
+        for (int i = 0; i < layout.params().size(); i++) {
+            var p = layout.params().get(i);
+            entries.add(new OptimizerManifest.Entry(p.name(), p.shape(), layout.offset(i)));
+        }
+        List<OptimizerManifest.Range> ranges = new ArrayList<>();
+        for (int r = 0; r < comm.worldSize(); r++) {
+            Shard s = Shard.of(layout.length(), comm.worldSize(), r);
+            ranges.add(new OptimizerManifest.Range(r, s.start(), s.end()));
+        }
+        return new OptimizerManifest(comm.worldSize(), step, entries, ranges);
     }
 
     /** Every parameter's whole state, gathered from all ranks (a collective: every rank calls it). */

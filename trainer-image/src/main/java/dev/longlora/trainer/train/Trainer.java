@@ -1,5 +1,7 @@
 package dev.longlora.trainer.train;
 
+import dev.longlora.trainer.checkpoint.OptimizerManifest;
+import dev.longlora.trainer.checkpoint.OptimizerShard;
 import dev.longlora.trainer.dist.Collectives;
 import dev.longlora.trainer.model.AttentionSpec;
 import dev.longlora.trainer.model.LlamaModel;
@@ -83,6 +85,21 @@ public final class Trainer implements AutoCloseable {
     /** The whole optimizer state by parameter name; with ZeRO 1+ a collective (every rank calls it). */
     public Map<String, AdamW.ParamState> exportOptimizerState() {
         return optimizer != null ? optimizer.exportState() : parallel.exportOptimizerState();
+    }
+
+    /** True when ZeRO 1+ partitions the optimizer state over several ranks: checkpoints then save per-rank parts. */
+    public boolean partitionsOptimizer() {
+        return optimizer == null;
+    }
+
+    /** This rank's part of a partitioned optimizer state (see {@link #partitionsOptimizer()}). */
+    public OptimizerShard optimizerShard() {
+        return parallel.sharded().ownPart();
+    }
+
+    /** Where each rank's part of a partitioned optimizer state lies. */
+    public OptimizerManifest optimizerManifest() {
+        return parallel.sharded().manifest();
     }
 
     /** Restores a whole optimizer state (with ZeRO 1+ this rank keeps its shard of it). */

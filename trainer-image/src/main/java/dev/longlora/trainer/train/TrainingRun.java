@@ -6,6 +6,7 @@ import dev.longlora.contract.RankEnv;
 import dev.longlora.trainer.backend.Backend;
 import dev.longlora.trainer.checkpoint.CheckpointManager;
 import dev.longlora.trainer.checkpoint.CheckpointState;
+import dev.longlora.trainer.checkpoint.OptimizerManifest;
 import dev.longlora.trainer.data.TokenDtype;
 import dev.longlora.trainer.data.TokenSource;
 import dev.longlora.trainer.data.TokenSources;
@@ -50,9 +51,9 @@ public final class TrainingRun {
     /** What the run did; {@code losses} holds the loss of every step this process ran. */
     public record Result(long firstStep, long lastStep, List<Double> losses, Path adapterDir) {}
 
-    static final String OPTIMIZER_M = ".exp_avg";
-    static final String OPTIMIZER_V = ".exp_avg_sq";
-    static final String OPTIMIZER_STEP = ".step";
+    static final String OPTIMIZER_M = OptimizerManifest.M_SUFFIX;
+    static final String OPTIMIZER_V = OptimizerManifest.V_SUFFIX;
+    static final String OPTIMIZER_STEP = OptimizerManifest.STEP_SUFFIX;
 
     private final JobConfig job;
     private final RankEnv env;
@@ -178,12 +179,24 @@ public final class TrainingRun {
                     boolean stopping =
                             trainer.anyRank(r.step() >= stopAfter || stopRequested.get()) && r.step() < t.maxSteps();
                     if (r.step() % job.checkpoint().everySteps() == 0 || r.step() == t.maxSteps() || stopping) {
-                        CheckpointState state = capture(r.step(), model, trainer, windows, r.loss());
-                        if (leader) {
-                            Path dir = checkpoints.save(state);
-                            progress.checkpoint(r.step(), dir);
+                        if (trainer.partitionsOptimizer()) {
+                            // each rank saves its optimizer part; rank 0 marks the directory COMPLETE after a barrier
+                            CheckpointState state = capture(r.step(), model, trainer, windows, r.loss(), false);
+                            Path dir = checkpoints.saveSharded(
+                                    state,
+                                    trainer.optimizerManifest(),
+                                    trainer.optimizerShard(),
+                                    leader,
+                                    comm::barrier);
+                            if (leader) progress.checkpoint(r.step(), dir);
+                        } else {
+                            CheckpointState state = capture(r.step(), model, trainer, windows, r.loss(), true);
+                            if (leader) {
+                                Path dir = checkpoints.save(state);
+                                progress.checkpoint(r.step(), dir);
+                            }
+                            comm.barrier();
                         }
-                        comm.barrier();
                     }
                     if (stopping) {
                         progress.finish();
@@ -198,16 +211,17 @@ public final class TrainingRun {
         }
     }
 
+    /** The state to save; {@code withOptimizer} false leaves the optimizer out (each rank saves its own part). */
     private CheckpointState capture(
-            long step, LlamaModel model, Trainer trainer, TrainingWindows windows, double loss) {
+            long step, LlamaModel model, Trainer trainer, TrainingWindows windows, double loss, boolean withOptimizer) {
         Map<String, TensorData> weights = new LinkedHashMap<>();
         for (Parameter p : model.parameters().trainable()) {
             weights.put(p.name(), new TensorData(p.shape(), model.parameters().values(p.name())));
         }
         Map<String, TensorData> optimizer = new LinkedHashMap<>();
-        long optimizerStep = 0;
-        for (Map.Entry<String, AdamW.ParamState> e :
-                trainer.exportOptimizerState().entrySet()) {
+        long optimizerStep = withOptimizer ? 0 : trainer.optimizerShard().step();
+        Map<String, AdamW.ParamState> exported = withOptimizer ? trainer.exportOptimizerState() : Map.of();
+        for (Map.Entry<String, AdamW.ParamState> e : exported.entrySet()) {
             int[] shape = model.parameters().get(e.getKey()).shape();
             optimizer.put(
                     e.getKey() + OPTIMIZER_M, new TensorData(shape, e.getValue().m()));

@@ -2,8 +2,12 @@ package dev.longlora.trainer.train;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.longlora.contract.CheckpointLayout;
+import dev.longlora.contract.ConfigException;
 import dev.longlora.contract.JobConfig;
 import dev.longlora.contract.JobConfigJson;
 import dev.longlora.contract.RankEnv;
@@ -12,6 +16,7 @@ import dev.longlora.trainer.backend.cpu.CpuBackend;
 import dev.longlora.trainer.checkpoint.CheckpointManager;
 import dev.longlora.trainer.checkpoint.CheckpointState;
 import dev.longlora.trainer.io.TensorData;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -136,12 +141,40 @@ class DataParallelEquivalenceTest {
     }
 
     @Test
-    void aCheckpointOfTwoRanksResumesOnFourAndOnOne() {
-        Path two = dir.resolve("resume");
-        train(2, 2, 2, two);
-        CheckpointState onFour = train(4, 1, STEPS, two);
-        double error = worstError(reference, onFour);
-        System.out.printf(Locale.ROOT, "2 ranks (ZeRO 2) then 4 ranks (ZeRO 1): worst relative error %.2e%n", error);
+    void aShardedCheckpointResumesAtOtherWorldSizesAndStages() throws Exception {
+        Path run = dir.resolve("resume");
+        train(2, 2, 2, run);
+        Path step2 = run.resolve(CheckpointLayout.stepDirectory(2));
+        assertFalse(Files.exists(step2.resolve(CheckpointLayout.OPTIMIZER_FILE)), "ZeRO 2 saves per-rank parts");
+        long whole = Files.size(dir.resolve("one")
+                .resolve(CheckpointLayout.stepDirectory(STEPS))
+                .resolve(CheckpointLayout.OPTIMIZER_FILE));
+        for (int r = 0; r < 2; r++) {
+            long part = Files.size(step2.resolve(CheckpointLayout.optimizerShardFile(r)));
+            assertTrue(
+                    part < whole * 0.6,
+                    "rank " + r + " holds about half the optimizer state: " + part + " of " + whole);
+        }
+        train(4, 1, 3, run); // 2 shards read back by 4 ranks, saved as 4 shards
+        assertTrue(Files.exists(
+                run.resolve(CheckpointLayout.stepDirectory(3)).resolve(CheckpointLayout.optimizerShardFile(3))));
+        CheckpointState onOne = train(1, 0, STEPS, run); // 4 shards read back by one rank
+        double error = worstError(reference, onOne);
+        System.out.printf(
+                Locale.ROOT, "2 ranks ZeRO 2 -> 4 ranks ZeRO 1 -> 1 rank: worst relative error %.2e%n", error);
         assertTrue(error <= TOLERANCE, "relative error " + error);
+    }
+
+    @Test
+    void aShardedCheckpointWithACorruptPartIsNotResumed() throws Exception {
+        Path run = dir.resolve("corrupt");
+        train(2, 1, 2, run);
+        Path part = run.resolve(CheckpointLayout.stepDirectory(2)).resolve(CheckpointLayout.optimizerShardFile(1));
+        byte[] bytes = Files.readAllBytes(part);
+        bytes[bytes.length - 1] ^= 1;
+        Files.write(part, bytes);
+        ConfigException e = assertThrows(
+                ConfigException.class, () -> new CheckpointManager(run, 5, m -> {}).resolve(new ResumeFrom.Step(2)));
+        assertTrue(e.getMessage().contains(CheckpointLayout.optimizerShardFile(1)), e.getMessage());
     }
 }
