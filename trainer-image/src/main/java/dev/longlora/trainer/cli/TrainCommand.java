@@ -187,6 +187,8 @@ final class TrainCommand implements Callable<Integer> {
                 + job.context().ropeFactor()
                 + "), attention " + job.attention().pattern() + ", checkpoints in " + rank.checkpointDir());
         out.flush();
+        // refused before any rank opens a backend (eight CUDA contexts just to say no would be slow)
+        RankGroup.requireSupported(job, rank, backendChoice);
         int localRanks = rank.localRanks();
         int threadsPerRank = Math.max(1, threads / localRanks);
         try (ProgressSink progress = progressSink(out, job)) {

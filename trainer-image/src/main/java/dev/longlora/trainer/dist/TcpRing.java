@@ -20,11 +20,15 @@ import java.util.concurrent.TimeoutException;
  * All-reduce is reduce-scatter then all-gather, each N-1 ring steps of one shard, so every link carries 2(N-1)/N of
  * the buffer. Sends run on a writer thread while the rank receives, so full socket buffers never deadlock the ring.
  * A closed connection fails at once; a silent predecessor after the collective timeout. The rank that notices a lost
- * peer tells its successor in an abort frame, so every rank names the same lost rank.
+ * peer tells its successor in an abort frame, so every rank names the same lost rank. Behind a silent rank all ranks
+ * time out at about the same moment, so a rank that times out first says so downstream (a suspect frame, which also
+ * proves it is alive) and waits a short grace for its predecessor's verdict before blaming it.
  */
 public final class TcpRing implements Collectives {
     private static final int DATA = 1;
     private static final int ABORT = 2;
+    /** "I am alive but my predecessor went silent": the sender's verdict (an abort frame) follows. */
+    private static final int SUSPECT = 3;
 
     private final int rank;
     private final int world;
@@ -176,17 +180,10 @@ public final class TcpRing implements Collectives {
 
     private float[] receive(int length, String operation, long deadline) {
         try {
-            fromPredecessor.setSoTimeout(
-                    (int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
-            int type = in.readInt();
-            int n = in.readInt();
-            if (type == ABORT) {
-                throw fail(new LostPeerException(n, operation, "reported by rank " + predecessor()));
-            }
-            if (type != DATA || n != length) {
-                throw new IllegalStateException(operation + ": rank " + predecessor() + " sent a frame of type "
-                        + type + " with " + n + " values, rank " + rank + " expected " + length
-                        + " (the ranks called different collectives)");
+            int n = dataHeader(operation, deadline);
+            if (n != length) {
+                throw new IllegalStateException(operation + ": rank " + predecessor() + " sent " + n + " values, rank "
+                        + rank + " expected " + length + " (the ranks called different collectives)");
             }
             byte[] bytes = new byte[4 * n];
             in.readFully(bytes);
@@ -197,7 +194,7 @@ public final class TcpRing implements Collectives {
             throw fail(new LostPeerException(
                     predecessor(),
                     operation,
-                    "it sent nothing for " + timeoutMillis / 1000 + " s (distributed.collectiveTimeoutSeconds)",
+                    "it stopped in the middle of a message for " + timeoutMillis / 1000 + " s",
                     e));
         } catch (EOFException e) {
             throw fail(new LostPeerException(predecessor(), operation, "it closed the connection", e));
@@ -206,20 +203,88 @@ public final class TcpRing implements Collectives {
         }
     }
 
-    /** Remembers the loss, tells the successor (unless a send is stuck mid-frame) and closes the links. */
+    /**
+     * Reads frame headers until a data frame comes (returns its length): an abort frame ends the call naming the rank
+     * it reports; a suspect frame is passed on and the wait continues for the verdict; a timeout first tells the
+     * successor, then waits a grace for a verdict, then blames the predecessor.
+     */
+    private int dataHeader(String operation, long deadline) throws IOException {
+        fromPredecessor.setSoTimeout((int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+        boolean waitingForVerdict = false;
+        while (true) {
+            int type;
+            try {
+                type = in.readInt();
+            } catch (SocketTimeoutException e) {
+                if (waitingForVerdict) {
+                    throw fail(new LostPeerException(
+                            predecessor(),
+                            operation,
+                            "it sent nothing for " + timeoutMillis / 1000 + " s (distributed.collectiveTimeoutSeconds)",
+                            e));
+                }
+                waitingForVerdict = true;
+                tell(SUSPECT, predecessor(), 0);
+                fromPredecessor.setSoTimeout(graceMillis());
+                continue;
+            }
+            int n = in.readInt();
+            switch (type) {
+                case DATA -> {
+                    fromPredecessor.setSoTimeout((int) timeoutMillis);
+                    return n;
+                }
+                case ABORT -> throw fail(new LostPeerException(n, operation, "reported by rank " + predecessor()));
+                case SUSPECT -> {
+                    // the predecessor is alive and waits on its own predecessor: its verdict follows
+                    tell(SUSPECT, n, 0);
+                    waitingForVerdict = true;
+                    fromPredecessor.setSoTimeout((int) timeoutMillis);
+                }
+                default ->
+                    throw new IllegalStateException(operation + ": rank " + predecessor() + " sent a frame of type "
+                            + type + " (another protocol version?)");
+            }
+        }
+    }
+
+    /** How long past the deadline a rank waits for a verdict: a quarter of the timeout, 0.2 to 2 s. */
+    private int graceMillis() {
+        return (int) Math.max(200, Math.min(2000, timeoutMillis / 4));
+    }
+
+    /**
+     * Sends a control frame to the successor once the data send in flight (if any) has finished within {@code
+     * waitMillis}; never in the middle of a data frame. Best effort: a gone successor is noticed by its own successor.
+     */
+    private void tell(int type, int value, long waitMillis) {
+        if (pendingSend != null && !pendingSend.isDone()) {
+            try {
+                pendingSend.get(waitMillis, TimeUnit.MILLISECONDS);
+            } catch (Exception e) {
+                if (!pendingSend.isDone()) return;
+            }
+        }
+        try {
+            // on the writer thread, so a successor that stopped reading cannot block this rank
+            writer.submit(() -> {
+                        out.writeInt(type);
+                        out.writeInt(value);
+                        out.flush();
+                        return null;
+                    })
+                    .get(1, TimeUnit.SECONDS);
+        } catch (Exception ignored) {
+            // the successor is gone or stuck too; its own successor will notice
+        }
+    }
+
+    /** Remembers the loss, tells the successor (after the data send in flight) and closes the links. */
     private LostPeerException fail(LostPeerException e) {
         if (lost != null) return lost;
         lost = e;
-        boolean sendIdle = pendingSend == null || pendingSend.isDone();
-        if (sendIdle && e.peerRank() != successor()) {
-            try {
-                toSuccessor.setSoTimeout(1000);
-                out.writeInt(ABORT);
-                out.writeInt(e.peerRank());
-                out.flush();
-            } catch (IOException ignored) {
-                // the successor is gone too; it will be noticed by its own successor
-            }
+        if (e.peerRank() != successor()) {
+            tell(ABORT, e.peerRank(), 1000);
         }
         closeLinks();
         return e;

@@ -8,6 +8,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.function.IntFunction;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A rank that leaves or falls silent makes every other rank fail with a {@link LostPeerException} naming it and the
@@ -18,8 +20,11 @@ class LostPeerTest {
     private static final int VICTIM = 1;
     private static final Duration TIMEOUT = Duration.ofMillis(1500);
 
-    /** Two good all-reduces, then the victim closes (or sleeps) while the others all-reduce again. */
-    private static IntFunction<Long> scenario(IntFunction<Collectives> join, boolean silent) {
+    /**
+     * Two good all-reduces, then the victim closes (or sleeps) while the others all-reduce again; {@code elapsed[r]}
+     * gets the time from rank r's failing call to its exception.
+     */
+    private static IntFunction<Long> scenario(IntFunction<Collectives> join, boolean silent, long[] elapsed) {
         return r -> {
             Collectives c = join.apply(r);
             float[] buffer = new float[1000];
@@ -35,25 +40,31 @@ class LostPeerTest {
                 c.allReduce(buffer);
                 c.allReduce(buffer);
             } finally {
+                elapsed[r] = System.nanoTime() - start;
                 c.close();
             }
-            return System.nanoTime() - start;
+            return 0L;
         };
     }
 
-    /** Runs the scenario; checks that every other rank names the victim; returns the wall time in ms. */
+    /** Runs the scenario; checks that every other rank names the victim; returns the slowest rank's time in ms. */
     private static long runAndCheck(IntFunction<Collectives> join, boolean silent) {
-        long start = System.nanoTime();
-        List<GangHarness.Outcome<Long>> outcomes = GangHarness.run(WORLD, scenario(join, silent));
-        long ms = (System.nanoTime() - start) / 1_000_000;
-        for (int r = 0; r < WORLD; r++) {
+        return runAndCheck(WORLD, join, silent);
+    }
+
+    private static long runAndCheck(int world, IntFunction<Collectives> join, boolean silent) {
+        long[] elapsed = new long[world];
+        List<GangHarness.Outcome<Long>> outcomes = GangHarness.run(world, scenario(join, silent, elapsed));
+        long slowest = 0;
+        for (int r = 0; r < world; r++) {
             if (r == VICTIM) continue;
             LostPeerException e =
                     assertInstanceOf(LostPeerException.class, outcomes.get(r).failure(), "rank " + r);
             assertEquals(VICTIM, e.peerRank(), e.getMessage());
             assertEquals("allReduce", e.operation(), e.getMessage());
+            slowest = Math.max(slowest, elapsed[r] / 1_000_000);
         }
-        return ms;
+        return slowest;
     }
 
     @Test
@@ -67,7 +78,7 @@ class LostPeerTest {
     void silentThreadRankIsNamedAfterTheTimeout() {
         List<Collectives> gang = ThreadRanks.gang(WORLD, TIMEOUT);
         long ms = runAndCheck(gang::get, true);
-        assertTrue(ms >= TIMEOUT.toMillis() && ms < TIMEOUT.toMillis() * 3 + 2000, ms + " ms");
+        assertTrue(ms >= TIMEOUT.toMillis() - 50 && ms < TIMEOUT.toMillis() + 1000, ms + " ms");
     }
 
     private static IntFunction<Collectives> tcp(int world) {
@@ -79,13 +90,16 @@ class LostPeerTest {
     @Test
     void tcpRankThatClosesIsNamedByEveryone() {
         long ms = runAndCheck(tcp(WORLD), false);
-        assertTrue(ms < TIMEOUT.toMillis() + 1000, "closed connections are noticed at once: " + ms + " ms");
+        assertTrue(ms < TIMEOUT.toMillis(), "closed connections are noticed at once: " + ms + " ms");
     }
 
-    @Test
-    void silentTcpRankIsNamedByEveryoneWithinTheTimeout() {
-        long ms = runAndCheck(tcp(WORLD), true);
-        assertTrue(ms >= TIMEOUT.toMillis() && ms < TIMEOUT.toMillis() * 3 + 2000, ms + " ms");
+    /** Four ranks: two ranks stand between the silent one and the last to notice, and all must name it. */
+    @ParameterizedTest
+    @ValueSource(ints = {3, 4})
+    void silentTcpRankIsNamedByEveryoneWithinTheTimeout(int world) {
+        long ms = runAndCheck(world, tcp(world), true);
+        // the timeout, then at most a grace (a quarter of it) for the verdict to come round
+        assertTrue(ms >= TIMEOUT.toMillis() - 50 && ms < TIMEOUT.toMillis() * 2 + 1000, ms + " ms");
     }
 
     private static void sleep(long millis) {
