@@ -74,6 +74,12 @@ class TwoProcessTrainingTest {
 
     /** Pod {@code nodeRank} of the two-pod gang, in its own small JVM. */
     private static ProcessBuilder pod(int nodeRank, int port, Path checkpoints, long maxSteps, Path log) {
+        return pod(nodeRank, 0, port, checkpoints, maxSteps, log);
+    }
+
+    /** Pod {@code nodeRank} of two, running {@code max(1, gpusPerNode)} CPU ranks as threads. */
+    private static ProcessBuilder pod(
+            int nodeRank, int gpusPerNode, int port, Path checkpoints, long maxSteps, Path log) {
         String java = ProcessHandle.current().info().command().orElse("java");
         List<String> command = new ArrayList<>(List.of(
                 java,
@@ -85,14 +91,14 @@ class TwoProcessTrainingTest {
                 "-cp",
                 System.getProperty("java.class.path"),
                 Main.class.getName()));
-        command.addAll(flags(checkpoints, maxSteps, 2, 0));
+        command.addAll(flags(checkpoints, maxSteps, 2, gpusPerNode));
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
         pb.environment()
                 .putAll(Map.of(
                         "NNODES", "2",
                         "NODE_RANK", Integer.toString(nodeRank),
-                        "GPUS_PER_NODE", "0",
-                        "WORLD_SIZE", "2",
+                        "GPUS_PER_NODE", Integer.toString(gpusPerNode),
+                        "WORLD_SIZE", Integer.toString(2 * Math.max(1, gpusPerNode)),
                         "MASTER_ADDR", "127.0.0.1",
                         "MASTER_PORT", Integer.toString(port),
                         "LONGLORA_BACKEND", "cpu"));
@@ -150,6 +156,33 @@ class TwoProcessTrainingTest {
                     e.getValue().values(), b.trainable().get(e.getKey()).values(), e.getKey());
         }
         assertEquals(a.scalars().get("loss"), b.scalars().get("loss"));
+    }
+
+    /** Two pods of two thread ranks each: global ranks 0-1 and 2-3 form one TCP ring of four. */
+    @Test
+    void twoPodsOfTwoThreadRanksTrainTheBitsOfFourThreadRanks() throws Exception {
+        int port = freePort();
+        Path tcp = dir.resolve("tcp4");
+        Path log1 = dir.resolve("rank1-4.log");
+        Process pod1 = pod(1, 2, port, tcp, 2, log1).start();
+        Process pod0 = pod(0, 2, port, tcp, 2, null).start();
+        String out0 = new String(pod0.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(pod0.waitFor(120, TimeUnit.SECONDS) && pod1.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(0, pod0.exitValue(), out0);
+        assertEquals(0, pod1.exitValue(), Files.readString(log1));
+        assertTrue(Files.readString(log1).contains("rank 2 of 4 (2 ranks in this JVM)"), Files.readString(log1));
+
+        Path threads = dir.resolve("threads4");
+        CliHarness r = CliHarness.runWithEnv(
+                Map.of("NNODES", "1", "GPUS_PER_NODE", "4", "WORLD_SIZE", "4", "LONGLORA_BACKEND", "cpu"),
+                flags(threads, 2, 1, 4).toArray(String[]::new));
+        assertEquals(0, r.code(), r.toString());
+        CheckpointState a = finalCheckpoint(tcp, 2);
+        CheckpointState b = finalCheckpoint(threads, 2);
+        for (Map.Entry<String, TensorData> e : a.trainable().entrySet()) {
+            assertArrayEquals(
+                    e.getValue().values(), b.trainable().get(e.getKey()).values(), e.getKey());
+        }
     }
 
     @Test
