@@ -15,6 +15,8 @@ public final class CheckpointLayout {
     public static final String TRAINABLE_FILE = "trainable.safetensors";
     public static final String OPTIMIZER_FILE = "optimizer.safetensors";
     public static final String STATE_FILE = "state.json";
+    /** With ZeRO 1+ on several ranks: which rank's file holds which part of the flat optimizer state. */
+    public static final String OPTIMIZER_MANIFEST_FILE = "optimizer-manifest.json";
     /** Final outputs: {@code output/adapter} (PEFT). */
     public static final String OUTPUT_DIR = "output";
 
@@ -24,5 +26,10 @@ public final class CheckpointLayout {
 
     public static String stepDirectory(long step) {
         return STEP_PREFIX + step;
+    }
+
+    /** Rank r's part of a partitioned optimizer state. */
+    public static String optimizerShardFile(int rank) {
+        return "optimizer-rank-" + rank + ".safetensors";
     }
 }

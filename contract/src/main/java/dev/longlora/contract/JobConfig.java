@@ -45,7 +45,7 @@ public record JobConfig(
         if (training == null)
             training = new Training(
                     null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
-        if (distributed == null) distributed = new Distributed(null, null, null, null);
+        if (distributed == null) distributed = new Distributed(null, null, null, null, null, null);
         if (checkpoint == null) checkpoint = new Checkpoint(null, null);
     }
 
@@ -167,12 +167,30 @@ public record JobConfig(
     }
 
     @JsonIgnoreProperties(ignoreUnknown = true)
-    public record Distributed(Integer nodes, Integer gpusPerNode, Integer zeroStage, Boolean offloadOptimizer) {
+    /**
+     * {@code rendezvousTimeoutSeconds}: how long ranks wait for the whole gang at MASTER_ADDR:MASTER_PORT (pods start
+     * at different times: scheduling, image pulls); {@code collectiveTimeoutSeconds}: how long a rank waits in one
+     * collective for a silent peer (it covers the slowest rank's step and rank 0 writing a checkpoint). Either expiry
+     * exits 10 (LostPeer).
+     */
+    public record Distributed(
+            Integer nodes,
+            Integer gpusPerNode,
+            Integer zeroStage,
+            Boolean offloadOptimizer,
+            Integer rendezvousTimeoutSeconds,
+            Integer collectiveTimeoutSeconds) {
+        public static final int DEFAULT_RENDEZVOUS_TIMEOUT_SECONDS = 600;
+        public static final int DEFAULT_COLLECTIVE_TIMEOUT_SECONDS = 600;
+        public static final int MAX_TIMEOUT_SECONDS = 86_400;
+
         public Distributed {
             if (nodes == null) nodes = 1;
             if (gpusPerNode == null) gpusPerNode = 8;
             if (zeroStage == null) zeroStage = 2;
             if (offloadOptimizer == null) offloadOptimizer = false;
+            if (rendezvousTimeoutSeconds == null) rendezvousTimeoutSeconds = DEFAULT_RENDEZVOUS_TIMEOUT_SECONDS;
+            if (collectiveTimeoutSeconds == null) collectiveTimeoutSeconds = DEFAULT_COLLECTIVE_TIMEOUT_SECONDS;
         }
     }
 
@@ -346,6 +364,20 @@ public record JobConfig(
                 distributed.zeroStage() >= 0 && distributed.zeroStage() <= 3,
                 "distributed.zeroStage",
                 "{distributed.zeroStage}=" + distributed.zeroStage() + " must be 0..3");
+        check(
+                p,
+                distributed.rendezvousTimeoutSeconds() >= 1
+                        && distributed.rendezvousTimeoutSeconds() <= Distributed.MAX_TIMEOUT_SECONDS,
+                "distributed.rendezvousTimeoutSeconds",
+                "{distributed.rendezvousTimeoutSeconds}=" + distributed.rendezvousTimeoutSeconds() + " must be 1.."
+                        + Distributed.MAX_TIMEOUT_SECONDS);
+        check(
+                p,
+                distributed.collectiveTimeoutSeconds() >= 1
+                        && distributed.collectiveTimeoutSeconds() <= Distributed.MAX_TIMEOUT_SECONDS,
+                "distributed.collectiveTimeoutSeconds",
+                "{distributed.collectiveTimeoutSeconds}=" + distributed.collectiveTimeoutSeconds() + " must be 1.."
+                        + Distributed.MAX_TIMEOUT_SECONDS);
         check(
                 p,
                 checkpoint.everySteps() >= 1,

@@ -19,7 +19,8 @@ public record RankEnv(
         ResumeFrom resumeFrom,
         String jobName,
         String namespace,
-        String podName) {
+        String podName,
+        int restart) {
 
     public static RankEnv fromSystem() {
         return from(System.getenv());
@@ -47,7 +48,8 @@ public record RankEnv(
                 ResumeFrom.parse(env.get(TrainerEnv.RESUME_FROM)),
                 env.getOrDefault(TrainerEnv.JOB_NAME, "local"),
                 env.getOrDefault(TrainerEnv.NAMESPACE, "default"),
-                env.getOrDefault(TrainerEnv.POD_NAME, ""));
+                env.getOrDefault(TrainerEnv.POD_NAME, ""),
+                intVar(env, TrainerEnv.RESTART, 0, 0, Integer.MAX_VALUE));
     }
 
     /**
@@ -77,6 +79,16 @@ public record RankEnv(
         return nodeRank * Math.max(1, gpusPerNode) + local;
     }
 
+    /** Ranks this JVM runs: one per local GPU, one when the node has none. */
+    public int localRanks() {
+        return Math.max(1, gpusPerNode);
+    }
+
+    /** The job as ranks present it at the rendezvous: namespace/name. */
+    public String jobIdentity() {
+        return namespace + "/" + jobName;
+    }
+
     public boolean isRankZeroNode() {
         return nodeRank == 0;
     }
@@ -102,6 +114,7 @@ public record RankEnv(
         m.put("jobName", jobName);
         m.put("namespace", namespace);
         m.put("podName", podName);
+        m.put("restart", restart);
         return m;
     }
 

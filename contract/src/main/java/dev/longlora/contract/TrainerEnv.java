@@ -19,6 +19,8 @@ public final class TrainerEnv {
     public static final String JOB_NAME = "LONGLORA_JOB_NAME";
     public static final String NAMESPACE = "LONGLORA_NAMESPACE";
     public static final String POD_NAME = "POD_NAME";
+    /** The gang generation: the job's restart count, presented at the rendezvous so stragglers are refused. */
+    public static final String RESTART = "LONGLORA_RESTART";
 
     /** The operator owns these; a pod template overlay's env entry with one of these names is dropped. */
     public static final Set<String> RESERVED = Set.of(
@@ -33,7 +35,8 @@ public final class TrainerEnv {
             RESUME_FROM,
             JOB_NAME,
             NAMESPACE,
-            POD_NAME);
+            POD_NAME,
+            RESTART);
 
     /** Not set by the operator: a local switch of the trainer's compute backend (cpu or cuda). */
     public static final String BACKEND = "LONGLORA_BACKEND";

@@ -50,6 +50,8 @@ class JobConfigTest {
         assertEquals("constant_with_warmup", c.training().schedule());
         assertEquals(8, c.lora().rank());
         assertEquals(100, c.checkpoint().everySteps());
+        assertEquals(600, c.distributed().rendezvousTimeoutSeconds());
+        assertEquals(600, c.distributed().collectiveTimeoutSeconds());
     }
 
     @Test
@@ -81,6 +83,12 @@ class JobConfigTest {
         assertMessage(withField("\"lora\":{\"rank\":\"eight\"}"), "field 'lora.rank' has the wrong type");
         assertMessage(withField("\"apiVersion\":\"longlora.dev/v2\""), "apiVersion");
         assertMessage("[1]", "must be a JSON object");
+        assertMessage(
+                withField("\"distributed\":{\"rendezvousTimeoutSeconds\":0}"),
+                "distributed.rendezvousTimeoutSeconds=0 must be 1..86400");
+        assertMessage(
+                withField("\"distributed\":{\"collectiveTimeoutSeconds\":86401}"),
+                "distributed.collectiveTimeoutSeconds=86401 must be 1..86400");
     }
 
     @Test
@@ -95,6 +103,8 @@ class JobConfigTest {
         RankEnv local = RankEnv.from(Map.of());
         assertEquals(1, local.worldSize());
         assertEquals(29500, local.masterPort());
+        assertEquals(0, local.restart(), "a local run is gang generation 0");
+        assertEquals("default/local", local.jobIdentity());
         assertInstanceOf(ResumeFrom.Latest.class, local.resumeFrom());
         RankEnv pod = RankEnv.from(Map.of(
                 "NNODES",
@@ -110,8 +120,12 @@ class JobConfigTest {
                 "RESUME_FROM",
                 "300",
                 "ZERO_STAGE",
-                "3"));
+                "3",
+                "LONGLORA_RESTART",
+                "4"));
         assertEquals(11, pod.globalRank(3));
+        assertEquals(4, pod.restart());
+        assertEquals(8, pod.localRanks());
         assertEquals(new ResumeFrom.Step(300), pod.resumeFrom());
         assertEquals(Path.of("/checkpoints"), pod.checkpointDir());
         assertTrue(assertThrows(ConfigException.class, () -> RankEnv.from(Map.of("NNODES", "2", "WORLD_SIZE", "3")))

@@ -29,4 +29,18 @@ public record DistributedSpec(
         Boolean offloadOptimizer,
 
         @Default("29500") @Min(1024) @Max(65535) @JsonPropertyDescription("Rendezvous port on pod 0.")
-        Integer masterPort) {}
+        Integer masterPort,
+
+        @Default("600")
+        @Min(1)
+        @Max(86400)
+        @JsonPropertyDescription(
+                "Seconds the ranks wait for the whole gang at the rendezvous before exiting 10 (LostPeer).")
+        Integer rendezvousTimeoutSeconds,
+
+        @Default("600")
+        @Min(1)
+        @Max(86400)
+        @JsonPropertyDescription("Seconds a rank waits in one collective for a silent peer before exiting 10"
+                + " (LostPeer); covers the slowest rank's step and checkpoint writing.")
+        Integer collectiveTimeoutSeconds) {}

@@ -41,7 +41,7 @@ public final class JobResolver {
         TrainingSpec t = or(
                 s.training(),
                 new TrainingSpec(null, null, null, null, null, null, null, null, null, null, null, null, null, null));
-        DistributedSpec d = or(s.distributed(), new DistributedSpec(null, null, null, null, null));
+        DistributedSpec d = or(s.distributed(), new DistributedSpec(null, null, null, null, null, null, null));
         CheckpointSpec c = or(s.checkpoint(), new CheckpointSpec(null, null, null, null, null));
         return new JobConfig(
                 ApiNames.API_VERSION,
@@ -77,21 +77,34 @@ public final class JobResolver {
                         t.gradientCheckpointing(),
                         t.seed(),
                         null),
-                new JobConfig.Distributed(d.nodes(), d.gpusPerNode(), d.zeroStage(), d.offloadOptimizer()),
+                new JobConfig.Distributed(
+                        d.nodes(),
+                        d.gpusPerNode(),
+                        d.zeroStage(),
+                        d.offloadOptimizer(),
+                        d.rendezvousTimeoutSeconds(),
+                        d.collectiveTimeoutSeconds()),
                 new JobConfig.Checkpoint(c.everySteps(), c.keep()));
     }
 
     /** spec.distributed with every field filled (job.json's defaults, and the rendezvous port). */
     public static DistributedSpec distributed(LongLoRAJobSpec s) {
-        DistributedSpec d = or(s.distributed(), new DistributedSpec(null, null, null, null, null));
-        JobConfig.Distributed filled =
-                new JobConfig.Distributed(d.nodes(), d.gpusPerNode(), d.zeroStage(), d.offloadOptimizer());
+        DistributedSpec d = or(s.distributed(), new DistributedSpec(null, null, null, null, null, null, null));
+        JobConfig.Distributed filled = new JobConfig.Distributed(
+                d.nodes(),
+                d.gpusPerNode(),
+                d.zeroStage(),
+                d.offloadOptimizer(),
+                d.rendezvousTimeoutSeconds(),
+                d.collectiveTimeoutSeconds());
         return new DistributedSpec(
                 filled.nodes(),
                 filled.gpusPerNode(),
                 filled.zeroStage(),
                 filled.offloadOptimizer(),
-                or(d.masterPort(), TrainerEnv.DEFAULT_MASTER_PORT));
+                or(d.masterPort(), TrainerEnv.DEFAULT_MASTER_PORT),
+                filled.rendezvousTimeoutSeconds(),
+                filled.collectiveTimeoutSeconds());
     }
 
     /** spec.checkpoint with every field filled (claimName stays null when the operator creates the claim). */

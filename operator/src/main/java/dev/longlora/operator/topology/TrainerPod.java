@@ -85,13 +85,13 @@ final class TrainerPod {
                 .withSchedulerName(spec.schedulerName())
                 .withImagePullSecrets(nullIfEmpty(overlay.imagePullSecrets()))
                 .withSecurityContext(podSecurityContext())
-                .withContainers(container(nodeIndex, podName))
+                .withContainers(container(nodeIndex, podName, restartGeneration))
                 .withVolumes(volumes())
                 .endSpec()
                 .build();
     }
 
-    private Container container(int nodeIndex, String podName) {
+    private Container container(int nodeIndex, String podName, int restartGeneration) {
         return new ContainerBuilder()
                 .withName(CONTAINER)
                 .withImage(spec.image() != null ? spec.image() : settings.defaultImage())
@@ -99,7 +99,7 @@ final class TrainerPod {
                         spec.imagePullPolicy() != null ? spec.imagePullPolicy().name() : settings.defaultPullPolicy())
                 // The image's entrypoint is the longlora launcher (contract section 2).
                 .withArgs(PodPaths.trainerArgs())
-                .withEnv(env(nodeIndex, podName))
+                .withEnv(env(nodeIndex, podName, restartGeneration))
                 .withEnvFrom(nullIfEmpty(overlay.envFrom()))
                 .addNewPort()
                 .withName("rendezvous")
@@ -113,7 +113,7 @@ final class TrainerPod {
     }
 
     /** Contract section 3; overlay entries come after and never override these names. */
-    List<EnvVar> env(int nodeIndex, String podName) {
+    List<EnvVar> env(int nodeIndex, String podName, int restartGeneration) {
         JobConfig.Distributed d = topology.config().distributed();
         String job = topology.name();
         String ns = topology.namespace();
@@ -129,7 +129,8 @@ final class TrainerPod {
                 env(TrainerEnv.RESUME_FROM, TrainerEnv.RESUME_LATEST),
                 env(TrainerEnv.JOB_NAME, job),
                 env(TrainerEnv.NAMESPACE, ns),
-                env(TrainerEnv.POD_NAME, podName)));
+                env(TrainerEnv.POD_NAME, podName),
+                env(TrainerEnv.RESTART, restartGeneration)));
         if (overlay.env() != null) {
             overlay.env().stream()
                     .filter(e -> !TrainerEnv.RESERVED.contains(e.getName()))

@@ -57,6 +57,7 @@ class JobTopologyTest {
             assertEquals("llama", env.get("LONGLORA_JOB_NAME"));
             assertEquals("ml", env.get("LONGLORA_NAMESPACE"));
             assertEquals("llama-node-" + i, env.get("POD_NAME"));
+            assertEquals("2", env.get("LONGLORA_RESTART"), "the gang generation, presented at the rendezvous");
             assertEquals("llama-node-" + i, pod.getSpec().getHostname());
             assertEquals("llama", pod.getSpec().getSubdomain());
             assertEquals("Never", pod.getSpec().getRestartPolicy());

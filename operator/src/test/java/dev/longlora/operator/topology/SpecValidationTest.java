@@ -21,7 +21,7 @@ class SpecValidationTest {
                 new AttentionSpec(null, groups),
                 null,
                 null,
-                new DistributedSpec(nodes, 0, 0, null, null),
+                new DistributedSpec(nodes, 0, 0, null, null, null, null),
                 null,
                 null,
                 null,

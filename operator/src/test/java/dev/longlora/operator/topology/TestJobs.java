@@ -32,7 +32,7 @@ public final class TestJobs {
                 null,
                 null,
                 null,
-                new DistributedSpec(nodes, gpusPerNode, 3, null, null),
+                new DistributedSpec(nodes, gpusPerNode, 3, null, null, null, null),
                 checkpoint,
                 null,
                 null,

@@ -37,7 +37,8 @@ import java.util.stream.Stream;
  *
  * <p>A save writes {@code step-<N>.tmp/} (trainable.safetensors, optimizer.safetensors, state.json, each fsynced),
  * then {@code COMPLETE} last, holding the SHA-256 of every other file, fsyncs the directory and renames it to
- * {@code step-<N>/}. A directory without COMPLETE, or whose files do not match the recorded digests or do not
+ * {@code step-<N>/}. With ZeRO 1+ on several ranks the optimizer state is one file per rank plus a manifest
+ * ({@link #saveSharded}), read back as one whole state at any world size. A directory without COMPLETE, or whose files do not match the recorded digests or do not
  * parse, is never resumed: it is skipped with a logged reason. Only the newest {@code keep} complete
  * checkpoints are kept.
  */
@@ -73,33 +74,104 @@ public final class CheckpointManager {
     public Path save(CheckpointState state) {
         Path dest = directoryOf(state.step());
         try {
-            AtomicDirectory.publish(dest, tmp -> {
-                SafetensorsWriter.write(
-                        tmp.resolve(TRAINABLE_FILE),
-                        state.trainable(),
-                        Map.of("step", Long.toString(state.step())),
-                        SafetensorsDtype.F32,
-                        true);
-                SafetensorsWriter.write(
-                        tmp.resolve(OPTIMIZER_FILE),
-                        state.optimizer(),
-                        Map.of("step", Long.toString(state.step()), "optimizer", "adamw"),
-                        SafetensorsDtype.F32,
-                        true);
-                Files.write(tmp.resolve(STATE_FILE), JSON.writeValueAsBytes(stateJson(state)));
-                // The marker is written last and carries every file's digest: resume trusts nothing without it.
-                ObjectNode complete = JSON.createObjectNode();
-                complete.put("step", state.step());
-                ObjectNode digests = complete.putObject("sha256");
-                for (String f : List.of(TRAINABLE_FILE, OPTIMIZER_FILE, STATE_FILE))
-                    digests.put(f, sha256(tmp.resolve(f)));
-                Files.write(tmp.resolve(COMPLETE_FILE), JSON.writeValueAsBytes(complete));
-            });
+            AtomicDirectory.publish(
+                    dest,
+                    tmp -> writeCommon(
+                            tmp,
+                            state,
+                            OPTIMIZER_FILE,
+                            file -> SafetensorsWriter.write(
+                                    file,
+                                    state.optimizer(),
+                                    Map.of("step", Long.toString(state.step()), "optimizer", "adamw"),
+                                    SafetensorsDtype.F32,
+                                    true)));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write checkpoint " + dest + ": " + e.getMessage(), e);
         }
         prune();
         return dest;
+    }
+
+    /**
+     * Saves a checkpoint whose optimizer state is partitioned over the ranks (ZeRO 1+): every rank calls this for the
+     * same step with its own {@code shard}; {@code barrier} is the gang's. Rank 0 ({@code leader}) opens {@code
+     * step-<N>.tmp/}, every rank writes {@code optimizer-rank-<r>.safetensors} into it, and after a barrier rank 0
+     * writes the trainable weights, state.json, the manifest and the COMPLETE marker (with every file's digest) and
+     * publishes the directory; a last barrier releases the others. {@code state.optimizer()} is ignored.
+     */
+    public Path saveSharded(
+            CheckpointState state, OptimizerManifest manifest, OptimizerShard shard, boolean leader, Runnable barrier) {
+        Path dest = directoryOf(state.step());
+        Path tmp = AtomicDirectory.sibling(dest, AtomicDirectory.TEMP_SUFFIX);
+        try {
+            if (leader) {
+                AtomicDirectory.publish(dest, dir -> {
+                    barrier.run(); // the directory exists: the ranks write their shards
+                    writeShard(dir, shard, state.step());
+                    barrier.run(); // every shard is written and synced
+                    writeCommon(
+                            dir,
+                            state,
+                            CheckpointLayout.OPTIMIZER_MANIFEST_FILE,
+                            target -> Files.write(target, JSON.writeValueAsBytes(manifest.toJson(JSON))));
+                });
+            } else {
+                barrier.run();
+                writeShard(tmp, shard, state.step());
+                barrier.run();
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write checkpoint " + dest + ": " + e.getMessage(), e);
+        }
+        barrier.run(); // published: every rank may go on
+        if (leader) prune();
+        return dest;
+    }
+
+    private static void writeShard(Path dir, OptimizerShard shard, long step) {
+        SafetensorsWriter.write(
+                dir.resolve(CheckpointLayout.optimizerShardFile(shard.rank())),
+                Map.of(
+                        OptimizerManifest.M_TENSOR,
+                        TensorData.of(shard.m(), shard.m().length),
+                        OptimizerManifest.V_TENSOR,
+                        TensorData.of(shard.v(), shard.v().length)),
+                Map.of(
+                        "step", Long.toString(step),
+                        "rank", Integer.toString(shard.rank()),
+                        "start", Integer.toString(shard.start()),
+                        "end", Integer.toString(shard.end())),
+                SafetensorsDtype.F32,
+                true);
+    }
+
+    /** Writes the optimizer part. */
+    private interface OptimizerPart {
+        void writeTo(Path file) throws IOException;
+    }
+
+    /** Trainable weights, the optimizer part, state.json, then COMPLETE with the digest of every file in {@code dir}. */
+    private static void writeCommon(Path dir, CheckpointState state, String optimizerFile, OptimizerPart optimizer)
+            throws IOException {
+        SafetensorsWriter.write(
+                dir.resolve(TRAINABLE_FILE),
+                state.trainable(),
+                Map.of("step", Long.toString(state.step())),
+                SafetensorsDtype.F32,
+                true);
+        optimizer.writeTo(dir.resolve(optimizerFile));
+        Files.write(dir.resolve(STATE_FILE), JSON.writeValueAsBytes(stateJson(state)));
+        // The marker is written last and carries every file's digest: resume trusts nothing without it.
+        ObjectNode complete = JSON.createObjectNode();
+        complete.put("step", state.step());
+        ObjectNode digests = complete.putObject("sha256");
+        List<Path> files;
+        try (Stream<Path> s = Files.list(dir)) {
+            files = s.sorted().toList();
+        }
+        for (Path f : files) digests.put(f.getFileName().toString(), sha256(f));
+        Files.write(dir.resolve(COMPLETE_FILE), JSON.writeValueAsBytes(complete));
     }
 
     private static ObjectNode stateJson(CheckpointState s) {
@@ -200,7 +272,20 @@ public final class CheckpointManager {
         Path completeFile = dir.resolve(COMPLETE_FILE);
         JsonNode complete = readJson(completeFile);
         JsonNode digests = complete.path("sha256");
-        for (String f : List.of(TRAINABLE_FILE, OPTIMIZER_FILE, STATE_FILE)) {
+        Path manifestFile = dir.resolve(CheckpointLayout.OPTIMIZER_MANIFEST_FILE);
+        boolean sharded = digests.has(CheckpointLayout.OPTIMIZER_MANIFEST_FILE);
+        OptimizerManifest manifest = null;
+        List<String> required = new ArrayList<>(List.of(TRAINABLE_FILE, STATE_FILE));
+        if (sharded) {
+            required.add(CheckpointLayout.OPTIMIZER_MANIFEST_FILE);
+            manifest = OptimizerManifest.fromJson(readJson(manifestFile), manifestFile);
+            for (OptimizerManifest.Range r : manifest.shards()) {
+                required.add(CheckpointLayout.optimizerShardFile(r.rank()));
+            }
+        } else {
+            required.add(OPTIMIZER_FILE);
+        }
+        for (String f : required) {
             Path p = dir.resolve(f);
             if (!Files.exists(p)) throw new FormatException(p, "missing from a checkpoint marked complete");
             String expected = digests.path(f).asText("");
@@ -229,7 +314,7 @@ public final class CheckpointManager {
                 state.path("rng").path("seed").asLong(),
                 state.path("rng").path("dropoutCounter").asLong(),
                 readAll(dir.resolve(TRAINABLE_FILE)),
-                readAll(dir.resolve(OPTIMIZER_FILE)),
+                sharded ? manifest.readWholeState(dir) : readAll(dir.resolve(OPTIMIZER_FILE)),
                 state.path("optimizerStep").asLong(),
                 scalars);
     }

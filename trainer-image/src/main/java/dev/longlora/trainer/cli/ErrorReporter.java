@@ -2,6 +2,7 @@ package dev.longlora.trainer.cli;
 
 import dev.longlora.contract.ConfigException;
 import dev.longlora.contract.ExitCode;
+import dev.longlora.trainer.dist.LostPeerException;
 import dev.longlora.trainer.eval.NonFiniteLossException;
 import dev.longlora.trainer.io.FormatException;
 import dev.longlora.trainer.train.LossDivergedException;
@@ -11,6 +12,7 @@ import picocli.CommandLine;
 /**
  * Turns a failure into one clear line on stderr and the contract's exit code ({@link ExitCode}). Only classified
  * failures get a permanent code: bad input (2), a bad model or data file (3), out of memory (4), a diverged loss (5).
+ * A lost peer rank (10) is classified too, but retryable: the operator restarts the gang.
  * Everything else is a bug or an environment problem: exit 1 (retryable) with the stack trace, because calling it the
  * user's bad config would send them hunting for a mistake they did not make.
  */
@@ -57,6 +59,7 @@ final class ErrorReporter implements CommandLine.IExecutionExceptionHandler {
         }
         return switch (ex) {
             case LossDivergedException e -> ExitCode.LOSS_DIVERGED;
+            case LostPeerException e -> ExitCode.LOST_PEER;
             case FormatException e -> ExitCode.BAD_MODEL_OR_DATA;
             case NonFiniteLossException e -> ExitCode.BAD_MODEL_OR_DATA;
             case ConfigException e -> ExitCode.BAD_CONFIG;

@@ -1,6 +1,5 @@
 package dev.longlora.trainer.cli;
 
-import dev.longlora.trainer.train.TrainingRun;
 import java.io.PrintWriter;
 import sun.misc.Signal;
 import sun.misc.SignalHandler;
@@ -19,12 +18,13 @@ final class StopOnTerm implements AutoCloseable {
         this.previous = previous;
     }
 
-    static StopOnTerm install(TrainingRun run, PrintWriter err) {
+    /** {@code requestStop}: TrainingRun::requestStop or RankGroup::requestStop. */
+    static StopOnTerm install(Runnable requestStop, PrintWriter err) {
         SignalHandler previous = Signal.handle(TERM, signal -> {
             err.println("termination requested (SIG" + signal.getName() + "): finishing the current step and saving"
                     + " a checkpoint");
             err.flush();
-            run.requestStop();
+            requestStop.run();
         });
         return new StopOnTerm(previous);
     }

@@ -11,6 +11,7 @@ import dev.longlora.contract.TrainerEnv;
 import dev.longlora.trainer.backend.Backend;
 import dev.longlora.trainer.backend.cuda.BackendSelector;
 import dev.longlora.trainer.train.ProgressSink;
+import dev.longlora.trainer.train.RankGroup;
 import dev.longlora.trainer.train.TrainingRun;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -186,16 +187,34 @@ final class TrainCommand implements Callable<Integer> {
                 + job.context().ropeFactor()
                 + "), attention " + job.attention().pattern() + ", checkpoints in " + rank.checkpointDir());
         out.flush();
-        try (Backend backend = BackendSelector.open(backendChoice, threads);
-                ProgressSink progress = progressSink(out, job)) {
-            out.println("backend " + backend.name());
-            TrainingRun run = new TrainingRun(job, rank, backend, progress, msg -> {
-                err.println(msg);
-                err.flush();
-            });
+        // refused before any rank opens a backend (eight CUDA contexts just to say no would be slow)
+        RankGroup.requireSupported(job, rank, backendChoice);
+        int localRanks = rank.localRanks();
+        int threadsPerRank = Math.max(1, threads / localRanks);
+        try (ProgressSink progress = progressSink(out, job)) {
+            RankGroup ranks = new RankGroup(
+                    job,
+                    rank,
+                    local -> {
+                        Backend backend = BackendSelector.open(backendChoice, threadsPerRank);
+                        if (local == 0) {
+                            out.println("backend " + backend.name()
+                                    + (rank.worldSize() > 1
+                                            ? ", rank " + rank.globalRank(0) + " of " + rank.worldSize()
+                                                    + (localRanks > 1 ? " (" + localRanks + " ranks in this JVM)" : "")
+                                            : ""));
+                            out.flush();
+                        }
+                        return backend;
+                    },
+                    progress,
+                    msg -> {
+                        err.println(msg);
+                        err.flush();
+                    });
             TrainingRun.Result r;
-            try (StopOnTerm stop = StopOnTerm.install(run, err)) {
-                r = run.run();
+            try (StopOnTerm stop = StopOnTerm.install(ranks::requestStop, err)) {
+                r = ranks.run();
             }
             String last = r.losses().isEmpty()
                     ? "-"

@@ -1,17 +1,19 @@
 package dev.longlora.trainer.train;
 
 import dev.longlora.contract.CheckpointLayout;
-import dev.longlora.contract.ConfigException;
 import dev.longlora.contract.JobConfig;
 import dev.longlora.contract.RankEnv;
 import dev.longlora.trainer.backend.Backend;
 import dev.longlora.trainer.checkpoint.CheckpointManager;
 import dev.longlora.trainer.checkpoint.CheckpointState;
+import dev.longlora.trainer.checkpoint.OptimizerManifest;
 import dev.longlora.trainer.data.TokenDtype;
 import dev.longlora.trainer.data.TokenSource;
 import dev.longlora.trainer.data.TokenSources;
 import dev.longlora.trainer.data.TrainingWindows;
 import dev.longlora.trainer.data.VocabularyCheck;
+import dev.longlora.trainer.dist.Collectives;
+import dev.longlora.trainer.dist.SingleRank;
 import dev.longlora.trainer.io.AtomicDirectory;
 import dev.longlora.trainer.io.FormatException;
 import dev.longlora.trainer.io.PeftAdapter;
@@ -37,31 +39,51 @@ import java.util.function.Consumer;
  * One training job from its resolved config to the final adapter: resume per RESUME_FROM, optimizer steps with
  * gradient accumulation over LongLoRA-packed windows, checkpoints every {@code checkpoint.everySteps} and at the
  * end, progress to a {@link ProgressSink}, and the PEFT adapter under {@code $CHECKPOINT_DIR/output/adapter}.
+ *
+ * <p>As one rank of a data-parallel gang ({@link Collectives}), it takes its share of each global step's windows:
+ * every rank reads the same window sequence and keeps windows [rank x L, (rank + 1) x L) of the step's world x L
+ * (L = microBatchSize x gradientAccumulationSteps), so the windows of step s do not depend on the world size. Dropout
+ * masks are keyed by the window's global index, data position and dropout counter in checkpoints are global, and
+ * rank 0 alone reports progress and writes checkpoints (then all ranks pass a barrier) and the adapter. Ranks agree on
+ * stopping at each step boundary, so all save the same step.
  */
 public final class TrainingRun {
 
     /** What the run did; {@code losses} holds the loss of every step this process ran. */
     public record Result(long firstStep, long lastStep, List<Double> losses, Path adapterDir) {}
 
-    static final String OPTIMIZER_M = ".exp_avg";
-    static final String OPTIMIZER_V = ".exp_avg_sq";
-    static final String OPTIMIZER_STEP = ".step";
+    static final String OPTIMIZER_M = OptimizerManifest.M_SUFFIX;
+    static final String OPTIMIZER_V = OptimizerManifest.V_SUFFIX;
+    static final String OPTIMIZER_STEP = OptimizerManifest.STEP_SUFFIX;
 
     private final JobConfig job;
     private final RankEnv env;
     private final Backend backend;
     private final ProgressSink progress;
     private final Consumer<String> log;
+    private final Collectives comm;
     private long stopAfter = Long.MAX_VALUE;
     private final java.util.concurrent.atomic.AtomicBoolean stopRequested =
             new java.util.concurrent.atomic.AtomicBoolean();
 
     public TrainingRun(JobConfig job, RankEnv env, Backend backend, ProgressSink progress, Consumer<String> log) {
+        this(job, env, backend, progress, log, new SingleRank());
+    }
+
+    /** One rank of a gang: {@code comm} spans all {@code env.worldSize()} ranks. */
+    public TrainingRun(
+            JobConfig job,
+            RankEnv env,
+            Backend backend,
+            ProgressSink progress,
+            Consumer<String> log,
+            Collectives comm) {
         this.job = job;
         this.env = env;
         this.backend = backend;
-        this.progress = progress;
-        this.log = log;
+        this.progress = comm.rank() == 0 ? progress : ProgressSink.none();
+        this.log = comm.rank() == 0 ? log : msg -> {};
+        this.comm = comm;
     }
 
     /**
@@ -82,11 +104,13 @@ public final class TrainingRun {
     }
 
     public Result run() {
-        if (env.worldSize() > 1) {
-            throw new ConfigException(
-                    "WORLD_SIZE=" + env.worldSize() + ": training on more than one rank is not implemented "
-                            + "yet; run a single-rank job (NNODES=1, GPUS_PER_NODE=0 or 1)");
+        if (env.worldSize() > 1) RankGroup.requireSupported(job, env, backend.name());
+        if (comm.worldSize() != env.worldSize()) {
+            throw new IllegalStateException("the collectives span " + comm.worldSize() + " ranks, WORLD_SIZE is "
+                    + env.worldSize() + ": form the gang with RankGroup");
         }
+        int world = comm.worldSize();
+        boolean leader = comm.rank() == 0;
         int seqLen = job.context().targetLength();
         AttentionSpec attention =
                 AttentionSpec.parse(job.attention().pattern(), job.attention().groups());
@@ -115,24 +139,35 @@ public final class TrainingRun {
             LrSchedule schedule = LrSchedule.of(t.schedule(), t.learningRate(), t.warmupSteps(), t.maxSteps());
             CheckpointManager checkpoints =
                     new CheckpointManager(env.checkpointDir(), job.checkpoint().keep(), log);
-            try (Trainer trainer = new Trainer(model, adamw, schedule, t.maxGradNorm())) {
+            try (Trainer trainer = new Trainer(
+                    model,
+                    adamw,
+                    schedule,
+                    t.maxGradNorm(),
+                    comm,
+                    job.distributed().zeroStage())) {
                 Optional<CheckpointState> resumed = checkpoints.resolve(env.resumeFrom());
                 resumed.ifPresent(s -> restore(s, model, trainer, windows));
                 long first = trainer.step();
                 List<Double> losses = new ArrayList<>();
-                int windowsPerStep = t.gradientAccumulationSteps() * t.microBatchSize();
+                int perRank = t.gradientAccumulationSteps() * t.microBatchSize();
+                int globalBatch = world * perRank;
                 progress.start(first, t.maxSteps());
                 long started = System.nanoTime();
                 long tokensDone = 0;
                 while (trainer.step() < t.maxSteps()) {
-                    List<Trainer.Sample> batch = new ArrayList<>(windowsPerStep);
-                    for (int i = 0; i < windowsPerStep; i++) {
+                    List<Trainer.Sample> batch = new ArrayList<>(perRank);
+                    for (int i = 0; i < globalBatch; i++) {
                         TrainingWindows.Window w = windows.next();
+                        if (i / perRank != comm.rank()) continue;
                         VocabularyCheck.require(
                                 w.inputs(), w.start(), model.config().vocabSize(), source);
                         batch.add(new Trainer.Sample(w.inputs(), w.labels()));
                     }
-                    Trainer.StepResult r = trainer.step(batch, attention);
+                    long dropoutBase = model.dropoutCounter();
+                    model.setDropoutCounter(dropoutBase + (long) comm.rank() * perRank);
+                    Trainer.StepResult r = trainer.step(batch, attention, globalBatch);
+                    model.setDropoutCounter(dropoutBase + globalBatch);
                     losses.add(r.loss());
                     tokensDone += r.tokens();
                     double seconds = (System.nanoTime() - started) / 1e9;
@@ -141,10 +176,28 @@ public final class TrainingRun {
                     long eta = (long) Math.ceil(seconds / stepsDone * (t.maxSteps() - r.step()));
                     progress.step(new ProgressSink.StepProgress(
                             r.step(), t.maxSteps(), r.loss(), r.learningRate(), tps, eta, r.gradNorm()));
-                    boolean stopping = (r.step() >= stopAfter || stopRequested.get()) && r.step() < t.maxSteps();
+                    // SIGTERM reaches the ranks at different moments: any rank's request stops them all here
+                    boolean stopping =
+                            trainer.anyRank(r.step() >= stopAfter || stopRequested.get()) && r.step() < t.maxSteps();
                     if (r.step() % job.checkpoint().everySteps() == 0 || r.step() == t.maxSteps() || stopping) {
-                        Path dir = checkpoints.save(capture(r.step(), model, trainer, windows, r.loss()));
-                        progress.checkpoint(r.step(), dir);
+                        if (trainer.partitionsOptimizer()) {
+                            // each rank saves its optimizer part; rank 0 marks the directory COMPLETE after a barrier
+                            CheckpointState state = capture(r.step(), model, trainer, windows, r.loss(), false);
+                            Path dir = checkpoints.saveSharded(
+                                    state,
+                                    trainer.optimizerManifest(),
+                                    trainer.optimizerShard(),
+                                    leader,
+                                    comm::barrier);
+                            if (leader) progress.checkpoint(r.step(), dir);
+                        } else {
+                            CheckpointState state = capture(r.step(), model, trainer, windows, r.loss(), true);
+                            if (leader) {
+                                Path dir = checkpoints.save(state);
+                                progress.checkpoint(r.step(), dir);
+                            }
+                            comm.barrier();
+                        }
                     }
                     if (stopping) {
                         progress.finish();
@@ -152,22 +205,26 @@ public final class TrainingRun {
                     }
                 }
                 progress.finish();
-                Path adapter = writeAdapter(model, lora, trainer.step(), losses.isEmpty() ? null : losses.getLast());
+                Path adapter = leader
+                        ? writeAdapter(model, lora, trainer.step(), losses.isEmpty() ? null : losses.getLast())
+                        : adapterDir();
+                comm.barrier();
                 return new Result(first, trainer.step(), losses, adapter);
             }
         }
     }
 
+    /** The state to save; {@code withOptimizer} false leaves the optimizer out (each rank saves its own part). */
     private CheckpointState capture(
-            long step, LlamaModel model, Trainer trainer, TrainingWindows windows, double loss) {
+            long step, LlamaModel model, Trainer trainer, TrainingWindows windows, double loss, boolean withOptimizer) {
         Map<String, TensorData> weights = new LinkedHashMap<>();
         for (Parameter p : model.parameters().trainable()) {
             weights.put(p.name(), new TensorData(p.shape(), model.parameters().values(p.name())));
         }
         Map<String, TensorData> optimizer = new LinkedHashMap<>();
-        long optimizerStep = 0;
-        for (Map.Entry<String, AdamW.ParamState> e :
-                trainer.optimizer().exportState().entrySet()) {
+        long optimizerStep = withOptimizer ? 0 : trainer.optimizerShard().step();
+        Map<String, AdamW.ParamState> exported = withOptimizer ? trainer.exportOptimizerState() : Map.of();
+        for (Map.Entry<String, AdamW.ParamState> e : exported.entrySet()) {
             int[] shape = model.parameters().get(e.getKey()).shape();
             optimizer.put(
                     e.getKey() + OPTIMIZER_M, new TensorData(shape, e.getValue().m()));
@@ -230,7 +287,7 @@ public final class TrainingRun {
             state.put(name, new AdamW.ParamState(m.values(), v.values(), (long) st.values()[0]));
         }
         try {
-            trainer.optimizer().importState(state);
+            trainer.importOptimizerState(state);
         } catch (IllegalArgumentException e) {
             throw new FormatException(dir, e.getMessage());
         }
@@ -254,8 +311,12 @@ public final class TrainingRun {
     }
 
     /** Writes the final adapter next to the checkpoints, replacing an older one only once the new one is complete. */
+    private Path adapterDir() {
+        return env.checkpointDir().resolve(CheckpointLayout.OUTPUT_DIR).resolve(CheckpointLayout.ADAPTER_DIR);
+    }
+
     private Path writeAdapter(LlamaModel model, LoraConfig lora, long steps, Double finalLoss) {
-        Path dest = env.checkpointDir().resolve(CheckpointLayout.OUTPUT_DIR).resolve(CheckpointLayout.ADAPTER_DIR);
+        Path dest = adapterDir();
         try {
             AtomicDirectory.publish(dest, tmp -> {
                 PeftAdapter.write(tmp, model.parameters(), lora, job.model().name());

@@ -6,12 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.longlora.contract.RankEnv;
+import dev.longlora.trainer.backend.cpu.CpuBackend;
 import dev.longlora.trainer.data.TokenDtype;
 import dev.longlora.trainer.data.TokenFileWriter;
 import dev.longlora.trainer.io.SafetensorsReader;
 import dev.longlora.trainer.io.SafetensorsWriter;
 import dev.longlora.trainer.io.TensorData;
 import dev.longlora.trainer.train.ProgressSink;
+import dev.longlora.trainer.train.RankGroup;
 import dev.longlora.trainer.train.TrainingRun;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -206,7 +208,7 @@ class CliBadInputTest {
     }
 
     @Test
-    void multiRankTrainingIsRefusedClearly() {
+    void multiRankTrainingRefusesWhatIsNotImplementedClearly() {
         RankEnv env = RankEnv.from(Map.of(
                 "NNODES",
                 "2",
@@ -217,11 +219,18 @@ class CliBadInputTest {
                 "CHECKPOINT_DIR",
                 dir.resolve("mr").toString()));
         var job = TrainingResumeTest.job(2);
-        Exception e = assertThrows(
-                Exception.class, () -> new TrainingRun(job, env, null, ProgressSink.none(), m -> {}).run());
-        assertEquals(2, ErrorReporter.exitCodeOf(e));
-        assertTrue(
-                e.getMessage().contains("WORLD_SIZE=2") && e.getMessage().contains("not implemented"), e.getMessage());
+        Exception gpu =
+                assertThrows(Exception.class, () -> RankGroup.requireSupported(job, env, "cuda(NVIDIA H200, sm_90)"));
+        assertEquals(2, ErrorReporter.exitCodeOf(gpu));
+        assertTrue(gpu.getMessage().contains("WORLD_SIZE=2") && gpu.getMessage().contains("NCCL"), gpu.getMessage());
+        var zero3 = dev.longlora.contract.JobConfigJson.parse(
+                dev.longlora.contract.JobConfigJson.tree(job).toString().replace("\"zeroStage\":2", "\"zeroStage\":3"));
+        Exception stage3 = assertThrows(
+                Exception.class,
+                () -> new TrainingRun(zero3, env, new CpuBackend(1), ProgressSink.none(), m -> {}).run());
+        assertEquals(2, ErrorReporter.exitCodeOf(stage3));
+        assertTrue(stage3.getMessage().contains("ZeRO-3"), stage3.getMessage());
+        RankGroup.requireSupported(job, env, "cpu(2 threads, 256-bit vectors)");
     }
 
     @Test

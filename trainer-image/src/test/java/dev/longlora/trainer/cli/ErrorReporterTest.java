@@ -23,6 +23,10 @@ class ErrorReporterTest {
                 "a bug deep in the code is not the user's bad config");
         assertEquals(1, ErrorReporter.exitCodeOf(new IllegalStateException("x")));
         assertEquals(5, ErrorReporter.exitCodeOf(new LossDivergedException("loss is NaN at step 3")));
+        assertEquals(
+                10,
+                ErrorReporter.exitCodeOf(
+                        new dev.longlora.trainer.dist.LostPeerException(3, "allReduce", "it closed the connection")));
         assertEquals(3, ErrorReporter.exitCodeOf(new FormatException("x")));
         assertEquals(3, ErrorReporter.exitCodeOf(new NonFiniteLossException("x")));
         assertEquals(4, ErrorReporter.exitCodeOf(new OutOfMemoryError("Java heap space")));

@@ -1,0 +1,79 @@
+package dev.longlora.trainer.train;
+
+import dev.longlora.trainer.backend.Backend;
+import dev.longlora.trainer.parameter.Parameter;
+import java.util.List;
+
+/**
+ * The trainable parameters laid end to end in one flat buffer, in the model's order: the unit collectives move and
+ * ZeRO partitions (shard r of the buffer, which may split a parameter between ranks).
+ */
+final class FlatLayout {
+    private final List<Parameter> params;
+    private final int[] offsets;
+    private final int length;
+
+    FlatLayout(List<Parameter> params) {
+        this.params = List.copyOf(params);
+        this.offsets = new int[params.size()];
+        long total = 0;
+        for (int i = 0; i < params.size(); i++) {
+            offsets[i] = (int) total;
+            total += params.get(i).numel();
+        }
+        if (total > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException(
+                    total + " trainable values do not fit one flat buffer (at most " + (Integer.MAX_VALUE - 8) + ")");
+        }
+        this.length = (int) total;
+    }
+
+    int length() {
+        return length;
+    }
+
+    List<Parameter> params() {
+        return params;
+    }
+
+    int offset(int param) {
+        return offsets[param];
+    }
+
+    float[] gradients(Backend backend) {
+        float[] flat = new float[length];
+        for (int i = 0; i < params.size(); i++) {
+            float[] g = backend.download(params.get(i).grad());
+            System.arraycopy(g, 0, flat, offsets[i], g.length);
+        }
+        return flat;
+    }
+
+    float[] values(Backend backend) {
+        float[] flat = new float[length];
+        for (int i = 0; i < params.size(); i++) {
+            float[] v = backend.download(params.get(i).value());
+            System.arraycopy(v, 0, flat, offsets[i], v.length);
+        }
+        return flat;
+    }
+
+    void uploadGradients(Backend backend, float[] flat) {
+        for (int i = 0; i < params.size(); i++) {
+            backend.upload(params.get(i).grad(), slice(flat, i));
+        }
+    }
+
+    void uploadValues(Backend backend, float[] flat) {
+        for (int i = 0; i < params.size(); i++) {
+            backend.upload(params.get(i).value(), slice(flat, i));
+        }
+    }
+
+    float[] slice(float[] flat, int param) {
+        int n = (int) params.get(param).numel();
+        float[] out = new float[n];
+        System.arraycopy(flat, offsets[param], out, 0, n);
+        return out;
+    }
+}

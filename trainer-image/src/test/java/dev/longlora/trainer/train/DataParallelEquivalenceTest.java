@@ -1,0 +1,180 @@
+package dev.longlora.trainer.train;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.longlora.contract.CheckpointLayout;
+import dev.longlora.contract.ConfigException;
+import dev.longlora.contract.JobConfig;
+import dev.longlora.contract.JobConfigJson;
+import dev.longlora.contract.RankEnv;
+import dev.longlora.contract.ResumeFrom;
+import dev.longlora.trainer.backend.cpu.CpuBackend;
+import dev.longlora.trainer.checkpoint.CheckpointManager;
+import dev.longlora.trainer.checkpoint.CheckpointState;
+import dev.longlora.trainer.io.TensorData;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * N thread ranks with the same global batch (world x accumulation = 4 windows a step) train what one rank trains:
+ * losses, weights and optimizer state within {@link #TOLERANCE} relative (the ranks add the same numbers in another
+ * order), and ZeRO stages 0, 1 and 2 at one world size give the same bits. Dropout is on, so the masks must follow
+ * the windows' global indices; the gradient is clipped, so the norm must be global.
+ */
+class DataParallelEquivalenceTest {
+    /** Relative L2 error allowed per tensor after 4 AdamW steps (float sums in another order). */
+    static final double TOLERANCE = 1e-6;
+
+    private static final int STEPS = 4;
+    private static final int GLOBAL_BATCH = 4;
+
+    @TempDir
+    static Path dir;
+
+    private static CheckpointState reference;
+
+    static JobConfig job(int world, int zeroStage, int maxSteps) {
+        return JobConfigJson.parse("""
+                {"model": {"path": "builtin:tiny"}, "data": {"path": "builtin:synthetic"},
+                 "context": {"originalLength": 32, "targetLength": 64},
+                 "attention": {"pattern": "s2", "groups": 4},
+                 "lora": {"rank": 4, "alpha": 8, "dropout": 0.1},
+                 "training": {"maxSteps": %d, "learningRate": 2e-3, "warmupSteps": 1, "gradientAccumulationSteps": %d,
+                              "maxGradNorm": 0.05, "schedule": "constant_with_warmup", "seed": 11},
+                 "distributed": {"nodes": 1, "gpusPerNode": %d, "zeroStage": %d, "collectiveTimeoutSeconds": 60},
+                 "checkpoint": {"everySteps": 2, "keep": 5}}""".formatted(maxSteps, GLOBAL_BATCH / world, world, zeroStage));
+    }
+
+    /** Trains with {@code world} thread ranks in this JVM; returns the final checkpoint. */
+    static CheckpointState train(int world, int zeroStage, int maxSteps, Path checkpoints) {
+        RankEnv env = RankEnv.from(Map.of(
+                "NNODES", "1",
+                "GPUS_PER_NODE", Integer.toString(world),
+                "WORLD_SIZE", Integer.toString(world),
+                "CHECKPOINT_DIR", checkpoints.toString()));
+        TrainingRun.Result r = new RankGroup(
+                        job(world, zeroStage, maxSteps), env, i -> new CpuBackend(1), ProgressSink.none(), m -> {})
+                .run();
+        assertEquals(maxSteps, r.lastStep());
+        return new CheckpointManager(checkpoints, 5, m -> {})
+                .resolve(new ResumeFrom.Step(maxSteps))
+                .orElseThrow();
+    }
+
+    @BeforeAll
+    static void oneRank() {
+        reference = train(1, 0, STEPS, dir.resolve("one"));
+    }
+
+    static double relativeError(float[] expected, float[] actual) {
+        double diff = 0;
+        double norm = 0;
+        for (int i = 0; i < expected.length; i++) {
+            diff += Math.pow((double) expected[i] - actual[i], 2);
+            norm += (double) expected[i] * expected[i];
+        }
+        return Math.sqrt(diff / Math.max(norm, 1e-30));
+    }
+
+    /** The largest relative error over every trainable tensor and optimizer moment. */
+    static double worstError(CheckpointState expected, CheckpointState actual) {
+        double worst = 0;
+        for (var pair : List.of(
+                Map.entry(expected.trainable(), actual.trainable()),
+                Map.entry(expected.optimizer(), actual.optimizer()))) {
+            assertEquals(pair.getKey().keySet(), pair.getValue().keySet());
+            for (Map.Entry<String, TensorData> e : pair.getKey().entrySet()) {
+                worst = Math.max(
+                        worst,
+                        relativeError(
+                                e.getValue().values(),
+                                pair.getValue().get(e.getKey()).values()));
+            }
+        }
+        return worst;
+    }
+
+    @ParameterizedTest(name = "{0} ranks, ZeRO {1}")
+    @CsvSource({"2, 0", "2, 2", "4, 1", "4, 2"})
+    void ranksTrainWhatOneRankTrains(int world, int zeroStage) {
+        CheckpointState state = train(world, zeroStage, STEPS, dir.resolve("w" + world + "z" + zeroStage));
+        double error = worstError(reference, state);
+        System.out.printf(Locale.ROOT, "%d ranks, ZeRO %d: worst relative error %.2e%n", world, zeroStage, error);
+        assertTrue(error <= TOLERANCE, world + " ranks, ZeRO " + zeroStage + ": relative error " + error);
+        assertEquals(reference.dataPosition(), state.dataPosition(), "the data position is global");
+        assertEquals(reference.dropoutCounter(), state.dropoutCounter(), "the dropout counter is global");
+        double referenceLoss = Double.parseDouble(reference.scalars().get("loss"));
+        double loss = Double.parseDouble(state.scalars().get("loss"));
+        assertEquals(referenceLoss, loss, 1e-6 * Math.abs(referenceLoss), "rank 0 reports the global loss");
+    }
+
+    @Test
+    void zeroStagesGiveTheSameBitsAtOneWorldSize() {
+        CheckpointState stage0 = train(2, 0, 2, dir.resolve("bits0"));
+        for (int stage : new int[] {1, 2}) {
+            CheckpointState other = train(2, stage, 2, dir.resolve("bits" + stage));
+            for (Map.Entry<String, TensorData> e : stage0.trainable().entrySet()) {
+                assertArrayEquals(
+                        e.getValue().values(),
+                        other.trainable().get(e.getKey()).values(),
+                        "ZeRO " + stage + " " + e.getKey());
+            }
+            for (Map.Entry<String, TensorData> e : stage0.optimizer().entrySet()) {
+                assertArrayEquals(
+                        e.getValue().values(),
+                        other.optimizer().get(e.getKey()).values(),
+                        "ZeRO " + stage + " " + e.getKey());
+            }
+        }
+    }
+
+    @Test
+    void aShardedCheckpointResumesAtOtherWorldSizesAndStages() throws Exception {
+        Path run = dir.resolve("resume");
+        train(2, 2, 2, run);
+        Path step2 = run.resolve(CheckpointLayout.stepDirectory(2));
+        assertFalse(Files.exists(step2.resolve(CheckpointLayout.OPTIMIZER_FILE)), "ZeRO 2 saves per-rank parts");
+        long whole = Files.size(dir.resolve("one")
+                .resolve(CheckpointLayout.stepDirectory(STEPS))
+                .resolve(CheckpointLayout.OPTIMIZER_FILE));
+        for (int r = 0; r < 2; r++) {
+            long part = Files.size(step2.resolve(CheckpointLayout.optimizerShardFile(r)));
+            assertTrue(
+                    part < whole * 0.6,
+                    "rank " + r + " holds about half the optimizer state: " + part + " of " + whole);
+        }
+        train(4, 1, 3, run); // 2 shards read back by 4 ranks, saved as 4 shards
+        assertTrue(Files.exists(
+                run.resolve(CheckpointLayout.stepDirectory(3)).resolve(CheckpointLayout.optimizerShardFile(3))));
+        CheckpointState onOne = train(1, 0, STEPS, run); // 4 shards read back by one rank
+        double error = worstError(reference, onOne);
+        System.out.printf(
+                Locale.ROOT, "2 ranks ZeRO 2 -> 4 ranks ZeRO 1 -> 1 rank: worst relative error %.2e%n", error);
+        assertTrue(error <= TOLERANCE, "relative error " + error);
+    }
+
+    @Test
+    void aShardedCheckpointWithACorruptPartIsNotResumed() throws Exception {
+        Path run = dir.resolve("corrupt");
+        train(2, 1, 2, run);
+        Path part = run.resolve(CheckpointLayout.stepDirectory(2)).resolve(CheckpointLayout.optimizerShardFile(1));
+        byte[] bytes = Files.readAllBytes(part);
+        bytes[bytes.length - 1] ^= 1;
+        Files.write(part, bytes);
+        ConfigException e = assertThrows(
+                ConfigException.class, () -> new CheckpointManager(run, 5, m -> {}).resolve(new ResumeFrom.Step(2)));
+        assertTrue(e.getMessage().contains(CheckpointLayout.optimizerShardFile(1)), e.getMessage());
+    }
+}
