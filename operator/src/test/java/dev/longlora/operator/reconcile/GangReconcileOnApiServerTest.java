@@ -79,6 +79,7 @@ class GangReconcileOnApiServerTest {
                 backoffLimit,
                 null,
                 null,
+                null,
                 null);
         return new LongLoRAJob(ns, name, spec);
     }
@@ -441,7 +442,8 @@ class GangReconcileOnApiServerTest {
                 s.backoffLimit(),
                 s.activeDeadlineSeconds(),
                 s.ttlSecondsAfterFinished(),
-                s.progressDeadlineSeconds()));
+                s.progressDeadlineSeconds(),
+                s.terminationGracePeriodSeconds()));
         return j;
     }
 
