@@ -62,7 +62,7 @@ report_size() { # name tar
 }
 
 if wants operator; then
-  if [ "$skip_build" = true ]; then tools/build-operator-image.sh --skip-build; else tools/build-operator-image.sh; fi
+  if [ "$skip_build" = true ]; then bash tools/build-operator-image.sh --skip-build; else bash tools/build-operator-image.sh; fi
   report_size "longlora/operator" "$root/operator/target/jib-image.tar"
 fi
 wants cpu || wants cuda || { printf '%s\n' "${sizes[@]}"; exit 0; }
@@ -212,6 +212,18 @@ JOB
     if [ "$ok" = true ] && ! ls -d "$work"/checkpoints/step-2 >/dev/null 2>&1; then
       echo "  no checkpoint step-2 written: $(ls "$work/checkpoints")" >&2; ok=false
     fi
+  fi
+  if [ "$ok" = true ] && [ -d "$rootfs/opt/nvidia/lib" ]; then
+    # No GPU here: check that the image's own loader resolves every dependency of cuBLAS and NCCL inside the image
+    # (libcuda.so.1, which cuBLAS opens at run time, comes from the node's driver).
+    local lib
+    for lib in "$rootfs"/opt/nvidia/lib/*.so*; do
+      if ! out=$(env -i "${envargs[@]}" "$chroot" --userspec=1000:1000 "$rootfs" /lib64/ld-linux-x86-64.so.2 \
+          --list "/opt/nvidia/lib/${lib##*/}" 2>&1) || echo "$out" | grep -q 'not found'; then
+        echo "  ${lib##*/}: $out" >&2; ok=false
+      fi
+    done
+    [ "$ok" = true ] && echo "  [$1 ld.so --list] $(cd "$rootfs/opt/nvidia/lib" && echo *): all dependencies resolve"
   fi
   umount "$rootfs/etc/longlora" 2>/dev/null || true
   umount "$rootfs/checkpoints" 2>/dev/null || true
