@@ -22,8 +22,9 @@
 #                             (NCCL $NCCL_VERSION), unpacked from NVIDIA's PyPI wheels, which are downloaded once with
 #                             `pip download --no-deps` and cached under $LONGLORA_CACHE/image-wheels; their licenses
 #                             go to /opt/nvidia/licenses. libcuda.so.1 is not shipped: the node's driver provides it.
-# After each tar is written the script unpacks its layers into a directory and runs `longlora --help` and
-# `longlora train --dry-run` from it in a chroot as uid 1000 (needs root; skipped otherwise, or with --no-run-check).
+# After each tar is written the script unpacks its layers into a directory and, in a chroot as uid 1000 on a
+# read-only root with the operator's mounts, runs `longlora --help`, the pod args with --dry-run, two real training
+# steps, and a run stopped by SIGTERM that must save and exit 11 (needs root; skipped otherwise, or --no-run-check).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -211,6 +212,23 @@ JOB
     echo "$out" | grep -v '^WARNING: Using incubator' | tail -3 | sed "s/^/  [$1 train] /"
     if [ "$ok" = true ] && ! ls -d "$work"/checkpoints/step-2 >/dev/null 2>&1; then
       echo "  no checkpoint step-2 written: $(ls "$work/checkpoints")" >&2; ok=false
+    fi
+  fi
+  if [ "$ok" = true ]; then
+    # Graceful stop, as on pod deletion: SIGTERM reaches java (the launcher execs it), which finishes the step,
+    # saves a checkpoint and exits 11 (Stopped).
+    "${run[@]}" train --config /etc/longlora/job.json --set training.maxSteps=1000000 --resume-from none \
+      --checkpoint-dir /checkpoints/stop --progress lines > "$work/stop.log" 2>&1 &
+    local pid=$! waited=0 rc=0
+    until grep -q '^step' "$work/stop.log" 2>/dev/null || [ $waited -ge 120 ] || ! kill -0 $pid 2>/dev/null; do
+      sleep 1; waited=$((waited + 1))
+    done
+    kill -TERM $pid 2>/dev/null || true
+    wait $pid || rc=$?
+    if [ "$rc" = 11 ] && ls -d "$work"/checkpoints/stop/step-* >/dev/null 2>&1; then
+      echo "  [$1 SIGTERM] exit 11 after saving $(cd "$work/checkpoints/stop" && ls -d step-* | grep -v tmp | tail -1)"
+    else
+      echo "  SIGTERM: exit $rc (want 11 and a checkpoint): $(tail -3 "$work/stop.log")" >&2; ok=false
     fi
   fi
   if [ "$ok" = true ] && [ -d "$rootfs/opt/nvidia/lib" ]; then
