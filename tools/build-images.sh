@@ -68,9 +68,10 @@ if wants operator; then
 fi
 wants cpu || wants cuda || { printf '%s\n' "${sizes[@]}"; exit 0; }
 
+# The CUDA image's jar should carry the compiled kernels: nvcc when it can be installed (cached). The image build
+# below repackages the kernels module too, so nvcc must be on hand either way.
+source tools/setup.d/30-nvcc.sh || true
 if [ "$skip_build" = false ]; then
-  # The CUDA image's jar should carry the compiled kernels: nvcc when it can be installed (cached).
-  LONGLORA_SKIP_NVCC=${LONGLORA_SKIP_NVCC:-} source tools/setup.d/30-nvcc.sh || true
   mvn -B -q -ntp -pl trainer-image -am package -DskipTests
 fi
 [ -f "$target/longlora-trainer.jar" ] && [ -d "$target/lib" ] || {
