@@ -28,7 +28,7 @@ image_root="$target/image-root"
 modules=java.base,java.desktop,java.logging,java.management,java.naming,java.net.http,java.rmi,java.sql,java.xml,jdk.management,jdk.unsupported,jdk.zipfs
 
 if [ "$skip_build" = false ]; then
-  mvn -B -q -ntp -pl operator package -DskipTests "$@"
+  mvn -B -q -ntp -pl operator -am package -DskipTests "$@"
 fi
 [ -f "$target/quarkus-app/quarkus-run.jar" ] || {
   echo "error: $target/quarkus-app/quarkus-run.jar is missing: build the operator first (drop --skip-build)" >&2
@@ -74,5 +74,7 @@ if [ "$(id -u)" = 0 ] && command -v chroot >/dev/null; then
   rmdir "$image_root/proc"
 fi
 
-mvn -B -q -ntp -pl operator -Pimage jib:buildTar "$@"
+# The `image` profile binds jib:buildTar to the package phase; -am resolves the contract module from the reactor
+# (already built: only repackaged).
+mvn -B -q -ntp -pl operator -am -Pimage package -DskipTests "$@"
 echo "image: $target/jib-image.tar ($(du -h "$target/jib-image.tar" | cut -f1))"

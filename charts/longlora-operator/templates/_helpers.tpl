@@ -37,3 +37,8 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{- define "longlora-operator.image" -}}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
 {{- end }}
+
+{{/* A trainer image reference from trainer.image.cpu or trainer.image.cuda; the tag defaults to appVersion. */}}
+{{- define "longlora-operator.trainerImage" -}}
+{{- printf "%s:%s" .image.repository (default .appVersion (toString .image.tag)) }}
+{{- end }}

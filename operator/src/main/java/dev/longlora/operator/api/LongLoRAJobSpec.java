@@ -131,7 +131,13 @@ public record LongLoRAJobSpec(
         @Min(1)
         @JsonPropertyDescription(
                 "Seconds the running gang may go without a new progress report from rank 0 (or, before the first, since the gang started) before it counts as stalled and is restarted like a failed worker; unset: no stall detection.")
-        Long progressDeadlineSeconds) {
+        Long progressDeadlineSeconds,
+
+        @Default("600")
+        @Min(0)
+        @JsonPropertyDescription(
+                "Seconds a trainer pod gets between SIGTERM (suspend, preemption, eviction, drain) and SIGKILL: enough to finish the step in progress and save a checkpoint. Size it as the longest step (with gradient accumulation) plus one checkpoint save plus a margin; 600 covers a 7B adapter. Survivors of a failed worker are deleted at once regardless.")
+        Long terminationGracePeriodSeconds) {
 
     /** Image pull policy of the trainer container. */
     public enum PullPolicy {

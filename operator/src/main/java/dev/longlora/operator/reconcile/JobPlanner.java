@@ -111,7 +111,7 @@ public final class JobPlanner {
                     .filter(w -> w.restartGeneration() != generation)
                     .toList();
             if (!stale.isEmpty()) {
-                deletePods(nonTerminating(stale), "it belongs to a previous gang");
+                deleteSurvivors(nonTerminating(stale), "it belongs to a previous gang");
                 status.stillRestarting("gang restart " + generation + ": waiting for " + stale.size()
                         + " pod(s) of the previous gang to terminate");
                 return done();
@@ -241,7 +241,7 @@ public final class JobPlanner {
             String who = "worker " + failure.pod() + ": " + explanation;
             int limit = JobResolver.backoffLimit(spec);
             if (failure.permanent()) {
-                deletePods(
+                deleteSurvivors(
                         gang.workers().stream().filter(w -> w.state().active()).toList(), "the job failed");
                 status.failed(failure.reason(), who, failure);
                 event(RecordEvent.warning(failure.reason(), who));
@@ -251,7 +251,7 @@ public final class JobPlanner {
             boolean counted = failure.exitCode() == null
                     || ExitCode.classify(failure.exitCode()).countsAgainstBackoff();
             if (counted && status.countedRestarts() >= limit) {
-                deletePods(
+                deleteSurvivors(
                         gang.workers().stream().filter(w -> w.state().active()).toList(), "the job failed");
                 String why = "backoffLimit (" + limit + ") reached after " + status.countedRestarts()
                         + " gang restart(s); last: " + who;
@@ -260,7 +260,7 @@ public final class JobPlanner {
                 ttlRequeue();
                 return done();
             }
-            deletePods(nonTerminating(gang.workers()), "the gang restarts");
+            deleteSurvivors(nonTerminating(gang.workers()), "the gang restarts");
             String why = counted
                     ? "gang restart " + (status.countedRestarts() + 1) + " of " + limit + " after " + who
                     : "gang restart after " + who;
@@ -334,6 +334,14 @@ public final class JobPlanner {
 
         void deletePods(List<WorkerObservation> pods, String why) {
             pods.forEach(p -> actions.add(new DeletePod(p.name(), why)));
+        }
+
+        /**
+         * The gang is torn down because a worker failed (or stalled): the others cannot finish a step without it, so
+         * they are stopped at once instead of being given their grace period to save.
+         */
+        void deleteSurvivors(List<WorkerObservation> pods, String why) {
+            pods.forEach(p -> actions.add(DeletePod.now(p.name(), why)));
         }
 
         List<WorkerObservation> nonTerminating(List<WorkerObservation> pods) {

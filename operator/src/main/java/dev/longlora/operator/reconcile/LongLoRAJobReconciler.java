@@ -56,7 +56,10 @@ public class LongLoRAJobReconciler implements Reconciler<LongLoRAJob> {
     @Inject
     public LongLoRAJobReconciler(OperatorConfig config, OperatorMetrics metrics) {
         this(
-                new TopologySettings(config.trainer().image(), config.trainer().imagePullPolicy()),
+                new TopologySettings(
+                        config.trainer().image().cpu(),
+                        config.trainer().image().cuda(),
+                        config.trainer().imagePullPolicy()),
                 metrics,
                 Clock.systemUTC());
     }

@@ -4,7 +4,10 @@ import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.util.Optional;
 
-/** The operator's own settings (application.properties, or environment variables such as LONGLORA_TRAINER_IMAGE). */
+/**
+ * The operator's own settings (application.properties, or environment variables such as
+ * LONGLORA_TRAINER_IMAGE_CPU).
+ */
 @ConfigMapping(prefix = "longlora")
 public interface OperatorConfig {
     Trainer trainer();
@@ -13,12 +16,20 @@ public interface OperatorConfig {
 
     /** Defaults of the trainer container when a job leaves them out. */
     interface Trainer {
-        /** Trainer image used when spec.image is unset. */
-        @WithDefault("longlora/trainer:0.1.0")
-        String image();
+        /** Trainer images used when spec.image is unset, picked by spec.distributed.gpusPerNode. */
+        Image image();
 
         @WithDefault("IfNotPresent")
         String imagePullPolicy();
+    }
+
+    /** The trainer images (application.properties sets both to the operator's own version). */
+    interface Image {
+        /** For jobs with gpusPerNode 0: the CPU backend only (LONGLORA_TRAINER_IMAGE_CPU). */
+        String cpu();
+
+        /** For jobs with GPUs: CUDA backend, cuBLAS and NCCL (LONGLORA_TRAINER_IMAGE_CUDA). */
+        String cuda();
     }
 
     /** How the operator itself runs. */

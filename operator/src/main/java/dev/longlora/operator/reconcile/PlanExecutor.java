@@ -7,6 +7,7 @@ import dev.longlora.operator.reconcile.Action.DeleteJob;
 import dev.longlora.operator.reconcile.Action.DeletePod;
 import dev.longlora.operator.reconcile.Action.RecordEvent;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import java.net.HttpURLConnection;
@@ -50,14 +51,22 @@ final class PlanExecutor {
                 action -> {
                     switch (action) {
                         case CreatePod c -> create(context, c);
-                        case DeletePod d ->
-                            client.pods().inNamespace(ns).withName(d.name()).delete();
+                        case DeletePod d -> delete(client, ns, d);
                         default -> throw new IllegalStateException("not a pod action: " + action);
                     }
                 });
         inParallel(plan.actions(RecordEvent.class), e -> JobEvents.record(client, job, e));
         if (!plan.actions(DeleteJob.class).isEmpty()) {
             client.resource(job).delete();
+        }
+    }
+
+    private static void delete(KubernetesClient client, String ns, DeletePod d) {
+        var pod = client.pods().inNamespace(ns).withName(d.name());
+        if (d.gracePeriodSeconds() != null) {
+            pod.withGracePeriod(d.gracePeriodSeconds()).delete();
+        } else {
+            pod.delete();
         }
     }
 

@@ -27,6 +27,8 @@ import java.util.Objects;
 public final class JobResolver {
     public static final String DEFAULT_STORAGE_SIZE = "100Gi";
     public static final int DEFAULT_BACKOFF_LIMIT = 3;
+    /** spec.terminationGracePeriodSeconds when unset: one long step plus one checkpoint save (docs/api.md). */
+    public static final long DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS = 600;
 
     private JobResolver() {}
 
@@ -129,6 +131,10 @@ public final class JobResolver {
 
     public static int backoffLimit(LongLoRAJobSpec s) {
         return or(s.backoffLimit(), DEFAULT_BACKOFF_LIMIT);
+    }
+
+    public static long terminationGracePeriodSeconds(LongLoRAJobSpec s) {
+        return or(s.terminationGracePeriodSeconds(), DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS);
     }
 
     static <T> T or(T value, T fallback) {

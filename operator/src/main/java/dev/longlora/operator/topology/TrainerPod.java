@@ -40,6 +40,9 @@ final class TrainerPod {
     static final String CONFIG_VOLUME = "config";
     static final String CHECKPOINT_VOLUME = "checkpoints";
     static final String SHM_VOLUME = "dshm";
+    /** Writable scratch (JVM, JCuda's and DJL's extracted natives) under a read-only root filesystem. */
+    static final String TMP_VOLUME = "tmp";
+
     static final String DEFAULT_SHM = "16Gi";
     /** Non-root identity of the restricted Pod Security profile; fsGroup makes the checkpoint volume writable. */
     static final long TRAINER_UID = 1000L;
@@ -77,6 +80,8 @@ final class TrainerPod {
                 .withHostname(podName)
                 .withSubdomain(Names.service(job))
                 .withRestartPolicy("Never")
+                // SIGTERM asks the trainer to finish its step and save (exit 11); this is how long it may take.
+                .withTerminationGracePeriodSeconds(JobResolver.terminationGracePeriodSeconds(spec))
                 .withServiceAccountName(Names.trainerIdentity(job))
                 .withNodeSelector(spec.nodeSelector())
                 .withTolerations(spec.tolerations())
@@ -94,7 +99,7 @@ final class TrainerPod {
     private Container container(int nodeIndex, String podName, int restartGeneration) {
         return new ContainerBuilder()
                 .withName(CONTAINER)
-                .withImage(spec.image() != null ? spec.image() : settings.defaultImage())
+                .withImage(image())
                 .withImagePullPolicy(
                         spec.imagePullPolicy() != null ? spec.imagePullPolicy().name() : settings.defaultPullPolicy())
                 // The image's entrypoint is the longlora launcher (contract section 2).
@@ -110,6 +115,14 @@ final class TrainerPod {
                 .withVolumeMounts(volumeMounts())
                 .withSecurityContext(containerSecurityContext())
                 .build();
+    }
+
+    /** spec.image, else the configured image for the job's backend: CPU for gpusPerNode 0, CUDA otherwise. */
+    String image() {
+        if (spec.image() != null && !spec.image().isBlank()) {
+            return spec.image();
+        }
+        return settings.imageFor(topology.config().distributed().gpusPerNode());
     }
 
     /** Contract section 3; overlay entries come after and never override these names. */
@@ -188,6 +201,10 @@ final class TrainerPod {
                 new VolumeMountBuilder()
                         .withName(SHM_VOLUME)
                         .withMountPath("/dev/shm")
+                        .build(),
+                new VolumeMountBuilder()
+                        .withName(TMP_VOLUME)
+                        .withMountPath("/tmp")
                         .build()));
         Set<String> paths = new HashSet<>();
         Set<String> names = new HashSet<>();
@@ -224,8 +241,13 @@ final class TrainerPod {
                         .withMedium("Memory")
                         .withSizeLimit(new Quantity(shm))
                         .endEmptyDir()
+                        .build(),
+                new VolumeBuilder()
+                        .withName(TMP_VOLUME)
+                        .withNewEmptyDir()
+                        .endEmptyDir()
                         .build()));
-        Set<String> names = new HashSet<>(List.of(CONFIG_VOLUME, CHECKPOINT_VOLUME, SHM_VOLUME));
+        Set<String> names = new HashSet<>(List.of(CONFIG_VOLUME, CHECKPOINT_VOLUME, SHM_VOLUME, TMP_VOLUME));
         if (overlay.volumes() != null) {
             overlay.volumes().stream().filter(v -> !names.contains(v.getName())).forEach(volumes::add);
         }
@@ -248,6 +270,10 @@ final class TrainerPod {
                 .build();
     }
 
+    /**
+     * Restricted Pod Security profile, and a read-only root filesystem (the trainer writes only under /tmp, /dev/shm
+     * and /checkpoints), unless the overlay brings its own.
+     */
     SecurityContext containerSecurityContext() {
         if (overlay.containerSecurityContext() != null) {
             return overlay.containerSecurityContext();
@@ -257,6 +283,7 @@ final class TrainerPod {
                 .withAllowPrivilegeEscalation(false)
                 .withCapabilities(dropAll)
                 .withRunAsNonRoot(true)
+                .withReadOnlyRootFilesystem(true)
                 .withNewSeccompProfile()
                 .withType("RuntimeDefault")
                 .endSeccompProfile()

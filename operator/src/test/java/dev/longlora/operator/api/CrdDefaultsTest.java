@@ -58,7 +58,7 @@ class CrdDefaultsTest {
     private static Map<String, JsonNode> operatorDefaults() {
         LongLoRAJobSpec empty = new LongLoRAJobSpec(
                 null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-                null, null, null, null, null);
+                null, null, null, null, null, null);
         DistributedSpec d = JobResolver.distributed(empty);
         CheckpointSpec c = JobResolver.checkpoint(empty);
         Map<String, JsonNode> m = new LinkedHashMap<>();
@@ -69,6 +69,7 @@ class CrdDefaultsTest {
         m.put("spec.checkpoint.deleteWithJob", JSON.valueToTree(c.deleteWithJob()));
         m.put("spec.backoffLimit", JSON.valueToTree(JobResolver.backoffLimit(empty)));
         m.put("spec.suspend", JSON.valueToTree(JobResolver.suspended(empty)));
+        m.put("spec.terminationGracePeriodSeconds", JSON.valueToTree(JobResolver.terminationGracePeriodSeconds(empty)));
         // Not in job.json: the trainer implements one architecture.
         m.put("spec.model.architecture", JSON.valueToTree(ModelSpec.Architecture.LLAMA));
         return m;

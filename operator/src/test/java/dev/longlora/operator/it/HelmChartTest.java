@@ -122,7 +122,11 @@ class HelmChartTest {
                 "--set",
                 "fullnameOverride=" + operatorNs.name(),
                 "--set",
-                "watchNamespaces={" + watched.name() + "}");
+                "watchNamespaces={" + watched.name() + "}",
+                "--set",
+                "trainer.image.cuda.repository=registry.example/longlora/trainer-cuda",
+                "--set",
+                "trainer.image.cuda.tag=9.9.9");
         apply(server, rendered);
 
         var env = client.apps()
@@ -141,6 +145,15 @@ class HelmChartTest {
                         .anyMatch(e -> e.getName().equals("QUARKUS_OPERATOR_SDK_CONTROLLERS_LONGLORAJOB_NAMESPACES")
                                 && e.getValue().equals(watched.name())),
                 "watched namespaces passed to the operator: " + env);
+        var byName = env.stream()
+                .filter(e -> e.getValue() != null)
+                .collect(java.util.stream.Collectors.toMap(e -> e.getName(), e -> e.getValue()));
+        assertEquals(
+                "longlora/trainer-cpu:" + chartAppVersion(),
+                byName.get("LONGLORA_TRAINER_IMAGE_CPU"),
+                "default: appVersion");
+        assertEquals("registry.example/longlora/trainer-cuda:9.9.9", byName.get("LONGLORA_TRAINER_IMAGE_CUDA"));
+        assertEquals("IfNotPresent", byName.get("LONGLORA_TRAINER_IMAGE_PULL_POLICY"));
 
         String sa = "system:serviceaccount:" + operatorNs.name() + ":" + operatorNs.name();
         assertCan(server, sa, true, "create", "pods", watched.name());
@@ -155,6 +168,19 @@ class HelmChartTest {
         String withMonitor = render(server, "default", "--set", "metrics.serviceMonitor.enabled=true");
         assertTrue(!plain.contains("kind: ServiceMonitor"), plain);
         assertTrue(withMonitor.contains("kind: ServiceMonitor"), withMonitor);
+    }
+
+    /** appVersion from Chart.yaml: the default tag of every image the chart names. */
+    private static String chartAppVersion() {
+        try {
+            Matcher m = Pattern.compile("(?m)^appVersion:\\s*\"?([^\"\\s]+)\"?")
+                    .matcher(java.nio.file.Files.readString(
+                            RepositoryLayout.chart().resolve("Chart.yaml")));
+            assertTrue(m.find(), "appVersion in Chart.yaml");
+            return m.group(1);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     private static String render(SharedApiServer server, String namespace, String... extra) {

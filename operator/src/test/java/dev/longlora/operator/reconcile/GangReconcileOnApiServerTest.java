@@ -79,6 +79,7 @@ class GangReconcileOnApiServerTest {
                 backoffLimit,
                 null,
                 null,
+                null,
                 null);
         return new LongLoRAJob(ns, name, spec);
     }
@@ -317,10 +318,12 @@ class GangReconcileOnApiServerTest {
                     "flaky-node-0",
                     pods(client, ns).getFirst().getMetadata().getName(),
                     "the failed pod stays for its logs");
-            Set<String> reasons = eventReasons(client, ns);
-            assertTrue(
-                    reasons.containsAll(Set.of("WorkerFailed", "GangRestart", "BackoffLimitExceeded")),
-                    reasons::toString);
+            // Events are the executor's last round, after the pod deletions this test just waited for.
+            await(
+                    "events",
+                    WAIT,
+                    () -> eventReasons(client, ns)
+                            .containsAll(Set.of("WorkerFailed", "GangRestart", "BackoffLimitExceeded")));
         }
     }
 
@@ -448,7 +451,8 @@ class GangReconcileOnApiServerTest {
                 s.backoffLimit(),
                 s.activeDeadlineSeconds(),
                 s.ttlSecondsAfterFinished(),
-                s.progressDeadlineSeconds()));
+                s.progressDeadlineSeconds(),
+                s.terminationGracePeriodSeconds()));
         return j;
     }
 

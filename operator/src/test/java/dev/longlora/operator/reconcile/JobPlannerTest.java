@@ -148,6 +148,11 @@ class JobPlannerTest {
                         .map(DeletePod::name)
                         .sorted()
                         .toList());
+        assertTrue(
+                plan.actions(DeletePod.class).stream()
+                        .allMatch(d ->
+                                Long.valueOf(DeletePod.TEARDOWN_GRACE_SECONDS).equals(d.gracePeriodSeconds())),
+                "survivors of a failed worker cannot finish a step: stopped at once, not after their grace period");
         assertEquals(List.of(), plan.actions(CreatePod.class));
         assertEquals(JobPhase.Restarting, plan.status().phase());
         assertEquals(1, plan.status().restarts());
@@ -239,6 +244,9 @@ class JobPlannerTest {
             assertEquals(
                     List.of("llama-node-1"),
                     plan.actions(DeletePod.class).stream().map(DeletePod::name).toList());
+            assertEquals(
+                    DeletePod.TEARDOWN_GRACE_SECONDS,
+                    plan.actions(DeletePod.class).getFirst().gracePeriodSeconds());
         }
     }
 
@@ -251,6 +259,9 @@ class JobPlannerTest {
         Plan plan = planner.plan(withStatus(suspended, running), observed(job, gang(job, 2, 1, "Running")), T0);
         assertEquals(2, plan.actions(DeletePod.class).size());
         assertTrue(plan.actions(Apply.class).isEmpty(), "the volume and objects stay");
+        assertTrue(
+                plan.actions(DeletePod.class).stream().allMatch(d -> d.gracePeriodSeconds() == null),
+                "suspension keeps the pods' grace period: the trainer finishes its step and saves");
         assertEquals(JobPhase.Suspended, plan.status().phase());
         assertEquals(1, plan.status().restarts());
         assertNull(plan.status().startTime());
@@ -366,6 +377,8 @@ class JobPlannerTest {
         assertEquals(JobPhase.Restarting, stalled.status().phase());
         assertEquals("Stalled", stalled.status().lastFailure().reason());
         assertEquals(2, stalled.actions(DeletePod.class).size());
+        assertTrue(stalled.actions(DeletePod.class).stream()
+                .allMatch(p -> Long.valueOf(DeletePod.TEARDOWN_GRACE_SECONDS).equals(p.gracePeriodSeconds())));
         assertTrue(
                 stalled.status().message().contains("spec.progressDeadlineSeconds"),
                 stalled.status().message());
@@ -416,6 +429,7 @@ class JobPlannerTest {
                         null,
                         job.getSpec().distributed(),
                         job.getSpec().checkpoint(),
+                        null,
                         null,
                         null,
                         null,

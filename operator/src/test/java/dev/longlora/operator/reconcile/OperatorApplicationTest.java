@@ -15,6 +15,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import org.eclipse.microprofile.config.ConfigProvider;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIf;
@@ -68,7 +69,11 @@ class OperatorApplicationTest {
                 .getContainers()
                 .getFirst()
                 .getImage();
-        assertEquals("longlora/trainer:0.1.0", pod0, "the configured default trainer image");
+        String version = ConfigProvider.getConfig().getValue("quarkus.application.version", String.class);
+        assertEquals(
+                "longlora/trainer-cpu:" + version,
+                pod0,
+                "the configured CPU trainer image (gpusPerNode 0), tagged with the operator's version");
 
         assertTrue(get("/q/health/ready").contains("\"UP\""));
         assertTrue(get("/q/health/live").contains("\"UP\""));

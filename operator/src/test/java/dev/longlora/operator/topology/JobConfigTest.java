@@ -44,6 +44,7 @@ class JobConfigTest {
                 null,
                 null,
                 null,
+                null,
                 null);
         LongLoRAJob job = TestJobs.job("llama2-7b-32k", spec);
         String json =
@@ -68,6 +69,7 @@ class JobConfigTest {
                 new ModelSpec("builtin:tiny", null, null),
                 new DatasetSpec("builtin:synthetic", null, null),
                 new ContextSpec(4096, 10000, null),
+                null,
                 null,
                 null,
                 null,

@@ -122,6 +122,14 @@ class JobTopologyTest {
         assertEquals(
                 List.of("ALL"),
                 trainer(pod).getSecurityContext().getCapabilities().getDrop());
+        assertTrue(trainer(pod).getSecurityContext().getReadOnlyRootFilesystem());
+        Map<String, VolumeMount> mounts =
+                trainer(pod).getVolumeMounts().stream().collect(Collectors.toMap(VolumeMount::getMountPath, m -> m));
+        Volume tmp = pod.getSpec().getVolumes().stream()
+                .filter(v -> v.getName().equals(mounts.get("/tmp").getName()))
+                .findFirst()
+                .orElseThrow();
+        assertTrue(tmp.getEmptyDir() != null, "writable /tmp on an emptyDir under the read-only root filesystem");
     }
 
     @Test
@@ -180,10 +188,10 @@ class JobTopologyTest {
         assertEquals("llama", pod.getMetadata().getLabels().get("longlora.dev/job-name"));
         assertEquals("rdma-net", pod.getMetadata().getAnnotations().get("k8s.v1.cni.cncf.io/networks"));
         assertEquals(
-                List.of("config", "checkpoints", "dshm", "models"),
+                List.of("config", "checkpoints", "dshm", "tmp", "models"),
                 pod.getSpec().getVolumes().stream().map(Volume::getName).toList());
-        assertEquals("/models", trainer(pod).getVolumeMounts().get(3).getMountPath());
-        assertEquals(4, trainer(pod).getVolumeMounts().size());
+        assertEquals("/models", trainer(pod).getVolumeMounts().get(4).getMountPath());
+        assertEquals(5, trainer(pod).getVolumeMounts().size());
         assertEquals(new Quantity("1"), trainer(pod).getResources().getLimits().get("rdma/hca"));
         assertEquals(
                 new Quantity("1"), trainer(pod).getResources().getRequests().get("rdma/hca"));
@@ -296,6 +304,7 @@ class JobTopologyTest {
                 s.backoffLimit(),
                 s.activeDeadlineSeconds(),
                 s.ttlSecondsAfterFinished(),
-                s.progressDeadlineSeconds());
+                s.progressDeadlineSeconds(),
+                s.terminationGracePeriodSeconds());
     }
 }

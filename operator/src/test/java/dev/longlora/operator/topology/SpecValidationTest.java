@@ -36,6 +36,7 @@ class SpecValidationTest {
                 null,
                 null,
                 null,
+                null,
                 null);
     }
 

@@ -47,6 +47,7 @@ public final class TestJobs {
                 2,
                 null,
                 null,
+                null,
                 null);
     }
 
@@ -84,7 +85,8 @@ public final class TestJobs {
                 s.backoffLimit(),
                 s.activeDeadlineSeconds(),
                 s.ttlSecondsAfterFinished(),
-                s.progressDeadlineSeconds());
+                s.progressDeadlineSeconds(),
+                s.terminationGracePeriodSeconds());
     }
 
     public static LongLoRAJobSpec withProgressDeadline(LongLoRAJobSpec s, Long progressDeadline) {
@@ -110,7 +112,8 @@ public final class TestJobs {
                 s.backoffLimit(),
                 s.activeDeadlineSeconds(),
                 s.ttlSecondsAfterFinished(),
-                progressDeadline);
+                progressDeadline,
+                null);
     }
 
     public static LongLoRAJobSpec with(LongLoRAJobSpec s, Boolean suspend, Long deadline, Integer ttl) {
@@ -136,6 +139,34 @@ public final class TestJobs {
                 s.backoffLimit(),
                 deadline,
                 ttl,
-                s.progressDeadlineSeconds());
+                s.progressDeadlineSeconds(),
+                s.terminationGracePeriodSeconds());
+    }
+
+    public static LongLoRAJobSpec withImageAndGrace(LongLoRAJobSpec s, String image, Long gracePeriodSeconds) {
+        return new LongLoRAJobSpec(
+                s.model(),
+                s.dataset(),
+                s.context(),
+                s.attention(),
+                s.lora(),
+                s.training(),
+                s.distributed(),
+                s.checkpoint(),
+                image,
+                s.imagePullPolicy(),
+                s.resources(),
+                s.nodeSelector(),
+                s.tolerations(),
+                s.affinity(),
+                s.priorityClassName(),
+                s.schedulerName(),
+                s.podTemplate(),
+                s.suspend(),
+                s.backoffLimit(),
+                s.activeDeadlineSeconds(),
+                s.ttlSecondsAfterFinished(),
+                s.progressDeadlineSeconds(),
+                gracePeriodSeconds);
     }
 }
