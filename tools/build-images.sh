@@ -262,5 +262,14 @@ for v in cpu cuda; do
   report_size "longlora/trainer-$v" "$target/jib-trainer-$v.tar"
   if [ "$run_check" = true ] && [ "$(id -u)" = 0 ] && command -v chroot >/dev/null; then run_check "$v"; fi
 done
+# TrainerImageTest's checks of the tars' contents (tag "image": left out of the default build, which builds no image).
+tests=()
+wants cpu && tests+=("TrainerImageTest#cpu*")
+wants cuda && tests+=("TrainerImageTest#cuda*")
+if [ ${#tests[@]} -gt 0 ]; then
+  (IFS=,; mvn -B -q -ntp -pl trainer-image -am test -Dlonglora.test.excludedGroups= -Dgroups=image \
+    -Dtest="${tests[*]}" -Dsurefire.failIfNoSpecifiedTests=false) || { echo "error: an image check failed" >&2; exit 2; }
+  echo "image checks passed: ${tests[*]}"
+fi
 echo "images (size of the tar, whose layers are gzip-compressed: about what a registry stores and a node pulls):"
 printf '  %s\n' "${sizes[@]}"
