@@ -66,38 +66,8 @@ class StopOnTermTest {
         assertTrue(log.contains("resumed from " + saved + " (step " + savedStep + ")"), log);
     }
 
-    /** `longlora train` on the built-in model in its own JVM, from this test's class path. */
+    /** `longlora train` on the built-in model in its own JVM. */
     private static ProcessBuilder trainer(Path checkpoints, long maxSteps) {
-        String java = ProcessHandle.current().info().command().orElse("java");
-        return new ProcessBuilder(
-                java,
-                "--add-modules",
-                "jdk.incubator.vector",
-                "--enable-native-access=ALL-UNNAMED",
-                "-Xmx512m",
-                "-cp",
-                System.getProperty("java.class.path"),
-                Main.class.getName(),
-                "train",
-                "--model",
-                "builtin:tiny",
-                "--data",
-                "builtin:synthetic",
-                "--seq-len",
-                "64",
-                "--original-length",
-                "32",
-                "--grad-accum",
-                "1",
-                "--max-steps",
-                Long.toString(maxSteps),
-                "--checkpoint-every",
-                "100000",
-                "--checkpoint-dir",
-                checkpoints.toString(),
-                "--progress",
-                "lines",
-                "--threads",
-                "1");
+        return TrainerProcess.of(List.of("-Xmx512m"), TrainerProcess.tinyTrain(checkpoints, maxSteps));
     }
 }

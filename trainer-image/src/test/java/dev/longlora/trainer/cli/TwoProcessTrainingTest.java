@@ -40,24 +40,9 @@ class TwoProcessTrainingTest {
     Path dir;
 
     private static List<String> flags(Path checkpoints, long maxSteps, int nodes, int gpusPerNode) {
-        return List.of(
-                "train",
-                "--model",
-                "builtin:tiny",
-                "--data",
-                "builtin:synthetic",
-                "--seq-len",
-                "64",
-                "--original-length",
-                "32",
-                "--grad-accum",
-                "1",
-                "--max-steps",
-                Long.toString(maxSteps),
-                "--checkpoint-every",
-                "100000",
-                "--checkpoint-dir",
-                checkpoints.toString(),
+        return TrainerProcess.tinyTrain(
+                checkpoints,
+                maxSteps,
                 "--set",
                 "distributed.nodes=" + nodes,
                 "--set",
@@ -65,11 +50,7 @@ class TwoProcessTrainingTest {
                 "--set",
                 "distributed.collectiveTimeoutSeconds=" + COLLECTIVE_TIMEOUT_SECONDS,
                 "--set",
-                "distributed.rendezvousTimeoutSeconds=60",
-                "--progress",
-                "lines",
-                "--threads",
-                "1");
+                "distributed.rendezvousTimeoutSeconds=60");
     }
 
     /** Pod {@code nodeRank} of the two-pod gang, in its own small JVM. */
@@ -80,19 +61,9 @@ class TwoProcessTrainingTest {
     /** Pod {@code nodeRank} of two, running {@code max(1, gpusPerNode)} CPU ranks as threads. */
     private static ProcessBuilder pod(
             int nodeRank, int gpusPerNode, int port, Path checkpoints, long maxSteps, Path log) {
-        String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> command = new ArrayList<>(List.of(
-                java,
-                "--add-modules",
-                "jdk.incubator.vector",
-                "--enable-native-access=ALL-UNNAMED",
-                "-Xmx256m",
-                "-XX:TieredStopAtLevel=1",
-                "-cp",
-                System.getProperty("java.class.path"),
-                Main.class.getName()));
-        command.addAll(flags(checkpoints, maxSteps, 2, gpusPerNode));
-        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+        ProcessBuilder pb = TrainerProcess.of(
+                        List.of("-Xmx256m", "-XX:TieredStopAtLevel=1"), flags(checkpoints, maxSteps, 2, gpusPerNode))
+                .redirectErrorStream(true);
         pb.environment()
                 .putAll(Map.of(
                         "NNODES", "2",
