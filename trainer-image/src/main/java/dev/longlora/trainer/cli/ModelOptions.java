@@ -2,6 +2,7 @@ package dev.longlora.trainer.cli;
 
 import dev.longlora.trainer.backend.Backend;
 import dev.longlora.trainer.backend.cuda.BackendSelector;
+import dev.longlora.trainer.io.TrainingRecord;
 import dev.longlora.trainer.load.ModelLoader;
 import dev.longlora.trainer.model.LlamaModel;
 import dev.longlora.trainer.model.LoraConfig;
@@ -35,19 +36,31 @@ final class ModelOptions {
     @Option(
             names = "--rope-factor",
             paramLabel = "F",
-            description = "linear PI factor (default: the model's rope_scaling)")
+            description = "linear PI factor (default: with --adapter, the factor it was trained at, from its"
+                    + " longlora-training.json; else the model's rope_scaling)")
     Double ropeFactor;
 
     Backend openBackend() {
         return BackendSelector.open(backend, threads);
     }
 
-    /** Loads the model (and adapter, whose config beats {@code defaultLora}) and applies {@code --rope-factor}. */
+    /**
+     * Loads the model (and adapter, whose config beats {@code defaultLora}) and applies {@code --rope-factor}, or the
+     * factor the adapter was trained at: an adapter trained 4k -> 32k is meant to run at PI factor 8, and a base
+     * model's config does not say so.
+     */
     LlamaModel load(LoraConfig defaultLora, Backend onBackend, long seed) {
+        Double factor = ropeFactor != null
+                ? ropeFactor
+                : adapter == null
+                        ? null
+                        : TrainingRecord.read(adapter)
+                                .map(TrainingRecord::ropeFactor)
+                                .orElse(null);
         LlamaModel m = ModelLoader.load(model, adapter, defaultLora, onBackend, seed);
-        if (ropeFactor != null) {
+        if (factor != null) {
             try {
-                m.setRopeScalingFactor(ropeFactor);
+                m.setRopeScalingFactor(factor);
             } catch (RuntimeException e) {
                 m.close();
                 throw e;
