@@ -29,7 +29,7 @@ final class DataParallel {
         this.backend = backend;
         this.layout = layout;
         this.shard = Shard.of(layout.length(), comm.worldSize(), comm.rank());
-        this.sharded = zeroStage >= 1 ? new ShardedAdamW(layout, adamw, comm) : null;
+        this.sharded = zeroStage >= 1 ? new ShardedAdamW(backend, layout, adamw, comm) : null;
     }
 
     Collectives comm() {

@@ -1,22 +1,26 @@
 package dev.longlora.trainer.train;
 
+import dev.longlora.trainer.backend.Backend;
+import dev.longlora.trainer.backend.Tensor;
 import dev.longlora.trainer.checkpoint.OptimizerManifest;
 import dev.longlora.trainer.checkpoint.OptimizerShard;
 import dev.longlora.trainer.dist.Collectives;
 import dev.longlora.trainer.dist.Shard;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
  * AdamW for ZeRO stage 1 and 2: this rank keeps the moments of its shard of the flat trainable buffer only (1/N of
- * the optimizer state) and updates that shard. The arithmetic is the CPU backend's adamwUpdate, element for element,
- * so a sharded step gives the bits an unsharded one would. Checkpoints see the whole state: {@link #exportState}
+ * the optimizer state) and updates that shard with the backend's adamwUpdate, so a sharded step gives the bits an
+ * unsharded one would. Checkpoints see the whole state: {@link #exportState}
  * gathers it from every rank, {@link #importState} keeps this rank's part of it, so a checkpoint written at one world
  * size resumes at another.
  */
 final class ShardedAdamW {
+    private final Backend backend;
     private final FlatLayout layout;
     private final AdamWConfig config;
     private final Collectives comm;
@@ -25,7 +29,8 @@ final class ShardedAdamW {
     private final float[] v;
     private long step;
 
-    ShardedAdamW(FlatLayout layout, AdamWConfig config, Collectives comm) {
+    ShardedAdamW(Backend backend, FlatLayout layout, AdamWConfig config, Collectives comm) {
+        this.backend = backend;
         this.layout = layout;
         this.config = config.validate();
         this.comm = comm;
@@ -38,26 +43,37 @@ final class ShardedAdamW {
         return shard;
     }
 
-    /** Updates this rank's shard of {@code values} from the same shard of {@code grads} (both flat, full length). */
+    /**
+     * Updates this rank's shard of {@code values} from the same shard of {@code grads} (both flat, full length)
+     * through the backend's own {@code adamwUpdate}, so there is one AdamW in the trainer. The moments stay in host
+     * arrays (that is what a partitioned checkpoint writes); the shard goes to the backend for the update.
+     */
     void step(float[] values, float[] grads, double lr) {
         step++;
-        float beta1 = (float) config.beta1();
-        float beta2 = (float) config.beta2();
-        float eps = (float) config.eps();
-        float flr = (float) lr;
-        double bc1 = 1.0 - StrictMath.pow(beta1, step);
-        double bc2 = 1.0 - StrictMath.pow(beta2, step);
-        float stepSize = (float) (flr / bc1);
-        float bc2Sqrt = (float) Math.sqrt(bc2);
-        float decay = 1f - flr * (float) config.weightDecay();
-        for (int i = 0; i < m.length; i++) {
-            int j = shard.start() + i;
-            float gi = grads[j];
-            float mi = beta1 * m[i] + (1f - beta1) * gi;
-            float vi = beta2 * v[i] + (1f - beta2) * gi * gi;
-            m[i] = mi;
-            v[i] = vi;
-            values[j] = values[j] * decay - stepSize * mi / ((float) Math.sqrt(vi) / bc2Sqrt + eps);
+        int n = shard.length();
+        if (n == 0) return;
+        try (Tensor p = backend.allocate(n);
+                Tensor g = backend.allocate(n);
+                Tensor tm = backend.allocate(n);
+                Tensor tv = backend.allocate(n)) {
+            backend.upload(p, Arrays.copyOfRange(values, shard.start(), shard.end()));
+            backend.upload(g, Arrays.copyOfRange(grads, shard.start(), shard.end()));
+            backend.upload(tm, m);
+            backend.upload(tv, v);
+            backend.adamwUpdate(
+                    p,
+                    g,
+                    tm,
+                    tv,
+                    (float) lr,
+                    (float) config.beta1(),
+                    (float) config.beta2(),
+                    (float) config.eps(),
+                    (float) config.weightDecay(),
+                    step);
+            System.arraycopy(backend.download(p), 0, values, shard.start(), n);
+            System.arraycopy(backend.download(tm), 0, m, 0, n);
+            System.arraycopy(backend.download(tv), 0, v, 0, n);
         }
     }
 

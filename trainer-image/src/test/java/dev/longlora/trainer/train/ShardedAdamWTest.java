@@ -55,7 +55,7 @@ class ShardedAdamWTest {
             float[] sharded = values.clone();
             int held = 0;
             for (Collectives c : gang) {
-                ShardedAdamW opt = new ShardedAdamW(layout, ADAMW, c);
+                ShardedAdamW opt = new ShardedAdamW(be, layout, ADAMW, c);
                 int part = opt.shard().length();
                 assertTrue(Math.abs(part - n / 4.0) <= 1, "rank " + c.rank() + " holds " + part + " of " + n);
                 held += part;
