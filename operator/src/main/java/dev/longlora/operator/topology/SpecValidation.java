@@ -34,18 +34,20 @@ public final class SpecValidation {
             problems.add("metadata.name is too long: pod name " + Names.pod(name, d.nodes() - 1)
                     + " exceeds 63 characters; shorten the name");
         }
-        if (s.model() == null) problems.add("spec.model is required: spec.model.path names the model");
-        if (s.dataset() == null) problems.add("spec.dataset is required: spec.dataset.path names the corpus");
+        boolean incomplete = false;
+        if (s.model() == null) {
+            problems.add("spec.model is required: spec.model.path names the model");
+            incomplete = true;
+        }
+        if (s.dataset() == null) {
+            problems.add("spec.dataset is required: spec.dataset.path names the corpus");
+            incomplete = true;
+        }
         if (s.context() == null || s.context().targetLength() == null) {
             problems.add("spec.context.targetLength is required: the context length to train at");
+            incomplete = true;
         }
-        if (!problems.isEmpty()
-                && (s.model() == null
-                        || s.dataset() == null
-                        || s.context() == null
-                        || s.context().targetLength() == null)) {
-            return problems;
-        }
+        if (incomplete) return problems; // the contract's rules need these to resolve the job at all
         JobConfig c = JobResolver.resolve(job);
         for (ConfigProblem p : c.problems()) problems.add(p.render(SpecValidation::specPath));
         int target = c.context().targetLength();

@@ -21,6 +21,7 @@ import dev.longlora.operator.api.ModelSpec;
 import dev.longlora.operator.it.RealApiServerTest;
 import dev.longlora.operator.it.TestNamespace;
 import dev.longlora.operator.topology.JobResolver;
+import dev.longlora.operator.topology.TestJobs;
 import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -422,37 +423,20 @@ class GangReconcileOnApiServerTest {
     static LongLoRAJob withGpus(LongLoRAJob j, int gpus, boolean suspend) {
         LongLoRAJobSpec s = j.getSpec();
         DistributedSpec d = s.distributed();
-        j.setSpec(new LongLoRAJobSpec(
-                s.model(),
-                s.dataset(),
-                s.context(),
-                s.attention(),
-                s.lora(),
-                s.training(),
-                new DistributedSpec(
-                        d.nodes(),
-                        gpus,
-                        d.zeroStage(),
-                        d.offloadOptimizer(),
-                        d.masterPort(),
-                        d.rendezvousTimeoutSeconds(),
-                        d.collectiveTimeoutSeconds()),
-                s.checkpoint(),
-                s.image(),
-                s.imagePullPolicy(),
-                s.resources(),
-                s.nodeSelector(),
-                s.tolerations(),
-                s.affinity(),
-                s.priorityClassName(),
-                s.schedulerName(),
-                s.podTemplate(),
-                suspend,
-                s.backoffLimit(),
-                s.activeDeadlineSeconds(),
-                s.ttlSecondsAfterFinished(),
-                s.progressDeadlineSeconds(),
-                s.terminationGracePeriodSeconds()));
+        j.setSpec(TestJobs.withFields(
+                s,
+                Map.of(
+                        "distributed",
+                        new DistributedSpec(
+                                d.nodes(),
+                                gpus,
+                                d.zeroStage(),
+                                d.offloadOptimizer(),
+                                d.masterPort(),
+                                d.rendezvousTimeoutSeconds(),
+                                d.collectiveTimeoutSeconds()),
+                        "suspend",
+                        suspend)));
         return j;
     }
 

@@ -282,29 +282,6 @@ class JobTopologyTest {
     }
 
     static LongLoRAJobSpec withCheckpoint(LongLoRAJobSpec s, CheckpointSpec c) {
-        return new LongLoRAJobSpec(
-                s.model(),
-                s.dataset(),
-                s.context(),
-                s.attention(),
-                s.lora(),
-                s.training(),
-                s.distributed(),
-                c,
-                s.image(),
-                s.imagePullPolicy(),
-                s.resources(),
-                s.nodeSelector(),
-                s.tolerations(),
-                s.affinity(),
-                s.priorityClassName(),
-                s.schedulerName(),
-                s.podTemplate(),
-                s.suspend(),
-                s.backoffLimit(),
-                s.activeDeadlineSeconds(),
-                s.ttlSecondsAfterFinished(),
-                s.progressDeadlineSeconds(),
-                s.terminationGracePeriodSeconds());
+        return TestJobs.withFields(s, java.util.Map.of("checkpoint", c));
     }
 }

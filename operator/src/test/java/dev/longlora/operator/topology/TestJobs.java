@@ -1,5 +1,8 @@
 package dev.longlora.operator.topology;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.longlora.operator.api.CheckpointSpec;
 import dev.longlora.operator.api.CheckpointStorage;
 import dev.longlora.operator.api.ContextSpec;
@@ -9,9 +12,13 @@ import dev.longlora.operator.api.LongLoRAJob;
 import dev.longlora.operator.api.LongLoRAJobSpec;
 import dev.longlora.operator.api.ModelSpec;
 import dev.longlora.operator.api.PodTemplateOverlay;
+import java.util.HashMap;
+import java.util.Map;
 
 /** Jobs built in code for the unit tests. */
 public final class TestJobs {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     public static final TopologySettings SETTINGS = new TopologySettings("longlora/trainer:test", "IfNotPresent");
 
     private TestJobs() {}
@@ -63,110 +70,46 @@ public final class TestJobs {
     }
 
     public static LongLoRAJobSpec withOverlay(LongLoRAJobSpec s, PodTemplateOverlay overlay) {
-        return new LongLoRAJobSpec(
-                s.model(),
-                s.dataset(),
-                s.context(),
-                s.attention(),
-                s.lora(),
-                s.training(),
-                s.distributed(),
-                s.checkpoint(),
-                s.image(),
-                s.imagePullPolicy(),
-                s.resources(),
-                s.nodeSelector(),
-                s.tolerations(),
-                s.affinity(),
-                s.priorityClassName(),
-                s.schedulerName(),
-                overlay,
-                s.suspend(),
-                s.backoffLimit(),
-                s.activeDeadlineSeconds(),
-                s.ttlSecondsAfterFinished(),
-                s.progressDeadlineSeconds(),
-                s.terminationGracePeriodSeconds());
+        return withFields(s, nullable("podTemplate", overlay));
     }
 
     public static LongLoRAJobSpec withProgressDeadline(LongLoRAJobSpec s, Long progressDeadline) {
-        return new LongLoRAJobSpec(
-                s.model(),
-                s.dataset(),
-                s.context(),
-                s.attention(),
-                s.lora(),
-                s.training(),
-                s.distributed(),
-                s.checkpoint(),
-                s.image(),
-                s.imagePullPolicy(),
-                s.resources(),
-                s.nodeSelector(),
-                s.tolerations(),
-                s.affinity(),
-                s.priorityClassName(),
-                s.schedulerName(),
-                s.podTemplate(),
-                s.suspend(),
-                s.backoffLimit(),
-                s.activeDeadlineSeconds(),
-                s.ttlSecondsAfterFinished(),
-                progressDeadline,
-                null);
+        return withFields(s, nullable("progressDeadlineSeconds", progressDeadline));
     }
 
     public static LongLoRAJobSpec with(LongLoRAJobSpec s, Boolean suspend, Long deadline, Integer ttl) {
-        return new LongLoRAJobSpec(
-                s.model(),
-                s.dataset(),
-                s.context(),
-                s.attention(),
-                s.lora(),
-                s.training(),
-                s.distributed(),
-                s.checkpoint(),
-                s.image(),
-                s.imagePullPolicy(),
-                s.resources(),
-                s.nodeSelector(),
-                s.tolerations(),
-                s.affinity(),
-                s.priorityClassName(),
-                s.schedulerName(),
-                s.podTemplate(),
-                suspend,
-                s.backoffLimit(),
-                deadline,
-                ttl,
-                s.progressDeadlineSeconds(),
-                s.terminationGracePeriodSeconds());
+        Map<String, Object> fields = new HashMap<>();
+        fields.put("suspend", suspend);
+        fields.put("activeDeadlineSeconds", deadline);
+        fields.put("ttlSecondsAfterFinished", ttl);
+        return withFields(s, fields);
     }
 
     public static LongLoRAJobSpec withImageAndGrace(LongLoRAJobSpec s, String image, Long gracePeriodSeconds) {
-        return new LongLoRAJobSpec(
-                s.model(),
-                s.dataset(),
-                s.context(),
-                s.attention(),
-                s.lora(),
-                s.training(),
-                s.distributed(),
-                s.checkpoint(),
-                image,
-                s.imagePullPolicy(),
-                s.resources(),
-                s.nodeSelector(),
-                s.tolerations(),
-                s.affinity(),
-                s.priorityClassName(),
-                s.schedulerName(),
-                s.podTemplate(),
-                s.suspend(),
-                s.backoffLimit(),
-                s.activeDeadlineSeconds(),
-                s.ttlSecondsAfterFinished(),
-                s.progressDeadlineSeconds(),
-                gracePeriodSeconds);
+        Map<String, Object> fields = new HashMap<>();
+        fields.put("image", image);
+        fields.put("terminationGracePeriodSeconds", gracePeriodSeconds);
+        return withFields(s, fields);
+    }
+
+    /**
+     * The spec with some top-level fields replaced (null clears one). Records have no withers, and a hand-written
+     * copy of a 23-argument constructor per test need silently dropped fields that were added later; through JSON
+     * every other field is kept.
+     */
+    public static LongLoRAJobSpec withFields(LongLoRAJobSpec s, Map<String, Object> fields) {
+        ObjectNode tree = JSON.valueToTree(s);
+        fields.forEach((name, value) -> tree.set(name, JSON.valueToTree(value)));
+        try {
+            return JSON.treeToValue(tree, LongLoRAJobSpec.class);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("not a LongLoRAJobSpec: " + tree, e);
+        }
+    }
+
+    private static Map<String, Object> nullable(String name, Object value) {
+        Map<String, Object> m = new HashMap<>();
+        m.put(name, value);
+        return m;
     }
 }
