@@ -1,5 +1,7 @@
 package dev.longlora.contract;
 
+import java.util.List;
+
 /** Where a trainer pod finds its config and checkpoint volume, and how it is started (contract section 2). */
 public final class PodPaths {
     /** The job's ConfigMap, mounted read-only. */
@@ -16,7 +18,7 @@ public final class PodPaths {
     private PodPaths() {}
 
     /** The container's arguments: the image's entrypoint is the `longlora` launcher. */
-    public static java.util.List<String> trainerArgs() {
-        return java.util.List.of("train", "--config", CONFIG_PATH);
+    public static List<String> trainerArgs() {
+        return List.of("train", "--config", CONFIG_PATH);
     }
 }

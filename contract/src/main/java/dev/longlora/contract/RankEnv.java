@@ -1,7 +1,9 @@
 package dev.longlora.contract;
 
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.stream.IntStream;
 
 /**
  * The rank wiring and paths a trainer pod gets through its environment ({@link TrainerEnv}, docs/contract.md section
@@ -94,15 +96,15 @@ public record RankEnv(
     }
 
     /** The wiring as `train --dry-run` shows it. */
-    public java.util.Map<String, Object> describe() {
-        java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+    public Map<String, Object> describe() {
+        Map<String, Object> m = new LinkedHashMap<>();
         m.put("nnodes", nnodes);
         m.put("nodeRank", nodeRank);
         m.put("gpusPerNode", gpusPerNode);
         m.put("worldSize", worldSize);
         m.put(
                 "globalRanks",
-                java.util.stream.IntStream.range(0, Math.max(1, gpusPerNode))
+                IntStream.range(0, Math.max(1, gpusPerNode))
                         .map(this::globalRank)
                         .boxed()
                         .toList());
