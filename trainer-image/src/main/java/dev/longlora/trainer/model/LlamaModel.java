@@ -9,6 +9,7 @@ import dev.longlora.trainer.layers.SwiGluMlp;
 import dev.longlora.trainer.parameter.Parameter;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.SplittableRandom;
 
 /**
@@ -24,6 +25,8 @@ import java.util.SplittableRandom;
 public final class LlamaModel implements AutoCloseable {
     /** Label value that contributes no loss (HF / PyTorch ignore_index). */
     public static final int IGNORE_INDEX = -100;
+    /** Index of the embedding's group in {@link #weightGroups()}. */
+    public static final int EMBEDDING_GROUP = 0;
 
     private final LlamaConfig config;
     private final LoraConfig lora;
@@ -40,6 +43,7 @@ public final class LlamaModel implements AutoCloseable {
     private long dropoutCounter;
     private Workspace workspace;
     private DecodeWorkspace decodeWorkspace;
+    private WeightResidency residency = WeightResidency.RESIDENT;
 
     /**
      * Builds a model with freshly initialised weights: base weights N(0, 0.02), norms 1, LoRA A Kaiming-uniform
@@ -180,6 +184,39 @@ public final class LlamaModel implements AutoCloseable {
         this.gradientCheckpointing = on;
     }
 
+    /**
+     * The weight groups {@link WeightResidency} brackets, by index: {@link #EMBEDDING_GROUP} (the embedding), 1..L
+     * (decoder layer i at index i + 1: its norms and projections with their adapters), then the head (final norm and
+     * LM head; the embedding again when the two are tied).
+     */
+    public List<List<Parameter>> weightGroups() {
+        List<List<Parameter>> groups = new ArrayList<>();
+        groups.add(List.of(embed));
+        for (int i = 0; i < layers.size(); i++) {
+            List<Parameter> layer = new ArrayList<>();
+            String prefix = LlamaTensors.layerPrefix(i);
+            for (Parameter p : params.all()) {
+                if (p.name().startsWith(prefix)) layer.add(p);
+            }
+            groups.add(List.copyOf(layer));
+        }
+        groups.add(List.of(finalNorm, lmHead));
+        return List.copyOf(groups);
+    }
+
+    private int layerGroup(int layer) {
+        return layer + 1;
+    }
+
+    private int headGroup() {
+        return layers.size() + 1;
+    }
+
+    /** Uses {@code residency} for every later pass (ZeRO-3 installs its partitioned weights here). */
+    public void setWeightResidency(WeightResidency residency) {
+        this.residency = Objects.requireNonNull(residency, "residency");
+    }
+
     /** Number of dropout masks drawn so far (part of the RNG state a checkpoint saves). */
     public long dropoutCounter() {
         return dropoutCounter;
@@ -276,15 +313,21 @@ public final class LlamaModel implements AutoCloseable {
         cache.requireRoom(this, n, ropeFactor);
         DecodeWorkspace w = decodeWorkspace(n);
         SelfAttention.Geometry g = new SelfAttention.Geometry(n, false, (float) config.ropeTheta(), (float) ropeFactor);
+        residency.acquire(EMBEDDING_GROUP);
         backend.embeddingForward(w.hidden[0], embed.value(), tokens);
+        residency.release(EMBEDDING_GROUP);
         for (int l = 0; l < layers.size(); l++) {
+            residency.acquire(layerGroup(l));
             // Seed 0: inference activations draw no dropout mask.
             layers.get(l).forward(backend, w.hidden[(l + 1) % 2], w.hidden[l % 2], w.acts, g, 0, cache.layer(l));
+            residency.release(layerGroup(l));
         }
         // Only the last token's logits are wanted: the embedding op is a row gather, out[0] = table[n - 1].
         backend.embeddingForward(w.last, w.hidden[layers.size() % 2], new int[] {n - 1});
+        residency.acquire(headGroup());
         backend.rmsnormForward(w.normed, w.rstd, w.last, finalNorm.value(), (float) config.rmsNormEps());
         backend.matmul(w.logits, w.normed, false, lmHead.value(), true, 1f, 0f);
+        residency.release(headGroup());
         cache.advance(n);
         return backend.download(w.logits);
     }
@@ -305,7 +348,7 @@ public final class LlamaModel implements AutoCloseable {
     public void close() {
         releaseWorkspace();
         for (Parameter p : params.all()) {
-            p.value().close();
+            if (p.resident()) p.value().close();
             if (p.grad() != null) {
                 p.grad().close();
             }
@@ -347,14 +390,20 @@ public final class LlamaModel implements AutoCloseable {
         SelfAttention.Geometry g = new SelfAttention.Geometry(
                 attention.groupSize(t), attention.shiftsHalfTheHeads(), (float) config.ropeTheta(), (float) ropeFactor);
         long step = training ? dropoutCounter++ : -1;
+        residency.acquire(EMBEDDING_GROUP);
         backend.embeddingForward(w.residuals[0], embed.value(), tokens);
+        residency.release(EMBEDDING_GROUP);
         for (int l = 0; l < layers.size(); l++) {
             DecoderLayer.Acts acts = w.perLayer != null && training ? w.perLayer[l] : w.shared;
+            residency.acquire(layerGroup(l));
             layers.get(l).forward(backend, w.residuals[l + 1], w.residuals[l], acts, g, layerSeed(step, l), null);
+            residency.release(layerGroup(l));
         }
+        residency.acquire(headGroup());
         backend.rmsnormForward(
                 w.normed, w.rstd, w.residuals[layers.size()], finalNorm.value(), (float) config.rmsNormEps());
         backend.matmul(w.logits, w.normed, false, lmHead.value(), true, 1f, 0f);
+        residency.release(headGroup());
         return new Run(tokens, targets, counted, g, step);
     }
 
@@ -362,14 +411,17 @@ public final class LlamaModel implements AutoCloseable {
         // logits now hold dL/dlogits (crossEntropy wrote them in place).
         int n = layers.size();
         backend.zero(w.dNormed);
+        residency.acquire(headGroup());
         if (lmHead.trainable()) {
             backend.matmul(lmHead.grad(), w.logits, true, w.normed, false, 1f, 1f);
         }
         backend.matmul(w.dNormed, w.logits, false, lmHead.value(), false, 1f, 0f);
         backend.zero(w.dResid);
         backend.rmsnormBackward(w.dResid, finalNorm.grad(), w.dNormed, w.residuals[n], finalNorm.value(), w.rstd);
+        residency.release(headGroup());
         for (int l = n - 1; l >= 0; l--) {
             DecoderLayer layer = layers.get(l);
+            residency.acquire(layerGroup(l));
             DecoderLayer.Acts acts;
             if (w.perLayer != null) {
                 acts = w.perLayer[l];
@@ -379,6 +431,7 @@ public final class LlamaModel implements AutoCloseable {
             }
             layer.backward(
                     backend, w.dResid, w.residuals[l], acts, run.geometry, layerSeed(run.dropoutStep, l), w.scratch);
+            residency.release(layerGroup(l));
         }
         if (embed.trainable()) {
             backend.embeddingBackward(embed.grad(), w.dResid, run.tokens);

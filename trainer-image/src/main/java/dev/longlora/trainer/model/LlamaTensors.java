@@ -199,7 +199,8 @@ public final class LlamaTensors {
         return k != null && k.inAdapter(lora);
     }
 
-    private static String layerPrefix(int layer) {
+    /** {@code model.layers.<layer>.}: the start of every name of that layer's tensors. */
+    public static String layerPrefix(int layer) {
         return "model.layers." + layer + ".";
     }
 

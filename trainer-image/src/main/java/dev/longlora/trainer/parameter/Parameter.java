@@ -14,7 +14,9 @@ import java.util.Arrays;
 public final class Parameter {
     private final String name;
     private final int[] shape;
-    private final Tensor value;
+    /** Null while ZeRO-3 keeps this (frozen) weight partitioned across the ranks and it is not gathered. */
+    private Tensor value;
+
     private final Tensor grad;
 
     /** A parameter over {@code value} and, when trainable, {@code grad} (null when frozen). */
@@ -44,9 +46,40 @@ public final class Parameter {
         return n;
     }
 
-    /** The value tensor (owned by the model's backend). */
+    /** The value tensor (owned by the model's backend); fails while the weight is partitioned away (ZeRO-3). */
     public Tensor value() {
+        if (value == null) {
+            throw new IllegalStateException("weight " + name + " is partitioned across the ranks (ZeRO-3) and is not"
+                    + " gathered now: acquire its layer's weights first");
+        }
         return value;
+    }
+
+    /** Whether this rank holds the whole value now (false while ZeRO-3 keeps only a shard of it elsewhere). */
+    public boolean resident() {
+        return value != null;
+    }
+
+    /** Hands the value tensor to the caller (who frees it) and leaves the weight not resident. Frozen weights only. */
+    public Tensor detachValue() {
+        if (grad != null) {
+            throw new IllegalStateException("trainable parameter " + name + " is never partitioned away");
+        }
+        Tensor t = value();
+        value = null;
+        return t;
+    }
+
+    /** Makes {@code tensor} (the whole gathered value, same element count) the value again. */
+    public void attachValue(Tensor tensor) {
+        if (value != null) {
+            throw new IllegalStateException("weight " + name + " is already resident");
+        }
+        if (tensor.numel() != numel()) {
+            throw new IllegalArgumentException("weight " + name + " has " + numel() + " values, the tensor "
+                    + tensor.numel());
+        }
+        value = tensor;
     }
 
     /** The gradient tensor, or null when the parameter is frozen. */

@@ -9,7 +9,8 @@ import java.util.Map;
  * This rank's part of a data-parallel optimizer step, after its local backward passes. ZeRO stage 0: gradients
  * all-reduced, every rank runs the whole AdamW update. Stage 1: gradients all-reduced, each rank updates only its
  * shard with its shard of the optimizer state, then the parameters are all-gathered. Stage 2: as 1, but gradients are
- * reduce-scattered (each rank receives only its shard's sums). The clipping norm is global: each rank's squared sum
+ * reduce-scattered (each rank receives only its shard's sums). Stage 3 synchronizes like stage 2; what it adds, the
+ * partitioned frozen weights, is {@link PartitionedWeights}. The clipping norm is global: each rank's squared sum
  * over its shard, summed over the ranks in rank order, so every stage and rank clips by the same factor.
  */
 final class DataParallel {
@@ -21,8 +22,8 @@ final class DataParallel {
     private final ShardedAdamW sharded;
 
     DataParallel(Collectives comm, int zeroStage, Backend backend, FlatLayout layout, AdamWConfig adamw) {
-        if (zeroStage < 0 || zeroStage > 2) {
-            throw new IllegalArgumentException("ZeRO stage " + zeroStage + " is not implemented (0..2)");
+        if (zeroStage < 0 || zeroStage > 3) {
+            throw new IllegalArgumentException("ZeRO stage " + zeroStage + " does not exist (0..3)");
         }
         this.comm = comm;
         this.zeroStage = zeroStage;
@@ -51,7 +52,7 @@ final class DataParallel {
      */
     double step(double lr, double maxGradNorm, AdamW fullUpdate) {
         float[] grads = layout.gradients(backend);
-        if (zeroStage == 2) {
+        if (zeroStage >= 2) {
             comm.reduceScatter(grads);
         } else {
             comm.allReduce(grads);

@@ -44,15 +44,11 @@ public final class RankGroup {
     }
 
     /**
-     * What a multi-rank run cannot do yet, refused before any work with the way out: ZeRO-3 and the CUDA backend
-     * (NCCL) with more than one rank.
+     * What a multi-rank run cannot do yet, refused before any work with the way out: the CUDA backend (NCCL) with
+     * more than one rank.
      */
     public static void requireSupported(JobConfig job, RankEnv env, String backendName) {
         if (env.worldSize() == 1) return;
-        if (job.distributed().zeroStage() == 3) {
-            throw new ConfigException("distributed.zeroStage=3 with WORLD_SIZE=" + env.worldSize()
-                    + ": ZeRO-3 (partitioned frozen weights) is not implemented yet; use zeroStage 0, 1 or 2");
-        }
         if (!backendName.toLowerCase(java.util.Locale.ROOT).startsWith("cpu")) {
             throw new ConfigException("WORLD_SIZE=" + env.worldSize() + " on the " + backendName
                     + " backend: multi-rank training on GPUs needs NCCL, which is not implemented yet; run one"

@@ -32,6 +32,8 @@ public final class Trainer implements AutoCloseable {
     private final AdamW optimizer;
     /** Null for a single rank. */
     private final DataParallel parallel;
+    /** ZeRO-3's partitioned frozen weights; null below stage 3. */
+    private final PartitionedWeights partitioned;
 
     private final LrSchedule schedule;
     private final double maxGradNorm;
@@ -49,7 +51,8 @@ public final class Trainer implements AutoCloseable {
 
     /**
      * A trainer that is one rank of a data-parallel gang ({@code comm}; null or a world of one: a single rank) with
-     * ZeRO stage {@code zeroStage} (0..2).
+     * ZeRO stage {@code zeroStage} (0..3; stage 3 partitions the model's frozen weights across the ranks now, and
+     * the model gathers them layer by layer from then on).
      */
     public Trainer(
             LlamaModel model,
@@ -70,6 +73,7 @@ public final class Trainer implements AutoCloseable {
                 : new DataParallel(comm, zeroStage, model.backend(), new FlatLayout(trainable), adamw);
         this.optimizer =
                 parallel != null && parallel.shardsOptimizer() ? null : new AdamW(model.backend(), trainable, adamw);
+        this.partitioned = zeroStage == 3 && comm != null ? new PartitionedWeights(model, comm) : null;
         this.schedule = schedule;
         this.maxGradNorm = maxGradNorm;
     }
@@ -183,5 +187,6 @@ public final class Trainer implements AutoCloseable {
     @Override
     public void close() {
         if (optimizer != null) optimizer.close();
+        if (partitioned != null) partitioned.close();
     }
 }

@@ -30,7 +30,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * N thread ranks with the same global batch (world x accumulation = 4 windows a step) train what one rank trains:
  * losses, weights and optimizer state within {@link #TOLERANCE} relative (the ranks add the same numbers in another
- * order), and ZeRO stages 0, 1 and 2 at one world size give the same bits. Dropout is on, so the masks must follow
+ * order), and ZeRO stages 0 to 3 at one world size give the same bits (stage 3 gathers exact copies of the frozen
+ * weights, with gradient checkpointing's recompute and without it). Dropout is on, so the masks must follow
  * the windows' global indices; the gradient is clipped, so the norm must be global.
  */
 class DataParallelEquivalenceTest {
@@ -46,26 +47,36 @@ class DataParallelEquivalenceTest {
     private static CheckpointState reference;
 
     static JobConfig job(int world, int zeroStage, int maxSteps) {
+        return job(world, zeroStage, maxSteps, true);
+    }
+
+    static JobConfig job(int world, int zeroStage, int maxSteps, boolean gradientCheckpointing) {
         return JobConfigJson.parse("""
                 {"model": {"path": "builtin:tiny"}, "data": {"path": "builtin:synthetic"},
                  "context": {"originalLength": 32, "targetLength": 64},
                  "attention": {"pattern": "s2", "groups": 4},
                  "lora": {"rank": 4, "alpha": 8, "dropout": 0.1},
                  "training": {"maxSteps": %d, "learningRate": 2e-3, "warmupSteps": 1, "gradientAccumulationSteps": %d,
-                              "maxGradNorm": 0.05, "schedule": "constant_with_warmup", "seed": 11},
+                              "maxGradNorm": 0.05, "schedule": "constant_with_warmup", "seed": 11,
+                              "gradientCheckpointing": %b},
                  "distributed": {"nodes": 1, "gpusPerNode": %d, "zeroStage": %d, "collectiveTimeoutSeconds": 60},
-                 "checkpoint": {"everySteps": 2, "keep": 5}}""".formatted(maxSteps, GLOBAL_BATCH / world, world, zeroStage));
+                 "checkpoint": {"everySteps": 2, "keep": 5}}""".formatted(maxSteps, GLOBAL_BATCH / world, gradientCheckpointing, world, zeroStage));
     }
 
     /** Trains with {@code world} thread ranks in this JVM; returns the final checkpoint. */
     static CheckpointState train(int world, int zeroStage, int maxSteps, Path checkpoints) {
+        return train(job(world, zeroStage, maxSteps), world, checkpoints);
+    }
+
+    static CheckpointState train(JobConfig job, int world, Path checkpoints) {
+        int maxSteps = job.training().maxSteps();
         RankEnv env = RankEnv.from(Map.of(
                 "NNODES", "1",
                 "GPUS_PER_NODE", Integer.toString(world),
                 "WORLD_SIZE", Integer.toString(world),
                 "CHECKPOINT_DIR", checkpoints.toString()));
         TrainingRun.Result r = new RankGroup(
-                        job(world, zeroStage, maxSteps), env, i -> new CpuBackend(1), ProgressSink.none(), m -> {})
+                        job, env, i -> new CpuBackend(1), ProgressSink.none(), m -> {})
                 .run();
         assertEquals(maxSteps, r.lastStep());
         return new CheckpointManager(checkpoints, 5, m -> {})
@@ -107,7 +118,7 @@ class DataParallelEquivalenceTest {
     }
 
     @ParameterizedTest(name = "{0} ranks, ZeRO {1}")
-    @CsvSource({"2, 0", "2, 2", "4, 1", "4, 2"})
+    @CsvSource({"2, 0", "2, 2", "4, 1", "4, 2", "1, 3", "2, 3", "4, 3"})
     void ranksTrainWhatOneRankTrains(int world, int zeroStage) {
         CheckpointState state = train(world, zeroStage, STEPS, dir.resolve("w" + world + "z" + zeroStage));
         double error = worstError(reference, state);
@@ -123,8 +134,11 @@ class DataParallelEquivalenceTest {
     @Test
     void zeroStagesGiveTheSameBitsAtOneWorldSize() {
         CheckpointState stage0 = train(2, 0, 2, dir.resolve("bits0"));
-        for (int stage : new int[] {1, 2}) {
-            CheckpointState other = train(2, stage, 2, dir.resolve("bits" + stage));
+        for (int stage : new int[] {1, 2, 3, -3}) {
+            // -3: stage 3 without gradient checkpointing (backward gathers each layer again instead of recomputing)
+            CheckpointState other = stage > 0
+                    ? train(2, stage, 2, dir.resolve("bits" + stage))
+                    : train(job(2, 3, 2, false), 2, dir.resolve("bits3-no-checkpointing"));
             for (Map.Entry<String, TensorData> e : stage0.trainable().entrySet()) {
                 assertArrayEquals(
                         e.getValue().values(),
@@ -162,6 +176,16 @@ class DataParallelEquivalenceTest {
         double error = worstError(reference, onOne);
         System.out.printf(
                 Locale.ROOT, "2 ranks ZeRO 2 -> 4 ranks ZeRO 1 -> 1 rank: worst relative error %.2e%n", error);
+        assertTrue(error <= TOLERANCE, "relative error " + error);
+    }
+
+    @Test
+    void aZero2CheckpointResumesAtZero3() {
+        Path run = dir.resolve("resume-2-to-3");
+        train(2, 2, 2, run);
+        CheckpointState onStage3 = train(4, 3, STEPS, run);
+        double error = worstError(reference, onStage3);
+        System.out.printf(Locale.ROOT, "2 ranks ZeRO 2 -> 4 ranks ZeRO 3: worst relative error %.2e%n", error);
         assertTrue(error <= TOLERANCE, "relative error " + error);
     }
 
