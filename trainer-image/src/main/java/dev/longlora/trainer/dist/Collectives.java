@@ -18,7 +18,17 @@ public interface Collectives extends AutoCloseable {
     void allReduce(float[] buffer);
 
     /** This rank's shard of its buffer becomes the sum of all ranks' shards; the rest of the buffer is undefined. */
-    void reduceScatter(float[] buffer);
+    default void reduceScatter(float[] buffer) {
+        reduceScatter(buffer, Shard.bounds(buffer.length, worldSize()));
+    }
+
+    /**
+     * As {@link #reduceScatter(float[])} with uneven parts: rank r's part is [bounds[r], bounds[r + 1]) (world + 1
+     * non-decreasing offsets from 0 to the length; parts may be empty). Part r's sum is added in the same order as
+     * shard r's, so a bucket cut along a longer buffer's shard boundaries sums to the bits of that buffer's
+     * reduce-scatter.
+     */
+    void reduceScatter(float[] buffer, int[] bounds);
 
     /** Each rank contributes its own shard; afterwards every buffer holds all shards. */
     void allGather(float[] buffer);

@@ -17,7 +17,9 @@ public final class SingleRank implements Collectives {
     public void allReduce(float[] buffer) {}
 
     @Override
-    public void reduceScatter(float[] buffer) {}
+    public void reduceScatter(float[] buffer, int[] bounds) {
+        Shard.requireBounds(bounds, buffer.length, 1);
+    }
 
     @Override
     public void allGather(float[] buffer) {}

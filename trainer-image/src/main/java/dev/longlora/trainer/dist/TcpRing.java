@@ -81,13 +81,14 @@ public final class TcpRing implements Collectives {
 
     @Override
     public void allReduce(float[] buffer) {
-        reduceScatterSteps(buffer, "allReduce");
+        reduceScatterSteps(buffer, Shard.bounds(buffer.length, world), "allReduce");
         allGatherSteps(buffer, "allReduce");
     }
 
     @Override
-    public void reduceScatter(float[] buffer) {
-        reduceScatterSteps(buffer, "reduceScatter");
+    public void reduceScatter(float[] buffer, int[] bounds) {
+        Shard.requireBounds(bounds, buffer.length, world);
+        reduceScatterSteps(buffer, bounds, "reduceScatter");
     }
 
     @Override
@@ -95,11 +96,11 @@ public final class TcpRing implements Collectives {
         allGatherSteps(buffer, "allGather");
     }
 
-    private void reduceScatterSteps(float[] buffer, String operation) {
+    private void reduceScatterSteps(float[] buffer, int[] bounds, String operation) {
         long deadline = deadline();
         for (int s = 0; s < world - 1; s++) {
-            Shard send = Shard.of(buffer.length, world, mod(rank - s - 1, world));
-            Shard receive = Shard.of(buffer.length, world, mod(rank - s - 2, world));
+            Shard send = Shard.of(bounds, mod(rank - s - 1, world));
+            Shard receive = Shard.of(bounds, mod(rank - s - 2, world));
             startSend(buffer, send, operation);
             float[] partial = receive(receive.length(), operation, deadline);
             for (int i = 0; i < partial.length; i++) {

@@ -123,8 +123,7 @@ public final class ThreadRanks {
             }
         }
 
-        private float[] sumOfShard(int shard, int length) {
-            Shard s = Shard.of(length, world, shard);
+        private float[] sumOfShard(int shard, Shard s) {
             float[] sum = new float[s.length()];
             float[] first = buffers[RingOrder.contributor(shard, 1, world)];
             System.arraycopy(first, s.start(), sum, 0, s.length());
@@ -140,7 +139,7 @@ public final class ThreadRanks {
         @Override
         public void allReduce(float[] buffer) {
             publish(buffer, "allReduce");
-            float[] mine = sumOfShard(rank, buffer.length);
+            float[] mine = sumOfShard(rank, Shard.of(buffer.length, world, rank));
             meet(rank, "allReduce");
             int start = Shard.of(buffer.length, world, rank).start();
             for (float[] target : buffers) {
@@ -150,12 +149,13 @@ public final class ThreadRanks {
         }
 
         @Override
-        public void reduceScatter(float[] buffer) {
+        public void reduceScatter(float[] buffer, int[] bounds) {
+            Shard.requireBounds(bounds, buffer.length, world);
             publish(buffer, "reduceScatter");
-            float[] mine = sumOfShard(rank, buffer.length);
+            Shard part = Shard.of(bounds, rank);
+            float[] mine = sumOfShard(rank, part);
             meet(rank, "reduceScatter");
-            System.arraycopy(
-                    mine, 0, buffer, Shard.of(buffer.length, world, rank).start(), mine.length);
+            System.arraycopy(mine, 0, buffer, part.start(), mine.length);
         }
 
         @Override

@@ -44,6 +44,7 @@ public final class LlamaModel implements AutoCloseable {
     private Workspace workspace;
     private DecodeWorkspace decodeWorkspace;
     private WeightResidency residency = WeightResidency.RESIDENT;
+    private GradientResidency gradients = GradientResidency.WHOLE;
 
     /**
      * Builds a model with freshly initialised weights: base weights N(0, 0.02), norms 1, LoRA A Kaiming-uniform
@@ -217,6 +218,11 @@ public final class LlamaModel implements AutoCloseable {
         this.residency = Objects.requireNonNull(residency, "residency");
     }
 
+    /** Uses {@code gradients} for every later backward pass (ZeRO-2/3 install their gradient shards here). */
+    public void setGradientResidency(GradientResidency gradients) {
+        this.gradients = Objects.requireNonNull(gradients, "gradients");
+    }
+
     /** Number of dropout masks drawn so far (part of the RNG state a checkpoint saves). */
     public long dropoutCounter() {
         return dropoutCounter;
@@ -349,7 +355,7 @@ public final class LlamaModel implements AutoCloseable {
         releaseWorkspace();
         for (Parameter p : params.all()) {
             if (p.resident()) p.value().close();
-            if (p.grad() != null) {
+            if (p.hasGrad()) {
                 p.grad().close();
             }
         }
@@ -411,6 +417,7 @@ public final class LlamaModel implements AutoCloseable {
         // logits now hold dL/dlogits (crossEntropy wrote them in place).
         int n = layers.size();
         backend.zero(w.dNormed);
+        gradients.beforeBackward(headGroup());
         residency.acquire(headGroup());
         if (lmHead.trainable()) {
             backend.matmul(lmHead.grad(), w.logits, true, w.normed, false, 1f, 1f);
@@ -419,8 +426,10 @@ public final class LlamaModel implements AutoCloseable {
         backend.zero(w.dResid);
         backend.rmsnormBackward(w.dResid, finalNorm.grad(), w.dNormed, w.residuals[n], finalNorm.value(), w.rstd);
         residency.release(headGroup());
+        gradients.afterBackward(headGroup());
         for (int l = n - 1; l >= 0; l--) {
             DecoderLayer layer = layers.get(l);
+            gradients.beforeBackward(layerGroup(l));
             residency.acquire(layerGroup(l));
             DecoderLayer.Acts acts;
             if (w.perLayer != null) {
@@ -432,10 +441,13 @@ public final class LlamaModel implements AutoCloseable {
             layer.backward(
                     backend, w.dResid, w.residuals[l], acts, run.geometry, layerSeed(run.dropoutStep, l), w.scratch);
             residency.release(layerGroup(l));
+            gradients.afterBackward(layerGroup(l));
         }
+        gradients.beforeBackward(EMBEDDING_GROUP);
         if (embed.trainable()) {
             backend.embeddingBackward(embed.grad(), w.dResid, run.tokens);
         }
+        gradients.afterBackward(EMBEDDING_GROUP);
     }
 
     private long layerSeed(long step, int layer) {

@@ -122,10 +122,10 @@ public final class ParameterStore {
         return backend.download(p.grad());
     }
 
-    /** Zeroes every gradient. */
+    /** Zeroes every gradient this rank holds whole (ZeRO-2/3 zero their gradient shards themselves). */
     public void zeroGrads() {
         for (Parameter p : byName.values()) {
-            if (p.trainable()) {
+            if (p.hasGrad()) {
                 backend.zero(p.grad());
             }
         }

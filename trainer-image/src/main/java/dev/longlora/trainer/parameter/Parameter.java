@@ -17,7 +17,10 @@ public final class Parameter {
     /** Null while ZeRO-3 keeps this (frozen) weight partitioned across the ranks and it is not gathered. */
     private Tensor value;
 
-    private final Tensor grad;
+    /** Null when frozen, and while ZeRO-2/3 keeps only a shard of the reduced gradient elsewhere. */
+    private Tensor grad;
+
+    private final boolean trainable;
 
     /** A parameter over {@code value} and, when trainable, {@code grad} (null when frozen). */
     public Parameter(String name, int[] shape, Tensor value, Tensor grad) {
@@ -25,6 +28,7 @@ public final class Parameter {
         this.shape = shape.clone();
         this.value = value;
         this.grad = grad;
+        this.trainable = grad != null;
     }
 
     /** HF/PEFT name. */
@@ -62,7 +66,7 @@ public final class Parameter {
 
     /** Hands the value tensor to the caller (who frees it) and leaves the weight not resident. Frozen weights only. */
     public Tensor detachValue() {
-        if (grad != null) {
+        if (trainable) {
             throw new IllegalStateException("trainable parameter " + name + " is never partitioned away");
         }
         Tensor t = value();
@@ -82,14 +86,46 @@ public final class Parameter {
         value = tensor;
     }
 
-    /** The gradient tensor, or null when the parameter is frozen. */
+    /**
+     * The gradient tensor, or null when the parameter is frozen; fails while ZeRO-2/3 has no whole gradient for it
+     * (outside its layer's backward pass).
+     */
     public Tensor grad() {
+        if (trainable && grad == null) {
+            throw new IllegalStateException("the gradient of " + name + " is partitioned across the ranks (ZeRO-2/3)"
+                    + " and exists whole only during its layer's backward pass");
+        }
         return grad;
+    }
+
+    /** Whether this rank holds a whole gradient tensor for the parameter now (trainable ones only). */
+    public boolean hasGrad() {
+        return grad != null;
+    }
+
+    /** Hands the gradient tensor to the caller (who frees it); {@link #grad()} fails until one is attached. */
+    public Tensor detachGrad() {
+        Tensor g = grad();
+        if (g == null) throw new IllegalStateException("frozen parameter " + name + " has no gradient");
+        grad = null;
+        return g;
+    }
+
+    /** Makes {@code tensor} (same element count) the gradient again. */
+    public void attachGrad(Tensor tensor) {
+        if (!trainable || grad != null) {
+            throw new IllegalStateException("parameter " + name + (trainable ? " already has a gradient" : " is frozen"));
+        }
+        if (tensor.numel() != numel()) {
+            throw new IllegalArgumentException("parameter " + name + " has " + numel() + " values, the tensor "
+                    + tensor.numel());
+        }
+        grad = tensor;
     }
 
     /** Whether the optimizer updates this parameter. */
     public boolean trainable() {
-        return grad != null;
+        return trainable;
     }
 
     @Override

@@ -3,34 +3,46 @@ package dev.longlora.trainer.train;
 import dev.longlora.trainer.backend.Backend;
 import dev.longlora.trainer.dist.Collectives;
 import dev.longlora.trainer.dist.Shard;
+import dev.longlora.trainer.model.LlamaModel;
+import java.util.Arrays;
 import java.util.Map;
 
 /**
  * This rank's part of a data-parallel optimizer step, after its local backward passes. ZeRO stage 0: gradients
  * all-reduced, every rank runs the whole AdamW update. Stage 1: gradients all-reduced, each rank updates only its
- * shard with its shard of the optimizer state, then the parameters are all-gathered. Stage 2: as 1, but gradients are
- * reduce-scattered (each rank receives only its shard's sums). Stage 3 synchronizes like stage 2; what it adds, the
- * partitioned frozen weights, is {@link PartitionedWeights}. The clipping norm is global: each rank's squared sum
+ * shard with its shard of the optimizer state, then the parameters are all-gathered. Stage 2: as 1, but the
+ * gradients were already reduce-scattered layer by layer during backward ({@link PartitionedGradients}), so each
+ * rank holds only its shard's sums. Stage 3 synchronizes like stage 2; what it adds, the partitioned frozen weights,
+ * is {@link PartitionedWeights}. The clipping norm is global: each rank's squared sum
  * over its shard, summed over the ranks in rank order, so every stage and rank clips by the same factor.
  */
-final class DataParallel {
+final class DataParallel implements AutoCloseable {
     private final Collectives comm;
     private final int zeroStage;
     private final Backend backend;
     private final FlatLayout layout;
     private final Shard shard;
     private final ShardedAdamW sharded;
+    /** Stage 2+: this rank's gradient shard, reduced during backward; null below. */
+    private final PartitionedGradients gradients;
 
-    DataParallel(Collectives comm, int zeroStage, Backend backend, FlatLayout layout, AdamWConfig adamw) {
+    /** {@code model}: the rank's model; from stage 2 its whole gradients are replaced by this rank's shard now. */
+    DataParallel(Collectives comm, int zeroStage, LlamaModel model, FlatLayout layout, AdamWConfig adamw) {
         if (zeroStage < 0 || zeroStage > 3) {
             throw new IllegalArgumentException("ZeRO stage " + zeroStage + " does not exist (0..3)");
         }
         this.comm = comm;
         this.zeroStage = zeroStage;
-        this.backend = backend;
+        this.backend = model.backend();
         this.layout = layout;
         this.shard = Shard.of(layout.length(), comm.worldSize(), comm.rank());
         this.sharded = zeroStage >= 1 ? new ShardedAdamW(backend, layout, adamw, comm) : null;
+        this.gradients = zeroStage >= 2 ? new PartitionedGradients(model, comm, layout) : null;
+    }
+
+    /** Starts a step: the gradient shard's sums start at zero (whole gradients are zeroed by the model). */
+    void beginStep() {
+        if (gradients != null) gradients.zero();
     }
 
     Collectives comm() {
@@ -51,14 +63,18 @@ final class DataParallel {
      * this rank's shard otherwise). Returns the global norm before clipping.
      */
     double step(double lr, double maxGradNorm, AdamW fullUpdate) {
-        float[] grads = layout.gradients(backend);
-        if (zeroStage >= 2) {
-            comm.reduceScatter(grads);
+        float[] grads;
+        if (gradients != null) {
+            grads = gradients.shardValues();
         } else {
+            grads = layout.gradients(backend);
             comm.allReduce(grads);
         }
+        // the rank's own shard of the summed gradient: all of grads from stage 2, a range of it below
+        int from = gradients != null ? 0 : shard.start();
+        int to = gradients != null ? grads.length : shard.end();
         double squares = 0;
-        for (int i = shard.start(); i < shard.end(); i++) {
+        for (int i = from; i < to; i++) {
             squares += (double) grads[i] * grads[i];
         }
         double norm = Math.sqrt(comm.sumDoubles(squares)[0]);
@@ -73,10 +89,10 @@ final class DataParallel {
             return norm;
         }
         if (clip) {
-            for (int i = shard.start(); i < shard.end(); i++) grads[i] *= factor;
+            for (int i = from; i < to; i++) grads[i] *= factor;
         }
         float[] values = layout.values(backend);
-        sharded.step(values, grads, lr);
+        sharded.step(values, gradients != null ? grads : Arrays.copyOfRange(grads, from, to), lr);
         comm.allGather(values);
         layout.uploadValues(backend, values);
         return norm;
@@ -92,5 +108,11 @@ final class DataParallel {
 
     void importOptimizerState(Map<String, AdamW.ParamState> state) {
         sharded.importState(state);
+    }
+
+    @Override
+    public void close() {
+        if (sharded != null) sharded.close();
+        if (gradients != null) gradients.close();
     }
 }

@@ -13,20 +13,22 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * AdamW for ZeRO stage 1 and 2: this rank keeps the moments of its shard of the flat trainable buffer only (1/N of
- * the optimizer state) and updates that shard with the backend's adamwUpdate, so a sharded step gives the bits an
- * unsharded one would. Checkpoints see the whole state: {@link #exportState}
+ * AdamW for ZeRO stages 1 to 3: this rank keeps the moments of its shard of the flat trainable buffer only (1/N of
+ * the optimizer state, on its backend) and updates that shard with the backend's adamwUpdate, so a sharded step gives
+ * the bits an unsharded one would. Checkpoints see the whole state: {@link #exportState}
  * gathers it from every rank, {@link #importState} keeps this rank's part of it, so a checkpoint written at one world
  * size resumes at another.
  */
-final class ShardedAdamW {
+final class ShardedAdamW implements AutoCloseable {
     private final Backend backend;
     private final FlatLayout layout;
     private final AdamWConfig config;
     private final Collectives comm;
     private final Shard shard;
-    private final float[] m;
-    private final float[] v;
+    /** This rank's moments (null when its shard is empty). */
+    private final Tensor m;
+
+    private final Tensor v;
     private long step;
 
     ShardedAdamW(Backend backend, FlatLayout layout, AdamWConfig config, Collectives comm) {
@@ -35,8 +37,14 @@ final class ShardedAdamW {
         this.config = config.validate();
         this.comm = comm;
         this.shard = Shard.of(layout.length(), comm.worldSize(), comm.rank());
-        this.m = new float[shard.length()];
-        this.v = new float[shard.length()];
+        this.m = shard.length() > 0 ? zeros(shard.length()) : null;
+        this.v = shard.length() > 0 ? zeros(shard.length()) : null;
+    }
+
+    private Tensor zeros(int n) {
+        Tensor t = backend.allocate(n);
+        backend.zero(t);
+        return t;
     }
 
     Shard shard() {
@@ -44,27 +52,26 @@ final class ShardedAdamW {
     }
 
     /**
-     * Updates this rank's shard of {@code values} from the same shard of {@code grads} (both flat, full length)
-     * through the backend's own {@code adamwUpdate}, so there is one AdamW in the trainer. The moments stay in host
-     * arrays (that is what a partitioned checkpoint writes); the shard goes to the backend for the update.
+     * Updates this rank's shard of {@code values} (flat, full length) from {@code shardGrads} (this rank's shard of the
+     * gradient only) through the backend's own {@code adamwUpdate}, so there is one AdamW in the trainer. The moments
+     * stay on the backend; the shard of the values goes there for the update.
      */
-    void step(float[] values, float[] grads, double lr) {
+    void step(float[] values, float[] shardGrads, double lr) {
         step++;
         int n = shard.length();
+        if (shardGrads.length != n) {
+            throw new IllegalArgumentException("shard of " + n + " values, gradient of " + shardGrads.length);
+        }
         if (n == 0) return;
         try (Tensor p = backend.allocate(n);
-                Tensor g = backend.allocate(n);
-                Tensor tm = backend.allocate(n);
-                Tensor tv = backend.allocate(n)) {
+                Tensor g = backend.allocate(n)) {
             backend.upload(p, Arrays.copyOfRange(values, shard.start(), shard.end()));
-            backend.upload(g, Arrays.copyOfRange(grads, shard.start(), shard.end()));
-            backend.upload(tm, m);
-            backend.upload(tv, v);
+            backend.upload(g, shardGrads);
             backend.adamwUpdate(
                     p,
                     g,
-                    tm,
-                    tv,
+                    m,
+                    v,
                     (float) lr,
                     (float) config.beta1(),
                     (float) config.beta2(),
@@ -72,14 +79,12 @@ final class ShardedAdamW {
                     (float) config.weightDecay(),
                     step);
             System.arraycopy(backend.download(p), 0, values, shard.start(), n);
-            System.arraycopy(backend.download(tm), 0, m, 0, n);
-            System.arraycopy(backend.download(tv), 0, v, 0, n);
         }
     }
 
     /** A copy of this rank's part of the state, for a partitioned checkpoint. */
     OptimizerShard ownPart() {
-        return new OptimizerShard(comm.rank(), shard.start(), shard.end(), m.clone(), v.clone(), step);
+        return new OptimizerShard(comm.rank(), shard.start(), shard.end(), download(m), download(v), step);
     }
 
     /** Where every rank's part lies in the flat buffer. */
@@ -101,8 +106,8 @@ final class ShardedAdamW {
     Map<String, AdamW.ParamState> exportState() {
         float[] allM = new float[layout.length()];
         float[] allV = new float[layout.length()];
-        System.arraycopy(m, 0, allM, shard.start(), m.length);
-        System.arraycopy(v, 0, allV, shard.start(), v.length);
+        System.arraycopy(download(m), 0, allM, shard.start(), shard.length());
+        System.arraycopy(download(v), 0, allV, shard.start(), shard.length());
         comm.allGather(allM);
         comm.allGather(allV);
         Map<String, AdamW.ParamState> out = new LinkedHashMap<>();
@@ -139,8 +144,22 @@ final class ShardedAdamW {
             System.arraycopy(ps.m(), 0, allM, layout.offset(i), (int) n);
             System.arraycopy(ps.v(), 0, allV, layout.offset(i), (int) n);
         }
-        System.arraycopy(allM, shard.start(), m, 0, m.length);
-        System.arraycopy(allV, shard.start(), v, 0, v.length);
+        if (m != null) {
+            backend.upload(m, Arrays.copyOfRange(allM, shard.start(), shard.end()));
+            backend.upload(v, Arrays.copyOfRange(allV, shard.start(), shard.end()));
+        }
         step = Math.max(0, restoredStep);
+    }
+
+    private float[] download(Tensor moments) {
+        return moments != null ? backend.download(moments) : new float[0];
+    }
+
+    @Override
+    public void close() {
+        if (m != null) {
+            m.close();
+            v.close();
+        }
     }
 }

@@ -70,7 +70,7 @@ public final class Trainer implements AutoCloseable {
         }
         this.parallel = comm == null || comm.worldSize() == 1
                 ? null
-                : new DataParallel(comm, zeroStage, model.backend(), new FlatLayout(trainable), adamw);
+                : new DataParallel(comm, zeroStage, model, new FlatLayout(trainable), adamw);
         this.optimizer =
                 parallel != null && parallel.shardsOptimizer() ? null : new AdamW(model.backend(), trainable, adamw);
         this.partitioned = zeroStage == 3 && comm != null ? new PartitionedWeights(model, comm) : null;
@@ -150,6 +150,7 @@ public final class Trainer implements AutoCloseable {
                     + " samples, got " + localSamples.size());
         }
         model.zeroGrads();
+        if (parallel != null) parallel.beginStep();
         double lossSum = 0;
         long tokens = 0;
         float scale = 1f / globalSamples;
@@ -187,6 +188,7 @@ public final class Trainer implements AutoCloseable {
     @Override
     public void close() {
         if (optimizer != null) optimizer.close();
+        if (parallel != null) parallel.close();
         if (partitioned != null) partitioned.close();
     }
 }

@@ -30,8 +30,9 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * N thread ranks with the same global batch (world x accumulation = 4 windows a step) train what one rank trains:
  * losses, weights and optimizer state within {@link #TOLERANCE} relative (the ranks add the same numbers in another
- * order), and ZeRO stages 0 to 3 at one world size give the same bits (stage 3 gathers exact copies of the frozen
- * weights, with gradient checkpointing's recompute and without it). Dropout is on, so the masks must follow
+ * order). At one world size ZeRO stages 0 and 1 give the same bits, and so do stages 2 and 3 (stage 3 gathers exact
+ * copies of the frozen weights, with gradient checkpointing's recompute and without it); 2 and 3 reduce each
+ * micro-batch's gradients during its backward, so with accumulation their sums run in another order than 0 and 1. Dropout is on, so the masks must follow
  * the windows' global indices; the gradient is clipped, so the norm must be global.
  */
 class DataParallelEquivalenceTest {
@@ -134,22 +135,26 @@ class DataParallelEquivalenceTest {
     @Test
     void zeroStagesGiveTheSameBitsAtOneWorldSize() {
         CheckpointState stage0 = train(2, 0, 2, dir.resolve("bits0"));
-        for (int stage : new int[] {1, 2, 3, -3}) {
-            // -3: stage 3 without gradient checkpointing (backward gathers each layer again instead of recomputing)
-            CheckpointState other = stage > 0
-                    ? train(2, stage, 2, dir.resolve("bits" + stage))
-                    : train(job(2, 3, 2, false), 2, dir.resolve("bits3-no-checkpointing"));
-            for (Map.Entry<String, TensorData> e : stage0.trainable().entrySet()) {
+        assertSameBits(stage0, train(2, 1, 2, dir.resolve("bits1")), "ZeRO 1 against 0");
+        CheckpointState stage2 = train(2, 2, 2, dir.resolve("bits2"));
+        assertSameBits(stage2, train(2, 3, 2, dir.resolve("bits3")), "ZeRO 3 against 2");
+        // stage 3 without gradient checkpointing: backward gathers each layer again instead of recomputing under one
+        assertSameBits(
+                stage2,
+                train(job(2, 3, 2, false), 2, dir.resolve("bits3-no-checkpointing")),
+                "ZeRO 3 without checkpointing against 2");
+        double error = worstError(stage0, stage2);
+        System.out.printf(Locale.ROOT, "2 ranks, ZeRO 2 against 0 after 2 steps: relative error %.2e%n", error);
+        assertTrue(error <= TOLERANCE, "relative error " + error);
+    }
+
+    private static void assertSameBits(CheckpointState expected, CheckpointState actual, String what) {
+        for (var pair : List.of(
+                Map.entry(expected.trainable(), actual.trainable()),
+                Map.entry(expected.optimizer(), actual.optimizer()))) {
+            for (Map.Entry<String, TensorData> e : pair.getKey().entrySet()) {
                 assertArrayEquals(
-                        e.getValue().values(),
-                        other.trainable().get(e.getKey()).values(),
-                        "ZeRO " + stage + " " + e.getKey());
-            }
-            for (Map.Entry<String, TensorData> e : stage0.optimizer().entrySet()) {
-                assertArrayEquals(
-                        e.getValue().values(),
-                        other.optimizer().get(e.getKey()).values(),
-                        "ZeRO " + stage + " " + e.getKey());
+                        e.getValue().values(), pair.getValue().get(e.getKey()).values(), what + ": " + e.getKey());
             }
         }
     }
