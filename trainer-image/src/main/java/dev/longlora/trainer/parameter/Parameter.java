@@ -80,8 +80,8 @@ public final class Parameter {
             throw new IllegalStateException("weight " + name + " is already resident");
         }
         if (tensor.numel() != numel()) {
-            throw new IllegalArgumentException("weight " + name + " has " + numel() + " values, the tensor "
-                    + tensor.numel());
+            throw new IllegalArgumentException(
+                    "weight " + name + " has " + numel() + " values, the tensor " + tensor.numel());
         }
         value = tensor;
     }
@@ -114,11 +114,12 @@ public final class Parameter {
     /** Makes {@code tensor} (same element count) the gradient again. */
     public void attachGrad(Tensor tensor) {
         if (!trainable || grad != null) {
-            throw new IllegalStateException("parameter " + name + (trainable ? " already has a gradient" : " is frozen"));
+            throw new IllegalStateException(
+                    "parameter " + name + (trainable ? " already has a gradient" : " is frozen"));
         }
         if (tensor.numel() != numel()) {
-            throw new IllegalArgumentException("parameter " + name + " has " + numel() + " values, the tensor "
-                    + tensor.numel());
+            throw new IllegalArgumentException(
+                    "parameter " + name + " has " + numel() + " values, the tensor " + tensor.numel());
         }
         grad = tensor;
     }

@@ -108,7 +108,9 @@ final class PartitionedGradients implements GradientResidency, AutoCloseable {
         int world = comm.worldSize();
         int[] bounds = new int[world + 1];
         for (int r = 0; r <= world; r++) {
-            int flatStart = r == world ? layout.length() : Shard.of(layout.length(), world, r).start();
+            int flatStart = r == world
+                    ? layout.length()
+                    : Shard.of(layout.length(), world, r).start();
             bounds[r] = bucketPosition(params, flatStart);
         }
         comm.reduceScatter(bucket, bounds);

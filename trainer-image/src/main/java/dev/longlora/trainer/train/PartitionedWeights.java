@@ -115,7 +115,12 @@ final class PartitionedWeights implements WeightResidency, AutoCloseable {
         if (o.length() == 0) return;
         float[] flat = new float[o.length()];
         if (o.part() != null) {
-            System.arraycopy(backend.download(o.part()), 0, flat, o.shard().start(), o.shard().length());
+            System.arraycopy(
+                    backend.download(o.part()),
+                    0,
+                    flat,
+                    o.shard().start(),
+                    o.shard().length());
         }
         comm.allGather(flat);
         for (int i = 0; i < o.weights().size(); i++) {

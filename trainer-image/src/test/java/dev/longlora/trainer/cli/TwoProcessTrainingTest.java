@@ -58,11 +58,12 @@ class TwoProcessTrainingTest {
         return pod(nodeRank, 0, port, checkpoints, maxSteps, log);
     }
 
-    /** Pod {@code nodeRank} of two, running {@code max(1, gpusPerNode)} CPU ranks as threads. */
+    /** Pod {@code nodeRank} of two, running {@code max(1, gpusPerNode)} CPU ranks as threads; {@code sets}: more --set. */
     private static ProcessBuilder pod(
-            int nodeRank, int gpusPerNode, int port, Path checkpoints, long maxSteps, Path log) {
-        ProcessBuilder pb = TrainerProcess.of(
-                        List.of("-Xmx256m", "-XX:TieredStopAtLevel=1"), flags(checkpoints, maxSteps, 2, gpusPerNode))
+            int nodeRank, int gpusPerNode, int port, Path checkpoints, long maxSteps, Path log, String... sets) {
+        List<String> flags = new ArrayList<>(flags(checkpoints, maxSteps, 2, gpusPerNode));
+        for (String set : sets) flags.addAll(List.of("--set", set));
+        ProcessBuilder pb = TrainerProcess.of(List.of("-Xmx256m", "-XX:TieredStopAtLevel=1"), flags)
                 .redirectErrorStream(true);
         pb.environment()
                 .putAll(Map.of(
@@ -129,24 +130,29 @@ class TwoProcessTrainingTest {
         assertEquals(a.scalars().get("loss"), b.scalars().get("loss"));
     }
 
-    /** Two pods of two thread ranks each: global ranks 0-1 and 2-3 form one TCP ring of four. */
+    /**
+     * The 70B example's shape, halved: two pods of four thread ranks each with ZeRO-3. Global ranks 0-3 and 4-7 form
+     * one TCP ring of eight and train the bits of eight thread ranks in one JVM (GPUS_PER_NODE=8).
+     */
     @Test
-    void twoPodsOfTwoThreadRanksTrainTheBitsOfFourThreadRanks() throws Exception {
+    void twoPodsOfFourThreadRanksTrainTheBitsOfEightThreadRanksWithZero3() throws Exception {
         int port = freePort();
-        Path tcp = dir.resolve("tcp4");
-        Path log1 = dir.resolve("rank1-4.log");
-        Process pod1 = pod(1, 2, port, tcp, 2, log1).start();
-        Process pod0 = pod(0, 2, port, tcp, 2, null).start();
+        Path tcp = dir.resolve("tcp8");
+        Path log1 = dir.resolve("rank1-8.log");
+        Process pod1 = pod(1, 4, port, tcp, 2, log1, "distributed.zeroStage=3").start();
+        Process pod0 = pod(0, 4, port, tcp, 2, null, "distributed.zeroStage=3").start();
         String out0 = new String(pod0.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(pod0.waitFor(120, TimeUnit.SECONDS) && pod1.waitFor(30, TimeUnit.SECONDS));
         assertEquals(0, pod0.exitValue(), out0);
         assertEquals(0, pod1.exitValue(), Files.readString(log1));
-        assertTrue(Files.readString(log1).contains("rank 2 of 4 (2 ranks in this JVM)"), Files.readString(log1));
+        assertTrue(Files.readString(log1).contains("rank 4 of 8 (4 ranks in this JVM)"), Files.readString(log1));
 
-        Path threads = dir.resolve("threads4");
+        Path threads = dir.resolve("threads8");
+        List<String> flags = new ArrayList<>(flags(threads, 2, 1, 8));
+        flags.addAll(List.of("--set", "distributed.zeroStage=3"));
         CliHarness r = CliHarness.runWithEnv(
-                Map.of("NNODES", "1", "GPUS_PER_NODE", "4", "WORLD_SIZE", "4", "LONGLORA_BACKEND", "cpu"),
-                flags(threads, 2, 1, 4).toArray(String[]::new));
+                Map.of("NNODES", "1", "GPUS_PER_NODE", "8", "WORLD_SIZE", "8", "LONGLORA_BACKEND", "cpu"),
+                flags.toArray(String[]::new));
         assertEquals(0, r.code(), r.toString());
         CheckpointState a = finalCheckpoint(tcp, 2);
         CheckpointState b = finalCheckpoint(threads, 2);

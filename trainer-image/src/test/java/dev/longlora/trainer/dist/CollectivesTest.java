@@ -30,9 +30,22 @@ class CollectivesTest {
 
     /** Shard sums in ring order, computed directly. */
     private static float[] ringSum(int world) {
+        return ringSum(world, Shard.bounds(LENGTH, world));
+    }
+
+    /** Uneven parts, as a bucket cut along a longer buffer's shards gets: rank 0 one value, the last the rest. */
+    private static int[] unevenBounds(int world) {
+        int[] bounds = new int[world + 1];
+        for (int r = 1; r < world; r++) bounds[r] = 1;
+        bounds[world] = LENGTH;
+        return bounds;
+    }
+
+    /** Part sums in ring order (part c's contributors as shard c's), computed directly. */
+    private static float[] ringSum(int world, int[] bounds) {
         float[] sum = new float[LENGTH];
         for (int c = 0; c < world; c++) {
-            Shard s = Shard.of(LENGTH, world, c);
+            Shard s = Shard.of(bounds, c);
             for (int i = s.start(); i < s.end(); i++) {
                 float acc = input(RingOrder.contributor(c, 1, world))[i];
                 for (int k = 2; k <= world; k++) {
@@ -44,7 +57,10 @@ class CollectivesTest {
         return sum;
     }
 
-    /** Results per rank: all-reduce, reduce-scatter shard, all-gather, broadcast from the last rank. */
+    /**
+     * Results per rank: all-reduce, reduce-scatter shard, all-gather, broadcast from the last rank, the two sums,
+     * and the part of a reduce-scatter with uneven parts.
+     */
     private static float[][] exercise(Collectives c) {
         int world = c.worldSize();
         float[] reduced = input(c.rank());
@@ -60,8 +76,20 @@ class CollectivesTest {
         c.broadcast(broadcast, world - 1);
         c.barrier();
         double[] sums = c.sumDoubles(c.rank() + 0.1, 1e-12);
+        float[] uneven = input(c.rank());
+        int[] bounds = unevenBounds(world);
+        c.reduceScatter(uneven, bounds);
+        Shard part = Shard.of(bounds, c.rank());
         c.close();
-        return new float[][] {reduced, shard, gathered, broadcast, {(float) sums[0]}, {(float) (sums[1] * 1e12)}};
+        return new float[][] {
+            reduced,
+            shard,
+            gathered,
+            broadcast,
+            {(float) sums[0]},
+            {(float) (sums[1] * 1e12)},
+            java.util.Arrays.copyOfRange(uneven, part.start(), part.end())
+        };
     }
 
     private static void check(int world, List<GangHarness.Outcome<float[][]>> results) {
@@ -82,6 +110,11 @@ class CollectivesTest {
             assertArrayEquals(input(world - 1), got[3], "broadcast");
             assertEquals(world * (world - 1) / 2.0 + 0.1 * world, got[4][0], 1e-5, "sumDoubles");
             assertEquals(world, got[5][0], 1e-6, "a tiny double survives the float transport");
+            Shard part = Shard.of(unevenBounds(world), r);
+            assertArrayEquals(
+                    java.util.Arrays.copyOfRange(ringSum(world, unevenBounds(world)), part.start(), part.end()),
+                    got[6],
+                    "reduceScatter with uneven parts, rank " + r);
         }
     }
 

@@ -52,7 +52,12 @@ class DataParallelEquivalenceTest {
     }
 
     static JobConfig job(int world, int zeroStage, int maxSteps, boolean gradientCheckpointing) {
-        return JobConfigJson.parse("""
+        return job(world, zeroStage, maxSteps, gradientCheckpointing, GLOBAL_BATCH);
+    }
+
+    static JobConfig job(int world, int zeroStage, int maxSteps, boolean gradientCheckpointing, int globalBatch) {
+        return JobConfigJson.parse(
+                """
                 {"model": {"path": "builtin:tiny"}, "data": {"path": "builtin:synthetic"},
                  "context": {"originalLength": 32, "targetLength": 64},
                  "attention": {"pattern": "s2", "groups": 4},
@@ -61,7 +66,7 @@ class DataParallelEquivalenceTest {
                               "maxGradNorm": 0.05, "schedule": "constant_with_warmup", "seed": 11,
                               "gradientCheckpointing": %b},
                  "distributed": {"nodes": 1, "gpusPerNode": %d, "zeroStage": %d, "collectiveTimeoutSeconds": 60},
-                 "checkpoint": {"everySteps": 2, "keep": 5}}""".formatted(maxSteps, GLOBAL_BATCH / world, gradientCheckpointing, world, zeroStage));
+                 "checkpoint": {"everySteps": 2, "keep": 5}}""".formatted(maxSteps, globalBatch / world, gradientCheckpointing, world, zeroStage));
     }
 
     /** Trains with {@code world} thread ranks in this JVM; returns the final checkpoint. */
@@ -76,9 +81,7 @@ class DataParallelEquivalenceTest {
                 "GPUS_PER_NODE", Integer.toString(world),
                 "WORLD_SIZE", Integer.toString(world),
                 "CHECKPOINT_DIR", checkpoints.toString()));
-        TrainingRun.Result r = new RankGroup(
-                        job, env, i -> new CpuBackend(1), ProgressSink.none(), m -> {})
-                .run();
+        TrainingRun.Result r = new RankGroup(job, env, i -> new CpuBackend(1), ProgressSink.none(), m -> {}).run();
         assertEquals(maxSteps, r.lastStep());
         return new CheckpointManager(checkpoints, 5, m -> {})
                 .resolve(new ResumeFrom.Step(maxSteps))
@@ -130,6 +133,19 @@ class DataParallelEquivalenceTest {
         double referenceLoss = Double.parseDouble(reference.scalars().get("loss"));
         double loss = Double.parseDouble(state.scalars().get("loss"));
         assertEquals(referenceLoss, loss, 1e-6 * Math.abs(referenceLoss), "rank 0 reports the global loss");
+    }
+
+    /** The GPU examples' node shape: 8 ranks (GPUS_PER_NODE=8 as thread ranks) with ZeRO 2 and 3, 3 steps. */
+    @Test
+    void eightThreadRanksTrainWhatOneRankTrainsAtZero2And3() {
+        int steps = 3;
+        CheckpointState one = train(job(1, 0, steps, true, 8), 1, dir.resolve("one-of-8"));
+        for (int stage : new int[] {2, 3}) {
+            CheckpointState eight = train(job(8, stage, steps, true, 8), 8, dir.resolve("eight-z" + stage));
+            double error = worstError(one, eight);
+            System.out.printf(Locale.ROOT, "8 ranks, ZeRO %d: worst relative error %.2e%n", stage, error);
+            assertTrue(error <= TOLERANCE, "8 ranks, ZeRO " + stage + ": relative error " + error);
+        }
     }
 
     @Test
