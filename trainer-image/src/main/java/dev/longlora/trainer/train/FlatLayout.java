@@ -2,6 +2,8 @@ package dev.longlora.trainer.train;
 
 import dev.longlora.trainer.backend.Backend;
 import dev.longlora.trainer.parameter.Parameter;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -40,11 +42,38 @@ final class FlatLayout {
         return offsets[param];
     }
 
-    float[] gradients(Backend backend) {
-        float[] flat = new float[length];
+    /**
+     * Consecutive runs of whole parameters, each {@code [first, end)} in parameter indices, of at most {@code
+     * maxValues} values (a larger parameter is a run of its own): the buckets of a bucketed all-reduce.
+     */
+    List<int[]> buckets(int maxValues) {
+        List<int[]> out = new ArrayList<>();
+        int first = 0;
+        long size = 0;
         for (int i = 0; i < params.size(); i++) {
+            long n = params.get(i).numel();
+            if (i > first && size + n > maxValues) {
+                out.add(new int[] {first, i});
+                first = i;
+                size = 0;
+            }
+            size += n;
+        }
+        if (first < params.size()) out.add(new int[] {first, params.size()});
+        return out;
+    }
+
+    /** Where parameter {@code end} would start: the flat offset just past parameters {@code [.., end)}. */
+    int offsetAfter(int end) {
+        return end == params.size() ? length : offsets[end];
+    }
+
+    /** The gradients of parameters {@code [first, end)} end to end. */
+    float[] gradients(Backend backend, int first, int end) {
+        float[] flat = new float[offsetAfter(end) - offsets[first]];
+        for (int i = first; i < end; i++) {
             float[] g = backend.download(params.get(i).grad());
-            System.arraycopy(g, 0, flat, offsets[i], g.length);
+            System.arraycopy(g, 0, flat, offsets[i] - offsets[first], g.length);
         }
         return flat;
     }
@@ -58,9 +87,12 @@ final class FlatLayout {
         return flat;
     }
 
-    void uploadGradients(Backend backend, float[] flat) {
-        for (int i = 0; i < params.size(); i++) {
-            backend.upload(params.get(i).grad(), slice(flat, i));
+    /** Writes {@code bucket} (parameters {@code [first, end)} end to end) into their gradient tensors. */
+    void uploadGradients(Backend backend, float[] bucket, int first, int end) {
+        for (int i = first; i < end; i++) {
+            int n = (int) params.get(i).numel();
+            int at = offsets[i] - offsets[first];
+            backend.upload(params.get(i).grad(), Arrays.copyOfRange(bucket, at, at + n));
         }
     }
 
