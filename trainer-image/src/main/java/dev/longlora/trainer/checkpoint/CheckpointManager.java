@@ -279,6 +279,9 @@ public final class CheckpointManager {
         if (sharded) {
             required.add(CheckpointLayout.OPTIMIZER_MANIFEST_FILE);
             manifest = OptimizerManifest.fromJson(readJson(manifestFile), manifestFile);
+            log.accept("step-" + step + " holds the optimizer state of " + manifest.worldSize() + " ranks"
+                    + (manifest.zeroStage() > 0 ? " at ZeRO " + manifest.zeroStage() : "")
+                    + "; each rank of this run takes its own shard of it");
             for (OptimizerManifest.Range r : manifest.shards()) {
                 required.add(CheckpointLayout.optimizerShardFile(r.rank()));
             }

@@ -17,9 +17,10 @@ import java.util.Map;
 /**
  * How a partitioned optimizer state lies in a checkpoint: the flat layout of the trainable parameters and which rank's
  * file holds which element range. A resume at any world size reads it back as one whole state (each rank then keeps
- * its own new shard), so the partitioning of the writer does not bind the reader.
+ * its own new shard), so the partitioning of the writer does not bind the reader. {@code zeroStage} records the
+ * writer's stage (1-3) for people and logs; -1 in manifests written before it was recorded.
  */
-public record OptimizerManifest(int worldSize, long step, List<Entry> parameters, List<Range> shards) {
+public record OptimizerManifest(int worldSize, int zeroStage, long step, List<Entry> parameters, List<Range> shards) {
     public static final String M_SUFFIX = ".exp_avg";
     public static final String V_SUFFIX = ".exp_avg_sq";
     public static final String STEP_SUFFIX = ".step";
@@ -48,6 +49,7 @@ public record OptimizerManifest(int worldSize, long step, List<Entry> parameters
         ObjectNode o = json.createObjectNode();
         o.put("format", FORMAT);
         o.put("worldSize", worldSize);
+        o.put("zeroStage", zeroStage);
         o.put("step", step);
         o.put("flatLength", flatLength());
         ArrayNode params = o.putArray("parameters");
@@ -94,7 +96,12 @@ public record OptimizerManifest(int worldSize, long step, List<Entry> parameters
                     "lists " + params.size() + " parameters and " + shards.size() + " shards for world size "
                             + o.path("worldSize"));
         }
-        return new OptimizerManifest(o.path("worldSize").asInt(), o.path("step").asLong(), params, shards);
+        return new OptimizerManifest(
+                o.path("worldSize").asInt(),
+                o.path("zeroStage").asInt(-1),
+                o.path("step").asLong(),
+                params,
+                shards);
     }
 
     /** Every shard file of {@code dir} joined into the whole state, by the names the optimizer exports. */

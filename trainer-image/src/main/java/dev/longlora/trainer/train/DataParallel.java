@@ -1,6 +1,7 @@
 package dev.longlora.trainer.train;
 
 import dev.longlora.trainer.backend.Backend;
+import dev.longlora.trainer.checkpoint.OptimizerManifest;
 import dev.longlora.trainer.dist.Collectives;
 import dev.longlora.trainer.dist.Shard;
 import dev.longlora.trainer.model.LlamaModel;
@@ -125,6 +126,11 @@ final class DataParallel implements AutoCloseable {
 
     ShardedAdamW sharded() {
         return sharded;
+    }
+
+    /** Where each rank's part of the partitioned optimizer state lies, with this run's stage. */
+    OptimizerManifest manifest() {
+        return sharded.manifest(zeroStage);
     }
 
     Map<String, AdamW.ParamState> exportOptimizerState() {

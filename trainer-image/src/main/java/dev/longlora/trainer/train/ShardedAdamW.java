@@ -88,7 +88,7 @@ final class ShardedAdamW implements AutoCloseable {
     }
 
     /** Where every rank's part lies in the flat buffer. */
-    OptimizerManifest manifest() {
+    OptimizerManifest manifest(int zeroStage) {
         List<OptimizerManifest.Entry> entries = new ArrayList<>();
         for (int i = 0; i < layout.params().size(); i++) {
             var p = layout.params().get(i);
@@ -99,7 +99,7 @@ final class ShardedAdamW implements AutoCloseable {
             Shard s = Shard.of(layout.length(), comm.worldSize(), r);
             ranges.add(new OptimizerManifest.Range(r, s.start(), s.end()));
         }
-        return new OptimizerManifest(comm.worldSize(), step, entries, ranges);
+        return new OptimizerManifest(comm.worldSize(), zeroStage, step, entries, ranges);
     }
 
     /** Every parameter's whole state, gathered from all ranks (a collective: every rank calls it). */

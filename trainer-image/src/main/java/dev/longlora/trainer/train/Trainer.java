@@ -103,7 +103,7 @@ public final class Trainer implements AutoCloseable {
 
     /** Where each rank's part of a partitioned optimizer state lies. */
     public OptimizerManifest optimizerManifest() {
-        return parallel.sharded().manifest();
+        return parallel.manifest();
     }
 
     /** Restores a whole optimizer state (with ZeRO 1+ this rank keeps its shard of it). */

@@ -201,10 +201,27 @@ class DataParallelEquivalenceTest {
     }
 
     @Test
-    void aZero2CheckpointResumesAtZero3() {
+    void aZero2CheckpointResumesAtZero3() throws Exception {
         Path run = dir.resolve("resume-2-to-3");
         train(2, 2, 2, run);
         CheckpointState onStage3 = train(4, 3, STEPS, run);
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        var written2 = json.readTree(run.resolve(CheckpointLayout.stepDirectory(2))
+                .resolve(CheckpointLayout.OPTIMIZER_MANIFEST_FILE)
+                .toFile());
+        var written4 = json.readTree(run.resolve(CheckpointLayout.stepDirectory(STEPS))
+                .resolve(CheckpointLayout.OPTIMIZER_MANIFEST_FILE)
+                .toFile());
+        assertEquals(
+                List.of(2, 2),
+                List.of(
+                        written2.path("worldSize").asInt(),
+                        written2.path("zeroStage").asInt()));
+        assertEquals(
+                List.of(4, 3),
+                List.of(
+                        written4.path("worldSize").asInt(),
+                        written4.path("zeroStage").asInt()));
         double error = worstError(reference, onStage3);
         System.out.printf(Locale.ROOT, "2 ranks ZeRO 2 -> 4 ranks ZeRO 3: worst relative error %.2e%n", error);
         assertTrue(error <= TOLERANCE, "relative error " + error);
