@@ -149,14 +149,41 @@ class OperatorToTrainerTest {
         return env;
     }
 
+    /**
+     * {@code longlora plan} on every example's job.json, as the operator writes it: a per-GPU estimate and a verdict
+     * for 80 GB cards (the model directories are not here, so the shape comes from model.name or builtin:tiny).
+     */
+    @Test
+    void everyExampleGetsAMemoryVerdict() throws Exception {
+        for (Path example : examples()) {
+            JobTopology topology = new JobTopology(job(example), SETTINGS);
+            String jobJson = topology.configMap().getData().get(PodPaths.CONFIG_FILE);
+            Run r = trainer(jobJson, Map.of(), "plan", "--gpu-memory", "80GB", "--json");
+            assertEquals(0, r.exitCode(), example.getFileName() + ": " + r);
+            JsonNode plan = JSON.readTree(r.stdout());
+            String where = example.getFileName() + ": " + r.stdout();
+            assertTrue(plan.get("perGpuBytes").asLong() > 0, where);
+            assertEquals(
+                    topology.config().distributed().gpusPerNode() > 0 ? "gpu" : "cpu",
+                    plan.get("device").asText(),
+                    where);
+            assertTrue(plan.get("verdict").asText().matches("(fits|does not fit): .*"), where);
+        }
+    }
+
     /** `longlora train --config job.json --dry-run` in a JVM whose environment is exactly {@code env}. */
     private Run dryRun(String jobJson, Map<String, String> env) throws Exception {
+        return trainer(jobJson, env, "train", "--dry-run");
+    }
+
+    /** `longlora COMMAND --config job.json ARGS...` in a JVM whose environment is exactly {@code env}. */
+    private Run trainer(String jobJson, Map<String, String> env, String command, String... args) throws Exception {
         Path config = Files.createTempFile(dir, "job", ".json");
         Files.writeString(config, jobJson);
         Path jar = ContractDocument.repositoryRoot().resolve("trainer-image/target/longlora-trainer.jar");
         assertTrue(Files.isRegularFile(jar), jar + " is missing: the trainer module packages it before this test");
         String java = ProcessHandle.current().info().command().orElse("java");
-        ProcessBuilder pb = new ProcessBuilder(
+        List<String> cmd = new ArrayList<>(List.of(
                 java,
                 "--add-modules",
                 "jdk.incubator.vector",
@@ -164,10 +191,11 @@ class OperatorToTrainerTest {
                 "-Xmx256m",
                 "-jar",
                 jar.toString(),
-                "train",
+                command,
                 "--config",
-                config.toString(),
-                "--dry-run");
+                config.toString()));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd);
         pb.environment().clear();
         pb.environment().putAll(env);
         Path stdout = dir.resolve("stdout");
@@ -176,7 +204,7 @@ class OperatorToTrainerTest {
         Process p = pb.start();
         if (!p.waitFor(120, TimeUnit.SECONDS)) {
             p.destroyForcibly();
-            throw new AssertionError("train --dry-run did not finish in 120 s");
+            throw new AssertionError(command + " " + String.join(" ", args) + " did not finish in 120 s");
         }
         return new Run(
                 p.exitValue(),

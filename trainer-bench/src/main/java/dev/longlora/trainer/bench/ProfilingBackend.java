@@ -282,6 +282,15 @@ public final class ProfilingBackend implements Backend {
     }
 
     @Override
+    public double lmHeadCrossEntropy(
+            Tensor hidden, Tensor lmHead, int[] labels, Tensor dHidden, Tensor dLmHead, float gradScale) {
+        long t0 = start();
+        double r = inner.lmHeadCrossEntropy(hidden, lmHead, labels, dHidden, dLmHead, gradScale);
+        record("lmHeadCrossEntropy", t0);
+        return r;
+    }
+
+    @Override
     public int[] argmaxRows(Tensor x) {
         long t0 = start();
         int[] r = inner.argmaxRows(x);

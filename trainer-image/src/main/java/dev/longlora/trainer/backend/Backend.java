@@ -173,6 +173,17 @@ public interface Backend extends AutoCloseable {
      */
     double crossEntropy(Tensor logits, int[] labels, Tensor dLogits, float gradScale);
 
+    /**
+     * The LM head and {@link #crossEntropy} in one op, so the full [T, V] logits never exist: logits = hidden x
+     * lmHead^T (hidden [T, C], lmHead [V, C], HF layout), one chunk at a time (rows on the CPU, vocabulary columns on
+     * CUDA; the extra memory is one chunk of logits, not T x V). Returns the sum of loss_t over rows whose label is
+     * not -100. When {@code dHidden} is non-null, <b>accumulates</b> gradScale * (softmax - onehot) x lmHead into it;
+     * when {@code dLmHead} is non-null, accumulates gradScale * (softmax - onehot)^T x hidden into it. The values are
+     * those of the unfused ops (matmul, crossEntropy, two matmuls) up to the order of fp32 sums.
+     */
+    double lmHeadCrossEntropy(
+            Tensor hidden, Tensor lmHead, int[] labels, Tensor dHidden, Tensor dLmHead, float gradScale);
+
     /** Index of the largest element of each row (first on ties). */
     int[] argmaxRows(Tensor x);
 

@@ -99,6 +99,29 @@ public final class BackendChecks {
         }
     }
 
+    /**
+     * The fused LM head's operands fit: hidden [T, C], lmHead [V, C], one label per row of hidden, and gradients (when
+     * given) of their tensors' shapes.
+     */
+    public static void lmHead(Tensor hidden, Tensor lmHead, int[] labels, Tensor dHidden, Tensor dLmHead) {
+        if (lmHead.cols() != hidden.cols()) {
+            throw new IllegalArgumentException("lm head " + lmHead + " does not fit hidden states " + hidden
+                    + ": both need " + hidden.cols() + " columns");
+        }
+        if (labels.length != hidden.rows()) {
+            throw new IllegalArgumentException(
+                    labels.length + " labels for " + hidden.rows() + " rows of hidden states");
+        }
+        if (dHidden != null && !Arrays.equals(dHidden.shape(), hidden.shape())) {
+            throw new IllegalArgumentException(
+                    "lm head: gradient " + dHidden + " does not match hidden states " + hidden);
+        }
+        if (dLmHead != null && !Arrays.equals(dLmHead.shape(), lmHead.shape())) {
+            throw new IllegalArgumentException("lm head: gradient " + dLmHead + " does not match weight " + lmHead);
+        }
+        labelsInVocabulary(labels, lmHead.rows());
+    }
+
     /** Every label is -100 (an ignored row) or an id of the vocabulary. */
     public static void labelsInVocabulary(int[] labels, int vocab) {
         for (int label : labels) {

@@ -27,6 +27,7 @@ import picocli.CommandLine.Option;
             InitAdapterCommand.class,
             MergeCommand.class,
             PasskeyCommand.class,
+            PlanCommand.class,
             TokenizeCommand.class,
             CommandLine.HelpCommand.class
         })

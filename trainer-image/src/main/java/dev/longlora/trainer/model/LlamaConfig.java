@@ -1,5 +1,7 @@
 package dev.longlora.trainer.model;
 
+import dev.longlora.contract.ModelShape;
+
 /**
  * Shape and numerical constants of a LLaMA-family model, named after the fields of HF's {@code config.json}.
  *
@@ -31,6 +33,12 @@ public record LlamaConfig(
     /** Dimension of one attention head: hiddenSize / numHeads. */
     public int headDim() {
         return hiddenSize / numHeads;
+    }
+
+    /** What the memory planner needs of this config (the contract's {@link ModelShape}). */
+    public ModelShape shape() {
+        return new ModelShape(
+                vocabSize, hiddenSize, intermediateSize, numLayers, numHeads, numKvHeads, tieWordEmbeddings);
     }
 
     /** Query heads that share one key/value head: numHeads / numKvHeads. */

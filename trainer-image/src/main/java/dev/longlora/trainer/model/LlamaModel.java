@@ -8,9 +8,11 @@ import dev.longlora.trainer.layers.SelfAttention;
 import dev.longlora.trainer.layers.SwiGluMlp;
 import dev.longlora.trainer.parameter.Parameter;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.SplittableRandom;
+import java.util.stream.IntStream;
 
 /**
  * A LLaMA-family causal language model with explicit forward and backward passes, LoRA adapters and a choice of
@@ -27,6 +29,9 @@ public final class LlamaModel implements AutoCloseable {
     public static final int IGNORE_INDEX = -100;
     /** Index of the embedding's group in {@link #weightGroups()}. */
     public static final int EMBEDDING_GROUP = 0;
+
+    /** Rows of logits that inference ({@link #argmaxNextTokens}, {@link #logitsAt}) computes at once. */
+    private static final int LOGIT_ROWS = 256;
 
     private final LlamaConfig config;
     private final LoraConfig lora;
@@ -124,7 +129,7 @@ public final class LlamaModel implements AutoCloseable {
         SplittableRandom rng =
                 new SplittableRandom(seed * 0x9E3779B97F4A7C15L + p.name().hashCode());
         switch (kind) {
-            case NORM -> java.util.Arrays.fill(data, 1f);
+            case NORM -> Arrays.fill(data, 1f);
             case LORA_A -> {
                 double bound = 1.0 / Math.sqrt(p.shape()[1]);
                 for (int i = 0; i < data.length; i++) {
@@ -249,10 +254,7 @@ public final class LlamaModel implements AutoCloseable {
         if (counted == 0) {
             return 0.0;
         }
-        Workspace w = workspace;
-        double lossSum = backend.crossEntropy(w.logits, run.targets, w.logits, gradScale / counted);
-        backward(run, w);
-        return lossSum / counted;
+        return backward(run, workspace, gradScale / counted) / counted;
     }
 
     /** {@link #forwardBackward(int[], int[], AttentionSpec, float)} with gradScale 1. */
@@ -266,30 +268,63 @@ public final class LlamaModel implements AutoCloseable {
         if (run.counted == 0) {
             return Double.NaN;
         }
-        return backend.crossEntropy(workspace.logits, run.targets, null, 1f) / run.counted;
+        residency.acquire(headGroup());
+        double lossSum = backend.lmHeadCrossEntropy(workspace.normed, lmHead.value(), run.targets, null, null, 1f);
+        residency.release(headGroup());
+        return lossSum / run.counted;
     }
 
     /** The most likely next token at every position (row t predicts token t + 1), from one forward pass. */
     public int[] argmaxNextTokens(int[] tokens, AttentionSpec attention) {
         forward(tokens, null, attention, false);
-        return backend.argmaxRows(workspace.logits);
+        int[] out = new int[tokens.length];
+        for (int r0 = 0; r0 < tokens.length; r0 += LOGIT_ROWS) {
+            int[] rows = IntStream.range(r0, Math.min(tokens.length, r0 + LOGIT_ROWS))
+                    .toArray();
+            try (Tensor logits = logitsOfRows(rows)) {
+                System.arraycopy(backend.argmaxRows(logits), 0, out, r0, rows.length);
+            }
+        }
+        return out;
     }
 
     /** The logits [vocab] at each of the given positions, from one forward pass. */
     public float[][] logitsAt(int[] tokens, AttentionSpec attention, int[] positions) {
-        forward(tokens, null, attention, false);
-        float[] all = backend.download(workspace.logits);
-        int v = config.vocabSize();
-        float[][] out = new float[positions.length][];
-        for (int i = 0; i < positions.length; i++) {
-            int p = positions[i];
+        for (int p : positions) {
             if (p < 0 || p >= tokens.length) {
                 throw new IllegalArgumentException(
                         "position " + p + " is outside the sequence of " + tokens.length + " tokens");
             }
-            out[i] = java.util.Arrays.copyOfRange(all, p * v, (p + 1) * v);
+        }
+        forward(tokens, null, attention, false);
+        int v = config.vocabSize();
+        float[][] out = new float[positions.length][];
+        for (int r0 = 0; r0 < positions.length; r0 += LOGIT_ROWS) {
+            int[] rows = Arrays.copyOfRange(positions, r0, Math.min(positions.length, r0 + LOGIT_ROWS));
+            float[] all;
+            try (Tensor logits = logitsOfRows(rows)) {
+                all = backend.download(logits);
+            }
+            for (int i = 0; i < rows.length; i++) {
+                out[r0 + i] = Arrays.copyOfRange(all, i * v, (i + 1) * v);
+            }
         }
         return out;
+    }
+
+    /**
+     * The logits [rows, vocab] of the given rows of the last forward's final hidden states, in a new tensor: the
+     * embedding op gathers the rows, so inference never builds the [T, V] logits of the whole sequence either.
+     */
+    private Tensor logitsOfRows(int[] rows) {
+        Tensor logits = backend.allocate(rows.length, config.vocabSize());
+        try (Tensor picked = backend.allocate(rows.length, config.hiddenSize())) {
+            backend.embeddingForward(picked, workspace.normed, rows);
+            residency.acquire(headGroup());
+            backend.matmul(logits, picked, false, lmHead.value(), true, 1f, 0f);
+            residency.release(headGroup());
+        }
+        return logits;
     }
 
     /** An empty KV cache for decoding up to {@code capacity} tokens with {@link #decode}, on the model's backend. */
@@ -408,21 +443,19 @@ public final class LlamaModel implements AutoCloseable {
         residency.acquire(headGroup());
         backend.rmsnormForward(
                 w.normed, w.rstd, w.residuals[layers.size()], finalNorm.value(), (float) config.rmsNormEps());
-        backend.matmul(w.logits, w.normed, false, lmHead.value(), true, 1f, 0f);
         residency.release(headGroup());
         return new Run(tokens, targets, counted, g, step);
     }
 
-    private void backward(Run run, Workspace w) {
-        // logits now hold dL/dlogits (crossEntropy wrote them in place).
+    /** Backward from the fused LM head + cross-entropy (scaled by {@code lossScale}); returns the summed loss. */
+    private double backward(Run run, Workspace w, float lossScale) {
         int n = layers.size();
         backend.zero(w.dNormed);
         gradients.beforeBackward(headGroup());
         residency.acquire(headGroup());
-        if (lmHead.trainable()) {
-            backend.matmul(lmHead.grad(), w.logits, true, w.normed, false, 1f, 1f);
-        }
-        backend.matmul(w.dNormed, w.logits, false, lmHead.value(), false, 1f, 0f);
+        // Writes dL/d(final norm output) into dNormed and adds the LM head's gradient, chunk by chunk.
+        double lossSum = backend.lmHeadCrossEntropy(
+                w.normed, lmHead.value(), run.targets, w.dNormed, lmHead.trainable() ? lmHead.grad() : null, lossScale);
         backend.zero(w.dResid);
         backend.rmsnormBackward(w.dResid, finalNorm.grad(), w.dNormed, w.residuals[n], finalNorm.value(), w.rstd);
         residency.release(headGroup());
@@ -448,6 +481,7 @@ public final class LlamaModel implements AutoCloseable {
             backend.embeddingBackward(embed.grad(), w.dResid, run.tokens);
         }
         gradients.afterBackward(EMBEDDING_GROUP);
+        return lossSum;
     }
 
     private long layerSeed(long step, int layer) {
@@ -518,7 +552,6 @@ public final class LlamaModel implements AutoCloseable {
         final DecoderLayer.Scratch scratch;
         final Tensor normed;
         final Tensor rstd;
-        final Tensor logits;
         final Tensor dResid;
         final Tensor dNormed;
 
@@ -544,7 +577,6 @@ public final class LlamaModel implements AutoCloseable {
                     backend, first, tokens, c, lora.rank(), lora.hasAdapters() && lora.dropout() > 0);
             normed = backend.allocate(tokens, c);
             rstd = backend.allocate(tokens);
-            logits = backend.allocate(tokens, config.vocabSize());
             dResid = backend.allocate(tokens, c);
             dNormed = backend.allocate(tokens, c);
         }
@@ -562,7 +594,7 @@ public final class LlamaModel implements AutoCloseable {
                 shared.close();
             }
             scratch.close();
-            for (Tensor t : new Tensor[] {normed, rstd, logits, dResid, dNormed}) {
+            for (Tensor t : new Tensor[] {normed, rstd, dResid, dNormed}) {
                 t.close();
             }
         }

@@ -93,6 +93,15 @@ public final class BadArguments {
                     "label 5 outside the vocabulary [0, 5)",
                     be -> be.crossEntropy(be.allocate(2, 5), new int[] {-100, 5}, null, 1f)),
             new BadCall(
+                    "fused LM head with too few labels",
+                    "1 labels for 2 rows of hidden states",
+                    be -> be.lmHeadCrossEntropy(be.allocate(2, 3), be.allocate(5, 3), new int[] {0}, null, null, 1f)),
+            new BadCall(
+                    "fused LM head with a label outside the vocabulary",
+                    "label 5 outside the vocabulary [0, 5)",
+                    be -> be.lmHeadCrossEntropy(
+                            be.allocate(2, 3), be.allocate(5, 3), new int[] {-100, 5}, null, null, 1f)),
+            new BadCall(
                     "adamw between sizes",
                     "adamw of ",
                     be -> be.adamwUpdate(

@@ -23,8 +23,16 @@ public final class CpuBackend implements Backend {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int V = S.length();
 
+    /**
+     * Rows of logits the fused LM head computes at once: its buffers hold 2 x 256 x V floats (65 MB at V = 32000)
+     * whatever the sequence length, instead of the T x V logits (4 GB at 32k tokens). 256 rows keep the GEMMs in
+     * their efficient shape; fewer would only re-read the LM-head weight more often.
+     */
+    public static final int LOSS_CHUNK_ROWS = 256;
+
     private final ForkJoinPool pool;
     private final int threads;
+    private final int lossChunkRows;
     private final AtomicLong bytes = new AtomicLong();
     private final AtomicLong peak = new AtomicLong();
     private final ConcurrentHashMap<String, float[][]> ropeTables = new ConcurrentHashMap<>();
@@ -36,10 +44,23 @@ public final class CpuBackend implements Backend {
 
     /** A backend using {@code threads} worker threads. */
     public CpuBackend(int threads) {
+        this(threads, LOSS_CHUNK_ROWS);
+    }
+
+    /**
+     * A backend using {@code threads} worker threads whose fused LM head ({@link #lmHeadCrossEntropy}) computes
+     * {@code lossChunkRows} rows of logits at a time (tests compare chunk sizes; one chunk of all rows is the
+     * arithmetic of the unfused ops).
+     */
+    public CpuBackend(int threads, int lossChunkRows) {
         if (threads < 1) {
             throw new IllegalArgumentException("threads=" + threads + " must be at least 1");
         }
+        if (lossChunkRows < 1) {
+            throw new IllegalArgumentException("lossChunkRows=" + lossChunkRows + " must be at least 1");
+        }
         this.threads = threads;
+        this.lossChunkRows = lossChunkRows;
         this.pool = new ForkJoinPool(threads);
     }
 
@@ -492,54 +513,128 @@ public final class CpuBackend implements Backend {
         float[] x = d(logits);
         float[] g = dLogits == null ? null : d(dLogits);
         double[] losses = new double[rows];
-        parallelFor(rows, t -> {
-            int o = t * vocab;
-            int label = labels[t];
-            if (label == -100) {
-                if (g != null) {
-                    Arrays.fill(g, o, o + vocab, 0f);
-                }
-                return;
-            }
-            FloatVector mv = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-            int i = 0;
-            for (; i + V <= vocab; i += V) {
-                mv = mv.max(FloatVector.fromArray(S, x, o + i));
-            }
-            float max = mv.reduceLanes(VectorOperators.MAX);
-            for (; i < vocab; i++) {
-                max = Math.max(max, x[o + i]);
-            }
-            FloatVector sv = FloatVector.zero(S);
-            i = 0;
-            for (; i + V <= vocab; i += V) {
-                sv = sv.add(VectorMath.exp(FloatVector.fromArray(S, x, o + i).sub(max)));
-            }
-            double sum = VectorMath.sumLanes(sv);
-            for (; i < vocab; i++) {
-                sum += VectorMath.exp(x[o + i] - max);
-            }
-            double lse = max + StrictMath.log(sum);
-            losses[t] = lse - x[o + label];
-            if (g != null) {
-                float l = (float) lse;
-                i = 0;
-                for (; i + V <= vocab; i += V) {
-                    VectorMath.exp(FloatVector.fromArray(S, x, o + i).sub(l))
-                            .mul(gradScale)
-                            .intoArray(g, o + i);
-                }
-                for (; i < vocab; i++) {
-                    g[o + i] = VectorMath.exp(x[o + i] - l) * gradScale;
-                }
-                g[o + label] -= gradScale;
-            }
-        });
+        parallelFor(rows, t -> losses[t] = rowCrossEntropy(x, g, t * vocab, vocab, labels[t], gradScale));
         double total = 0;
         for (double l : losses) {
             total += l;
         }
         return total;
+    }
+
+    /**
+     * The loss of the logits row at offset {@code o} for {@code label} (0 for -100); with {@code g} non-null, writes
+     * gradScale * (softmax - onehot) at the same offset of g (zeros for -100), which may be x itself.
+     */
+    private static double rowCrossEntropy(float[] x, float[] g, int o, int vocab, int label, float gradScale) {
+        if (label == -100) {
+            if (g != null) {
+                Arrays.fill(g, o, o + vocab, 0f);
+            }
+            return 0.0;
+        }
+        FloatVector mv = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        int i = 0;
+        for (; i + V <= vocab; i += V) {
+            mv = mv.max(FloatVector.fromArray(S, x, o + i));
+        }
+        float max = mv.reduceLanes(VectorOperators.MAX);
+        for (; i < vocab; i++) {
+            max = Math.max(max, x[o + i]);
+        }
+        FloatVector sv = FloatVector.zero(S);
+        i = 0;
+        for (; i + V <= vocab; i += V) {
+            sv = sv.add(VectorMath.exp(FloatVector.fromArray(S, x, o + i).sub(max)));
+        }
+        double sum = VectorMath.sumLanes(sv);
+        for (; i < vocab; i++) {
+            sum += VectorMath.exp(x[o + i] - max);
+        }
+        double lse = max + StrictMath.log(sum);
+        double loss = lse - x[o + label];
+        if (g != null) {
+            float l = (float) lse;
+            i = 0;
+            for (; i + V <= vocab; i += V) {
+                VectorMath.exp(FloatVector.fromArray(S, x, o + i).sub(l))
+                        .mul(gradScale)
+                        .intoArray(g, o + i);
+            }
+            for (; i < vocab; i++) {
+                g[o + i] = VectorMath.exp(x[o + i] - l) * gradScale;
+            }
+            g[o + label] -= gradScale;
+        }
+        return loss;
+    }
+
+    /**
+     * {@link #lossChunkRows} rows at a time: copy the rows of hidden, logits^T = lmHead x rows^T (the product is
+     * written with the small operand transposed, because the GEMM copies a transposed operand and the [V, C] weight
+     * is the big one), transpose into row-major logits, the rows' cross-entropy in place, then dHidden rows +=
+     * grad x lmHead and dLmHead += grad^T x rows. Every step is the unfused path's op on fewer rows, so the loss and
+     * dHidden have its bits; dLmHead sums over the rows chunk by chunk instead of in one product.
+     */
+    @Override
+    public double lmHeadCrossEntropy(
+            Tensor hidden, Tensor lmHead, int[] labels, Tensor dHidden, Tensor dLmHead, float gradScale) {
+        BackendChecks.lmHead(hidden, lmHead, labels, dHidden, dLmHead);
+        int rows = hidden.rows();
+        int c = hidden.cols();
+        int vocab = lmHead.rows();
+        int chunk = Math.min(lossChunkRows, rows);
+        float[] h = d(hidden);
+        float[] w = d(lmHead);
+        boolean backward = dHidden != null || dLmHead != null;
+        double total = 0;
+        // The buffers are backend tensors, so the memory accounting shows the loss's share.
+        try (Tensor rowsIn = allocate(chunk, c);
+                Tensor logitsT = allocate(vocab, chunk);
+                Tensor logits = allocate(chunk, vocab);
+                Tensor dRows = dHidden == null ? null : allocate(chunk, c)) {
+            float[] hc = d(rowsIn);
+            float[] xt = d(logitsT);
+            float[] x = d(logits);
+            for (int r0 = 0; r0 < rows; r0 += chunk) {
+                int rc = Math.min(chunk, rows - r0);
+                if (allIgnored(labels, r0, rc)) {
+                    continue; // no loss, zero gradient
+                }
+                System.arraycopy(h, r0 * c, hc, 0, rc * c);
+                CpuGemm.gemm(pool, vocab, rc, c, w, false, hc, true, 1f, 0f, xt);
+                CpuGemm.transposeInto(xt, vocab, rc, x);
+                float[] g = backward ? x : null;
+                int first = r0;
+                double[] losses = new double[rc];
+                parallelFor(rc, t -> losses[t] = rowCrossEntropy(x, g, t * vocab, vocab, labels[first + t], gradScale));
+                for (double l : losses) {
+                    total += l;
+                }
+                if (dHidden != null) {
+                    float[] dc = d(dRows);
+                    CpuGemm.gemm(pool, rc, c, vocab, x, false, w, false, 1f, 0f, dc);
+                    float[] dh = d(dHidden);
+                    int o = r0 * c;
+                    for (int i = 0; i < rc * c; i++) {
+                        dh[o + i] += dc[i];
+                    }
+                }
+                if (dLmHead != null) {
+                    CpuGemm.transposeInto(x, rc, vocab, xt);
+                    CpuGemm.gemm(pool, vocab, c, rc, xt, false, hc, false, 1f, 1f, d(dLmHead));
+                }
+            }
+        }
+        return total;
+    }
+
+    private static boolean allIgnored(int[] labels, int from, int count) {
+        for (int i = from; i < from + count; i++) {
+            if (labels[i] != -100) {
+                return false;
+            }
+        }
+        return true;
     }
 
     @Override

@@ -140,6 +140,12 @@ final class CpuGemm {
 
     static float[] transpose(float[] x, int rows, int cols) {
         float[] t = new float[rows * cols];
+        transposeInto(x, rows, cols, t);
+        return t;
+    }
+
+    /** t[j, i] = x[i, j] for the leading rows x cols elements of x (t may be longer than needed). */
+    static void transposeInto(float[] x, int rows, int cols, float[] t) {
         final int tile = 32;
         for (int i0 = 0; i0 < rows; i0 += tile) {
             int i1 = Math.min(rows, i0 + tile);
@@ -153,6 +159,5 @@ final class CpuGemm {
                 }
             }
         }
-        return t;
     }
 }

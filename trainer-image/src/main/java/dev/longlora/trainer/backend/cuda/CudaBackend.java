@@ -834,31 +834,65 @@ public final class CudaBackend implements Backend {
     }
 
     /**
+     * Floats of logits the fused LM head computes at once (64 Mi floats, 256 MiB): a chunk of vocabulary columns for
+     * all rows, as wide as this allows (the whole vocabulary for short sequences), at least 128 columns.
+     */
+    static final long LOSS_CHUNK_FLOATS = 64L << 20;
+
+    /** The vocabulary columns per chunk of {@link #lmHeadCrossEntropy} for {@code rows} rows. */
+    static int lossVocabChunk(int rows, int vocab) {
+        long columns = Math.max(128, LOSS_CHUNK_FLOATS / Math.max(1, rows));
+        return (int) Math.min(vocab, columns);
+    }
+
+    @Override
+    public double lmHeadCrossEntropy(
+            Tensor hidden, Tensor lmHead, int[] labels, Tensor dHidden, Tensor dLmHead, float gradScale) {
+        return lmHeadCrossEntropy(
+                hidden, lmHead, labels, dHidden, dLmHead, gradScale, lossVocabChunk(hidden.rows(), lmHead.rows()));
+    }
+
+    /**
      * Cross-entropy fused with the LM head, one vocabulary chunk at a time, so the full [T, V] logits never exist:
      * logits of a chunk = hidden [T, C] x lmHead[v0:v0+vc]^T ([V, C] weight, HF layout); an online log-sum-exp
      * over the chunks gives the loss, and a second pass recomputes each chunk's logits to add its gradient
-     * gradScale * (softmax - onehot) x lmHead_chunk into dHidden (if non-null). Returns the summed loss over rows
-     * whose label is not -100. Peak extra memory: T x vocabChunk floats.
+     * g = gradScale * (softmax - onehot) as g x lmHead_chunk into dHidden and g^T x hidden into the chunk's rows of
+     * dLmHead (each if non-null). Returns the summed loss over rows whose label is not -100. Peak extra memory:
+     * T x vocabChunk floats.
      */
     public double lmHeadCrossEntropy(
-            Tensor hidden, Tensor lmHead, int[] labels, Tensor dHidden, float gradScale, int vocabChunk) {
+            Tensor hidden,
+            Tensor lmHead,
+            int[] labels,
+            Tensor dHidden,
+            Tensor dLmHead,
+            float gradScale,
+            int vocabChunk) {
+        BackendChecks.lmHead(hidden, lmHead, labels, dHidden, dLmHead);
         int rows = hidden.rows();
         int c = hidden.cols();
         int vocab = lmHead.rows();
-        if (lmHead.cols() != c || labels.length != rows || vocabChunk < 1) {
-            throw new IllegalArgumentException("lm head " + lmHead + " does not fit hidden " + hidden + " with "
-                    + labels.length + " labels and chunk " + vocabChunk);
+        if (vocabChunk < 1) {
+            throw new IllegalArgumentException("lm head: vocabulary chunk " + vocabChunk + " must be at least 1");
         }
         int chunk = Math.min(vocabChunk, vocab);
+        boolean backward = dHidden != null || dLmHead != null;
         DeviceMemoryPool.Block buf = scratch(4L * rows * chunk);
         try {
             ChunkLogits compute = (v0, vc, ld) -> {
                 gemm(buf.address(), a(hidden), false, a(lmHead) + 4L * v0 * c, true, rows, vc, c, 1f, 0f);
                 return buf.address();
             };
-            GradSink sink = dHidden == null
+            GradSink sink = !backward
                     ? null
-                    : (v0, vc, g) -> gemm(a(dHidden), g, false, a(lmHead) + 4L * v0 * c, false, rows, c, vc, 1f, 1f);
+                    : (v0, vc, g) -> {
+                        if (dHidden != null) {
+                            gemm(a(dHidden), g, false, a(lmHead) + 4L * v0 * c, false, rows, c, vc, 1f, 1f);
+                        }
+                        if (dLmHead != null) {
+                            gemm(a(dLmHead) + 4L * v0 * c, g, true, a(hidden), false, vc, c, rows, 1f, 1f);
+                        }
+                    };
             return chunkedCrossEntropy(
                     rows,
                     vocab,
@@ -866,7 +900,7 @@ public final class CudaBackend implements Backend {
                     chunk,
                     compute,
                     vc -> vc,
-                    dHidden == null ? null : (v0, vc, ld) -> buf.address(),
+                    backward ? (v0, vc, ld) -> buf.address() : null,
                     gradScale,
                     sink);
         } finally {

@@ -374,15 +374,20 @@ class CudaBackendTest {
         labels[0] = -100;
         Pair x = randomPair(1, rows, hidden);
         Pair w = randomPair(0.2f, vocab, hidden);
-        // Reference: full logits on the CPU, cross-entropy, then dHidden = dLogits x W.
+        // Reference: full logits on the CPU, cross-entropy, then dHidden += dLogits x W and dW += dLogits^T x hidden.
         Tensor logits = cpu.allocate(rows, vocab);
         cpu.matmul(logits, x.c, false, w.c, true, 1f, 0f);
         double ref = cpu.crossEntropy(logits, labels, logits, 0.5f);
         Pair dx = randomPair(1, rows, hidden);
+        Pair dw = randomPair(1, vocab, hidden);
         cpu.matmul(dx.c, logits, false, w.c, false, 1f, 1f);
-        double got = gpu.lmHeadCrossEntropy(x.g, w.g, labels, dx.g, 0.5f, 128);
+        cpu.matmul(dw.c, logits, true, x.c, false, 1f, 1f);
+        double got = gpu.lmHeadCrossEntropy(x.g, w.g, labels, dx.g, dw.g, 0.5f, 128);
         assertEquals(ref, got, 1e-4 * Math.abs(ref));
         assertClose(dx, F32, "fused LM head dHidden (accumulated)");
+        assertClose(dw, F32, "fused LM head dLmHead (accumulated)");
+        // The seam's entry point picks its own chunk; without gradients it only computes the loss.
+        assertEquals(ref, gpu.lmHeadCrossEntropy(x.g, w.g, labels, null, null, 1f), 1e-4 * Math.abs(ref));
     }
 
     @Test
