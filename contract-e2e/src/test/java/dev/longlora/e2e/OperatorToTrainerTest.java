@@ -3,6 +3,7 @@ package dev.longlora.e2e;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.longlora.contract.ContractDocument;
@@ -86,6 +87,16 @@ class OperatorToTrainerTest {
                 assertEquals(
                         (int) written.checkpoint().everySteps(),
                         config.at("/checkpoint/everySteps").asInt());
+                assertEquals(
+                        written.output().merge(), config.at("/output/merge").asBoolean(), where);
+                assertEquals(
+                        written.evaluation().lengths(),
+                        JSON.convertValue(config.at("/evaluation/lengths"), new TypeReference<List<Integer>>() {}),
+                        where);
+                // rank 0's results report goes where the kubelet reads the termination message (contract section 8)
+                var container = pod.getSpec().getContainers().getFirst();
+                assertEquals(PodPaths.TERMINATION_MESSAGE_PATH, container.getTerminationMessagePath(), where);
+                assertEquals(container.getTerminationMessagePath(), env.get(TrainerEnv.RESULTS_FILE), where);
 
                 int nodeIndex = Integer.parseInt(env.get(TrainerEnv.NODE_RANK));
                 int perNode = Math.max(1, written.distributed().gpusPerNode());

@@ -17,10 +17,11 @@ public final class CheckpointLayout {
     public static final String STATE_FILE = "state.json";
     /** With ZeRO 1+ on several ranks: which rank's file holds which part of the flat optimizer state. */
     public static final String OPTIMIZER_MANIFEST_FILE = "optimizer-manifest.json";
-    /** Final outputs: {@code output/adapter} (PEFT). */
+    /** Final outputs: {@code output/adapter} (PEFT) and, with spec.output.merge, {@code output/merged} (full HF). */
     public static final String OUTPUT_DIR = "output";
 
     public static final String ADAPTER_DIR = "adapter";
+    public static final String MERGED_DIR = "merged";
 
     private CheckpointLayout() {}
 

@@ -24,7 +24,9 @@ public record JobConfig(
         Lora lora,
         Training training,
         Distributed distributed,
-        Checkpoint checkpoint) {
+        Checkpoint checkpoint,
+        Output output,
+        Evaluation evaluation) {
 
     public static final List<String> DATA_FORMATS = List.of("bin", "text", "jsonl", "alpaca");
     public static final List<String> TOKEN_DTYPES = List.of("uint16", "uint32");
@@ -47,11 +49,21 @@ public record JobConfig(
                     null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
         if (distributed == null) distributed = new Distributed(null, null, null, null, null, null);
         if (checkpoint == null) checkpoint = new Checkpoint(null, null);
+        if (output == null) output = new Output(null);
+        if (evaluation == null) evaluation = new Evaluation(null, null, null, null, null, null);
+        if (evaluation.lengths().isEmpty()) evaluation = evaluation.withLengths(defaultLengths(context));
+    }
+
+    /** Evaluation's default lengths: the original context and the target (one when they are equal). */
+    private static List<Integer> defaultLengths(Context context) {
+        return java.util.stream.Stream.of(context.originalLength(), context.targetLength())
+                .distinct()
+                .toList();
     }
 
     /** Every default; model and data paths unset. */
     public static JobConfig defaults() {
-        return new JobConfig(null, null, null, null, null, null, null, null, null, null);
+        return new JobConfig(null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     @JsonIgnoreProperties(ignoreUnknown = true)
@@ -199,6 +211,60 @@ public record JobConfig(
         public Checkpoint {
             if (everySteps == null) everySteps = 100;
             if (keep == null) keep = 3;
+        }
+    }
+
+    /** What the job publishes besides the adapter: {@code merge} folds it into a full HF model (output/merged). */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Output(Boolean merge) {
+        public Output {
+            if (merge == null) merge = false;
+        }
+    }
+
+    /**
+     * What rank 0 measures after training (and merging): perplexity at each of {@code lengths} with LongLoRA's
+     * protocol over at most {@code maxWindows} windows, and passkey retrieval at the target length over
+     * {@code passkeyTrials} prompts (0: none). The text comes from {@code path} (same format as data) or, without one,
+     * from the last {@code heldOutFraction} of the training data, which training then never reads.
+     */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Evaluation(
+            Boolean enabled,
+            List<Integer> lengths,
+            String path,
+            Double heldOutFraction,
+            Integer maxWindows,
+            Integer passkeyTrials) {
+        public static final double DEFAULT_HELD_OUT_FRACTION = 0.01;
+        public static final double MAX_HELD_OUT_FRACTION = 0.5;
+        public static final int DEFAULT_MAX_WINDOWS = 8;
+        public static final int MAX_WINDOWS = 10_000;
+        public static final int DEFAULT_PASSKEY_TRIALS = 5;
+        public static final int MAX_PASSKEY_TRIALS = 1000;
+        /** Keeps the results report (one entry per length) far below the 4096 bytes of a termination message. */
+        public static final int MAX_LENGTHS = 8;
+
+        public static final int MIN_LENGTH = 2;
+        public static final int MAX_LENGTH = 1_048_576;
+
+        public Evaluation {
+            if (enabled == null) enabled = true;
+            lengths = lengths == null ? List.of() : lengths.stream().distinct().toList();
+            if (path != null && path.isBlank()) path = null;
+            if (heldOutFraction == null && path == null) heldOutFraction = DEFAULT_HELD_OUT_FRACTION;
+            if (maxWindows == null) maxWindows = DEFAULT_MAX_WINDOWS;
+            if (passkeyTrials == null) passkeyTrials = DEFAULT_PASSKEY_TRIALS;
+        }
+
+        Evaluation withLengths(List<Integer> newLengths) {
+            return new Evaluation(enabled, newLengths, path, heldOutFraction, maxWindows, passkeyTrials);
+        }
+
+        /** The share of the training data held out for evaluation: 0 when evaluation is off or reads its own file. */
+        public double heldOutShare() {
+            return enabled && path == null && heldOutFraction != null ? heldOutFraction : 0.0;
         }
     }
 
@@ -384,6 +450,46 @@ public record JobConfig(
                 "checkpoint.everySteps",
                 "{checkpoint.everySteps}=" + checkpoint.everySteps() + " must be >= 1");
         check(p, checkpoint.keep() >= 1, "checkpoint.keep", "{checkpoint.keep}=" + checkpoint.keep() + " must be >= 1");
+        check(
+                p,
+                evaluation.lengths().size() <= Evaluation.MAX_LENGTHS,
+                "evaluation.lengths",
+                "{evaluation.lengths} lists " + evaluation.lengths().size() + " lengths: give at most "
+                        + Evaluation.MAX_LENGTHS);
+        for (Integer length : evaluation.lengths()) {
+            check(
+                    p,
+                    length != null && length >= Evaluation.MIN_LENGTH && length <= Evaluation.MAX_LENGTH,
+                    "evaluation.lengths",
+                    "{evaluation.lengths} holds " + length + ": every length must be " + Evaluation.MIN_LENGTH + ".."
+                            + Evaluation.MAX_LENGTH + " tokens");
+        }
+        check(
+                p,
+                evaluation.path() == null || evaluation.heldOutFraction() == null,
+                "evaluation.heldOutFraction",
+                "{evaluation.path} and {evaluation.heldOutFraction} are both set: evaluate on a file of its own (path)"
+                        + " or on a held-out part of the training data (heldOutFraction), not both");
+        check(
+                p,
+                evaluation.heldOutFraction() == null
+                        || (evaluation.heldOutFraction() > 0
+                                && evaluation.heldOutFraction() <= Evaluation.MAX_HELD_OUT_FRACTION),
+                "evaluation.heldOutFraction",
+                "{evaluation.heldOutFraction}=" + evaluation.heldOutFraction() + " must be in (0, "
+                        + Evaluation.MAX_HELD_OUT_FRACTION + "] (default " + Evaluation.DEFAULT_HELD_OUT_FRACTION
+                        + "); to skip evaluation set {evaluation.enabled} false");
+        check(
+                p,
+                evaluation.maxWindows() >= 1 && evaluation.maxWindows() <= Evaluation.MAX_WINDOWS,
+                "evaluation.maxWindows",
+                "{evaluation.maxWindows}=" + evaluation.maxWindows() + " must be 1.." + Evaluation.MAX_WINDOWS);
+        check(
+                p,
+                evaluation.passkeyTrials() >= 0 && evaluation.passkeyTrials() <= Evaluation.MAX_PASSKEY_TRIALS,
+                "evaluation.passkeyTrials",
+                "{evaluation.passkeyTrials}=" + evaluation.passkeyTrials() + " must be 0.."
+                        + Evaluation.MAX_PASSKEY_TRIALS + " (0: no passkey retrieval)");
         return p;
     }
 

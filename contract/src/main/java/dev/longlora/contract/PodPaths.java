@@ -12,6 +12,13 @@ public final class PodPaths {
     public static final String CONFIG_PATH = CONFIG_MOUNT + "/" + CONFIG_FILE;
     /** The checkpoint claim; also $CHECKPOINT_DIR. */
     public static final String CHECKPOINT_MOUNT = "/checkpoints";
+    /**
+     * The trainer container's terminationMessagePath (Kubernetes' default, pinned): rank 0 writes its
+     * {@link ResultsReport} there last, the kubelet keeps it in the terminated container's state, and the operator
+     * reads it from there: no RBAC, and it outlives the container. The pod's env names it in
+     * {@link TrainerEnv#RESULTS_FILE}.
+     */
+    public static final String TERMINATION_MESSAGE_PATH = "/dev/termination-log";
     /** The trainer container's name in every pod. */
     public static final String TRAINER_CONTAINER = "trainer";
 

@@ -21,6 +21,8 @@ public final class TrainerEnv {
     public static final String POD_NAME = "POD_NAME";
     /** The gang generation: the job's restart count, presented at the rendezvous so stragglers are refused. */
     public static final String RESTART = "LONGLORA_RESTART";
+    /** Where rank 0 writes its results report at the end ({@link PodPaths#TERMINATION_MESSAGE_PATH} in a pod). */
+    public static final String RESULTS_FILE = "LONGLORA_RESULTS_FILE";
 
     /** The operator owns these; a pod template overlay's env entry with one of these names is dropped. */
     public static final Set<String> RESERVED = Set.of(
@@ -36,7 +38,8 @@ public final class TrainerEnv {
             JOB_NAME,
             NAMESPACE,
             POD_NAME,
-            RESTART);
+            RESTART,
+            RESULTS_FILE);
 
     /** Not set by the operator: a local switch of the trainer's compute backend (cpu or cuda). */
     public static final String BACKEND = "LONGLORA_BACKEND";

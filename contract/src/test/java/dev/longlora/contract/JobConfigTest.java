@@ -1,7 +1,9 @@
 package dev.longlora.contract;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -34,6 +36,49 @@ class JobConfigTest {
         assertEquals(42L, c.training().seed());
         assertEquals(2, c.distributed().zeroStage());
         assertEquals(3, c.checkpoint().keep());
+        assertTrue(c.output().merge());
+        assertEquals(List.of(4096, 32768), c.evaluation().lengths());
+        assertEquals(0.01, c.evaluation().heldOutFraction());
+        assertEquals(8, c.evaluation().maxWindows());
+        assertEquals(5, c.evaluation().passkeyTrials());
+    }
+
+    @Test
+    void evaluationIsOnAndSmallByDefaultAtTheOriginalAndTargetLengths() {
+        JobConfig c = JobConfigJson.parse(withField("\"context\":{\"originalLength\":256,\"targetLength\":1024}"));
+        assertTrue(c.evaluation().enabled());
+        assertEquals(List.of(256, 1024), c.evaluation().lengths(), "the original and the target length");
+        assertEquals(
+                JobConfig.Evaluation.DEFAULT_HELD_OUT_FRACTION, c.evaluation().heldOutFraction());
+        assertEquals(
+                JobConfig.Evaluation.DEFAULT_HELD_OUT_FRACTION, c.evaluation().heldOutShare());
+        assertFalse(c.output().merge(), "merging is asked for, not done by default");
+        JobConfig ownFile = JobConfigJson.parse(withField("\"evaluation\":{\"path\":\"/data/pg19-test.bin\"}"));
+        assertNull(ownFile.evaluation().heldOutFraction(), "a file of its own: nothing is held out of training");
+        assertEquals(0.0, ownFile.evaluation().heldOutShare());
+        JobConfig off = JobConfigJson.parse(withField("\"evaluation\":{\"enabled\":false}"));
+        assertEquals(0.0, off.evaluation().heldOutShare(), "no evaluation: training reads all the data");
+        assertEquals(
+                off,
+                JobConfigJson.parse(JobConfigJson.write(off)),
+                "the resolved lengths and fraction read back the same");
+    }
+
+    @Test
+    void badEvaluationSettingsNameTheFieldAndTheFix() {
+        assertMessage(
+                withField("\"evaluation\":{\"path\":\"/data/test.bin\",\"heldOutFraction\":0.1}"),
+                "evaluation.path and evaluation.heldOutFraction are both set");
+        assertMessage(
+                withField("\"evaluation\":{\"heldOutFraction\":0.9}"),
+                "evaluation.heldOutFraction=0.9 must be in (0, 0.5]");
+        assertMessage(withField("\"evaluation\":{\"lengths\":[1024, 1]}"), "evaluation.lengths holds 1");
+        assertMessage(
+                withField("\"evaluation\":{\"lengths\":[2,3,4,5,6,7,8,9,10]}"), "lists 9 lengths: give at most 8");
+        assertMessage(withField("\"evaluation\":{\"maxWindows\":0}"), "evaluation.maxWindows=0 must be 1..10000");
+        assertMessage(
+                withField("\"evaluation\":{\"passkeyTrials\":-1}"), "evaluation.passkeyTrials=-1 must be 0..1000");
+        assertMessage(withField("\"output\":{\"merge\":\"yes\"}"), "field 'output.merge' has the wrong type");
     }
 
     @Test
@@ -166,6 +211,8 @@ class JobConfigTest {
                 null,
                 new JobConfig.Data("d", "parquet", null),
                 new JobConfig.Context(100, 1001, null),
+                null,
+                null,
                 null,
                 null,
                 null,

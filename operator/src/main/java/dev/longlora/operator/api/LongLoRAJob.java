@@ -35,6 +35,11 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @AdditionalPrinterColumn(name = "Step", type = Type.INTEGER, jsonPath = ".status.progress.step")
 @AdditionalPrinterColumn(name = "Loss", type = Type.NUMBER, jsonPath = ".status.progress.loss")
 @AdditionalPrinterColumn(name = "Tok/s", type = Type.NUMBER, jsonPath = ".status.progress.tokensPerSecond")
+@AdditionalPrinterColumn(
+        name = "PPL",
+        type = Type.NUMBER,
+        jsonPath = ".status.results.targetPerplexity",
+        getDescription = "perplexity at the target context length, on held-out text, once the job succeeded")
 @AdditionalPrinterColumn(name = "Age", type = Type.DATE, jsonPath = ".metadata.creationTimestamp")
 @ValidationRule(
         value = "self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')",

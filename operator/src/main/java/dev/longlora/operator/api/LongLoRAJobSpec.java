@@ -137,7 +137,15 @@ public record LongLoRAJobSpec(
         @Min(0)
         @JsonPropertyDescription(
                 "Seconds a trainer pod gets between SIGTERM (suspend, preemption, eviction, drain) and SIGKILL: enough to finish the step in progress and save a checkpoint. Size it as the longest step (with gradient accumulation) plus one checkpoint save plus a margin; 600 covers a 7B adapter. Survivors of a failed worker are deleted at once regardless.")
-        Long terminationGracePeriodSeconds) {
+        Long terminationGracePeriodSeconds,
+
+        @Default("{}") @JsonPropertyDescription("What the job publishes besides the PEFT adapter.")
+        OutputSpec output,
+
+        @Default("{}")
+        @JsonPropertyDescription(
+                "Perplexity and passkey retrieval after training, on held-out text, reported in status.results.")
+        EvaluationSpec evaluation) {
 
     /** Image pull policy of the trainer container. */
     public enum PullPolicy {

@@ -44,7 +44,11 @@ public record LongLoRAJobStatus(
         TrainingProgress progress,
 
         @JsonPropertyDescription("The newest complete checkpoint reported by rank 0.")
-        CheckpointRef lastCheckpoint) {
+        CheckpointRef lastCheckpoint,
+
+        @JsonPropertyDescription(
+                "Outputs and their quality, reported by rank 0 when the job succeeded (kept after the pods are gone).")
+        JobResults results) {
 
     /** The same status with another message. */
     public LongLoRAJobStatus withMessage(String newMessage) {
@@ -60,7 +64,8 @@ public record LongLoRAJobStatus(
                 newMessage,
                 lastFailure,
                 progress,
-                lastCheckpoint);
+                lastCheckpoint,
+                results);
     }
 
     public static LongLoRAJobStatus initial() {
@@ -74,6 +79,7 @@ public record LongLoRAJobStatus(
                 null,
                 null,
                 "waiting for the first reconcile",
+                null,
                 null,
                 null,
                 null);

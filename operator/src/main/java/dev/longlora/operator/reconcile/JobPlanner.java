@@ -1,6 +1,8 @@
 package dev.longlora.operator.reconcile;
 
 import dev.longlora.contract.ExitCode;
+import dev.longlora.contract.PodPaths;
+import dev.longlora.contract.ResultsReport;
 import dev.longlora.operator.api.JobPhase;
 import dev.longlora.operator.api.LongLoRAJob;
 import dev.longlora.operator.api.LongLoRAJobSpec;
@@ -133,11 +135,7 @@ public final class JobPlanner {
             if (gang.allSucceeded()) {
                 status.workers(new WorkerCounts(nodes, 0, 0));
                 gang.progress().ifPresent(status::progress);
-                status.succeeded("all " + nodes + " worker(s) finished; outputs are under /checkpoints/output on claim "
-                        + topology.claimName());
-                event(RecordEvent.normal(
-                        "Succeeded",
-                        "training finished; adapter in /checkpoints/output/adapter on claim " + topology.claimName()));
+                succeeded(gang, topology, nodes);
                 ttlRequeue();
                 return done();
             }
@@ -177,6 +175,33 @@ public final class JobPlanner {
             }
             deadlineRequeue();
             return done();
+        }
+
+        /**
+         * Success, with rank 0's results report (its termination message) in status.results. A missing or malformed
+         * report leaves the results empty and says why: the job trained and its outputs are in place, so it still
+         * Succeeds.
+         */
+        void succeeded(GangAssessment gang, JobTopology topology, int nodes) {
+            String finished = "all " + nodes + " worker(s) finished; outputs are under /checkpoints/output on claim "
+                    + topology.claimName();
+            event(RecordEvent.normal(
+                    "Succeeded",
+                    "training finished; adapter in /checkpoints/output/adapter on claim " + topology.claimName()));
+            ResultsReport report;
+            try {
+                report = ResultsReport.parse(gang.resultsMessage());
+            } catch (IllegalArgumentException e) {
+                String why = "no results from " + Names.pod(job.getMetadata().getName(), 0) + ": " + e.getMessage()
+                        + " (a trainer that predates results reports, or one that could not write "
+                        + PodPaths.TERMINATION_MESSAGE_PATH + ")";
+                status.succeeded(StatusBuilder.SUCCEEDED_WITHOUT_RESULTS, finished + "; " + why);
+                event(RecordEvent.warning("ResultsUnavailable", why));
+                return;
+            }
+            status.results(report, topology.config().context().targetLength());
+            status.succeeded(finished + "; " + report.summary());
+            event(RecordEvent.normal("Results", report.summary()));
         }
 
         Plan suspend() {

@@ -72,6 +72,15 @@ public record GangAssessment(int desired, List<WorkerObservation> workers) {
                 .flatMap(w -> ProgressReport.parse(w.progressAnnotation()));
     }
 
+    /** Rank 0's termination message (its results report, contract section 8); null when it has none. */
+    public String resultsMessage() {
+        return workers.stream()
+                .filter(w -> w.nodeIndex() == 0)
+                .findFirst()
+                .map(WorkerObservation::terminationMessage)
+                .orElse(null);
+    }
+
     /** A failed worker and what its exit means. */
     public record Failure(WorkerObservation worker, ExitCode.Classification classification) {}
 }

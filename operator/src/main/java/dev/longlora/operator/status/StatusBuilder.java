@@ -1,8 +1,10 @@
 package dev.longlora.operator.status;
 
 import dev.longlora.contract.ProgressReport;
+import dev.longlora.contract.ResultsReport;
 import dev.longlora.operator.api.CheckpointRef;
 import dev.longlora.operator.api.JobPhase;
+import dev.longlora.operator.api.JobResults;
 import dev.longlora.operator.api.LongLoRAJobStatus;
 import dev.longlora.operator.api.TrainingProgress;
 import dev.longlora.operator.api.WorkerCounts;
@@ -28,6 +30,12 @@ public final class StatusBuilder {
     private WorkerFailure lastFailure;
     private TrainingProgress progress;
     private CheckpointRef lastCheckpoint;
+    private JobResults results;
+
+    /** The Succeeded condition's reasons: with the trainer's results, or without (its report was missing or bad). */
+    public static final String TRAINER_SUCCEEDED = "TrainerSucceeded";
+
+    public static final String SUCCEEDED_WITHOUT_RESULTS = "SucceededWithoutResults";
 
     public StatusBuilder(LongLoRAJobStatus current, long generation, String now) {
         LongLoRAJobStatus s = current != null ? current : LongLoRAJobStatus.initial();
@@ -44,6 +52,7 @@ public final class StatusBuilder {
         this.lastFailure = s.lastFailure();
         this.progress = s.progress();
         this.lastCheckpoint = s.lastCheckpoint();
+        this.results = s.results();
     }
 
     public JobPhase phase() {
@@ -131,8 +140,13 @@ public final class StatusBuilder {
     }
 
     public StatusBuilder succeeded(String why) {
+        return succeeded(TRAINER_SUCCEEDED, why);
+    }
+
+    /** Succeeded with {@code reason} on the condition, e.g. {@link #SUCCEEDED_WITHOUT_RESULTS}. */
+    public StatusBuilder succeeded(String reason, String why) {
         enter(JobPhase.Succeeded, why).running(false, "JobSucceeded", why);
-        conditions = Conditions.set(conditions, Conditions.SUCCEEDED, true, "TrainerSucceeded", why, generation, now);
+        conditions = Conditions.set(conditions, Conditions.SUCCEEDED, true, reason, why, generation, now);
         completionTime = now;
         return this;
     }
@@ -176,6 +190,22 @@ public final class StatusBuilder {
         return this;
     }
 
+    /** Rank 0's results report (contract section 8) into status.results. */
+    public StatusBuilder results(ResultsReport report, int targetLength) {
+        results = new JobResults(
+                report.adapterPath(),
+                report.mergedPath(),
+                report.perplexity().stream()
+                        .map(p -> new JobResults.Perplexity(p.length(), p.value()))
+                        .toList(),
+                report.passkey().stream()
+                        .map(p -> new JobResults.Passkey(p.length(), p.accuracy()))
+                        .toList(),
+                report.perplexityAt(targetLength),
+                report.time());
+        return this;
+    }
+
     public LongLoRAJobStatus build() {
         return new LongLoRAJobStatus(
                 phase,
@@ -189,7 +219,8 @@ public final class StatusBuilder {
                 message,
                 lastFailure,
                 progress,
-                lastCheckpoint);
+                lastCheckpoint,
+                results);
     }
 
     private StatusBuilder enter(JobPhase next, String why) {

@@ -9,7 +9,10 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodCondition;
 import java.util.Map;
 
-/** One observed trainer pod: its place in the gang and how it is doing. */
+/**
+ * One observed trainer pod: its place in the gang and how it is doing; {@code terminationMessage} is the trainer
+ * container's, once it ended (rank 0's results report, contract section 8).
+ */
 public record WorkerObservation(
         String name,
         int nodeIndex,
@@ -19,7 +22,8 @@ public record WorkerObservation(
         String podReason,
         String progressAnnotation,
         String createdAt,
-        String waitingFor) {
+        String waitingFor,
+        String terminationMessage) {
 
     public static WorkerObservation of(Pod pod) {
         Map<String, String> labels = pod.getMetadata().getLabels() == null
@@ -65,7 +69,8 @@ public record WorkerObservation(
                 reason,
                 progress,
                 pod.getMetadata().getCreationTimestamp(),
-                state == WorkerState.PENDING ? waitingFor(pod, trainer) : null);
+                state == WorkerState.PENDING ? waitingFor(pod, trainer) : null,
+                terminated != null ? terminated.getMessage() : null);
     }
 
     /** Why a pending pod is not running yet: unschedulable (no GPUs free), image pull errors, bad config refs. */

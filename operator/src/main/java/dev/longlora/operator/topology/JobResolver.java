@@ -10,10 +10,12 @@ import dev.longlora.operator.api.CheckpointStorage;
 import dev.longlora.operator.api.ContextSpec;
 import dev.longlora.operator.api.DatasetSpec;
 import dev.longlora.operator.api.DistributedSpec;
+import dev.longlora.operator.api.EvaluationSpec;
 import dev.longlora.operator.api.LongLoRAJob;
 import dev.longlora.operator.api.LongLoRAJobSpec;
 import dev.longlora.operator.api.LoraSpec;
 import dev.longlora.operator.api.ModelSpec;
+import dev.longlora.operator.api.OutputSpec;
 import dev.longlora.operator.api.TrainingSpec;
 import java.util.Objects;
 
@@ -45,6 +47,8 @@ public final class JobResolver {
                 new TrainingSpec(null, null, null, null, null, null, null, null, null, null, null, null, null, null));
         DistributedSpec d = or(s.distributed(), new DistributedSpec(null, null, null, null, null, null, null));
         CheckpointSpec c = or(s.checkpoint(), new CheckpointSpec(null, null, null, null, null));
+        OutputSpec out = or(s.output(), new OutputSpec(null));
+        EvaluationSpec e = or(s.evaluation(), new EvaluationSpec(null, null, null, null, null, null));
         return new JobConfig(
                 ApiNames.API_VERSION,
                 new JobConfig.Job(job.getMetadata().getName(), job.getMetadata().getNamespace()),
@@ -86,7 +90,10 @@ public final class JobResolver {
                         d.offloadOptimizer(),
                         d.rendezvousTimeoutSeconds(),
                         d.collectiveTimeoutSeconds()),
-                new JobConfig.Checkpoint(c.everySteps(), c.keep()));
+                new JobConfig.Checkpoint(c.everySteps(), c.keep()),
+                new JobConfig.Output(out.merge()),
+                new JobConfig.Evaluation(
+                        e.enabled(), e.lengths(), e.path(), e.heldOutFraction(), e.maxWindows(), e.passkeyTrials()));
     }
 
     /** spec.distributed with every field filled (job.json's defaults, and the rendezvous port). */

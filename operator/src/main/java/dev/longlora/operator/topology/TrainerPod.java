@@ -114,6 +114,9 @@ final class TrainerPod {
                 .withResources(resources())
                 .withVolumeMounts(volumeMounts())
                 .withSecurityContext(containerSecurityContext())
+                // rank 0's results report (contract section 8), kept by the kubelet in the terminated state
+                .withTerminationMessagePath(PodPaths.TERMINATION_MESSAGE_PATH)
+                .withTerminationMessagePolicy("File")
                 .build();
     }
 
@@ -143,7 +146,8 @@ final class TrainerPod {
                 env(TrainerEnv.JOB_NAME, job),
                 env(TrainerEnv.NAMESPACE, ns),
                 env(TrainerEnv.POD_NAME, podName),
-                env(TrainerEnv.RESTART, restartGeneration)));
+                env(TrainerEnv.RESTART, restartGeneration),
+                env(TrainerEnv.RESULTS_FILE, PodPaths.TERMINATION_MESSAGE_PATH)));
         if (overlay.env() != null) {
             overlay.env().stream()
                     .filter(e -> !TrainerEnv.RESERVED.contains(e.getName()))

@@ -58,7 +58,7 @@ class CrdDefaultsTest {
     private static Map<String, JsonNode> operatorDefaults() {
         LongLoRAJobSpec empty = new LongLoRAJobSpec(
                 null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-                null, null, null, null, null, null);
+                null, null, null, null, null, null, null, null);
         DistributedSpec d = JobResolver.distributed(empty);
         CheckpointSpec c = JobResolver.checkpoint(empty);
         Map<String, JsonNode> m = new LinkedHashMap<>();

@@ -27,7 +27,7 @@ class CrdFreshnessTest {
 
     /** kubectl shows printer columns in this order; the generator sorts them by JSON path. */
     static final List<String> COLUMN_ORDER =
-            List.of("Phase", "Nodes", "GPUs", "Restarts", "Step", "Loss", "Tok/s", "Age");
+            List.of("Phase", "Nodes", "GPUs", "Restarts", "Step", "Loss", "Tok/s", "PPL", "Age");
 
     static String generate() throws IOException {
         Path out = Files.createTempDirectory("crd");

@@ -4,21 +4,26 @@ import static dev.longlora.operator.reconcile.RunningOperator.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.longlora.contract.JobConfig;
 import dev.longlora.contract.JobConfigJson;
+import dev.longlora.contract.PodPaths;
+import dev.longlora.contract.TrainerEnv;
 import dev.longlora.operator.api.CheckpointSpec;
 import dev.longlora.operator.api.CheckpointStorage;
 import dev.longlora.operator.api.ContextSpec;
 import dev.longlora.operator.api.DatasetSpec;
 import dev.longlora.operator.api.DistributedSpec;
 import dev.longlora.operator.api.JobPhase;
+import dev.longlora.operator.api.JobResults;
 import dev.longlora.operator.api.LongLoRAJob;
 import dev.longlora.operator.api.LongLoRAJobSpec;
 import dev.longlora.operator.api.ModelSpec;
 import dev.longlora.operator.it.RealApiServerTest;
+import dev.longlora.operator.it.SharedApiServer;
 import dev.longlora.operator.it.TestNamespace;
 import dev.longlora.operator.topology.JobResolver;
 import dev.longlora.operator.topology.TestJobs;
@@ -81,6 +86,8 @@ class GangReconcileOnApiServerTest {
                 null,
                 null,
                 null,
+                null,
+                null,
                 null);
         return new LongLoRAJob(ns, name, spec);
     }
@@ -113,6 +120,11 @@ class GangReconcileOnApiServerTest {
 
     /** Plays the kubelet: the trainer container ended with this exit code. */
     static void exit(KubernetesClient client, Pod pod, int exitCode) {
+        exit(client, pod, exitCode, null);
+    }
+
+    /** Plays the kubelet: the trainer container ended with this exit code and termination message. */
+    static void exit(KubernetesClient client, Pod pod, int exitCode, String message) {
         client.pods()
                 .inNamespace(pod.getMetadata().getNamespace())
                 .withName(pod.getMetadata().getName())
@@ -129,6 +141,7 @@ class GangReconcileOnApiServerTest {
                                     .withNewTerminated()
                                     .withExitCode(exitCode)
                                     .withReason(exitCode == 0 ? "Completed" : "Error")
+                                    .withMessage(message)
                                     .endTerminated()
                                     .endState()
                                     .build())
@@ -574,6 +587,87 @@ class GangReconcileOnApiServerTest {
                             .withName("done-checkpoints")
                             .get(),
                     "the trained outputs survive the job");
+        }
+    }
+
+    @Test
+    void rankZerosReportBecomesStatusResultsAnEventAndThePplColumn(
+            KubernetesClient client, TestNamespace namespace, SharedApiServer server) {
+        String ns = namespace.name();
+        try (RunningOperator operator = new RunningOperator(client, ns)) {
+            client.resource(job(ns, "evaluated", 2, 0, 3)).create();
+            await("gang", WAIT, () -> gang(client, ns, 0).size() == 2);
+            Pod rank0 = gang(client, ns, 0).getFirst();
+            var container = rank0.getSpec().getContainers().getFirst();
+            assertEquals(PodPaths.TERMINATION_MESSAGE_PATH, container.getTerminationMessagePath());
+            assertEquals("File", container.getTerminationMessagePolicy());
+            assertTrue(container.getEnv().stream()
+                    .anyMatch(e -> e.getName().equals(TrainerEnv.RESULTS_FILE)
+                            && e.getValue().equals(PodPaths.TERMINATION_MESSAGE_PATH)));
+            String report = """
+                    {"adapterPath": "/checkpoints/output/adapter", "mergedPath": "/checkpoints/output/merged",
+                     "perplexity": [{"length": 256, "value": 9.5}, {"length": 1024, "value": 6.95}],
+                     "passkey": [{"length": 1024, "accuracy": 0.6}], "time": "2026-11-26T12:00:00Z"}""";
+            exit(client, rank0, 0, report);
+            exit(client, gang(client, ns, 0).get(1), 0);
+            await("Succeeded", WAIT, () -> phase(client, ns, "evaluated") == JobPhase.Succeeded);
+
+            JobResults results = get(client, ns, "evaluated").getStatus().results();
+            assertEquals("/checkpoints/output/adapter", results.adapterPath());
+            assertEquals("/checkpoints/output/merged", results.mergedPath());
+            assertEquals(
+                    List.of(new JobResults.Perplexity(256, 9.5), new JobResults.Perplexity(1024, 6.95)),
+                    results.perplexity());
+            assertEquals(List.of(new JobResults.Passkey(1024, 0.6)), results.passkey());
+            assertEquals(6.95, results.targetPerplexity());
+            await("Results event", WAIT, () -> eventReasons(client, ns).contains("Results"));
+            String summary = client.v1().events().inNamespace(ns).list().getItems().stream()
+                    .filter(e -> "Results".equals(e.getReason()))
+                    .findFirst()
+                    .orElseThrow()
+                    .getMessage();
+            assertTrue(summary.startsWith("perplexity 9.500 at 256, 6.950 at 1024; passkey 60% at 1024"), summary);
+
+            // the API server's own table (additionalPrinterColumns), as `kubectl get llj` prints it
+            var table = server.kubectl().run("get", "llj", "evaluated", "-n", ns);
+            assertEquals(0, table.exitCode(), table.describe());
+            List<String> lines = table.stdout().lines().toList();
+            // empty cells (Step, Loss: no progress here) are blanks, so read the cell under its header
+            int column = lines.get(0).indexOf("PPL");
+            assertTrue(column >= 0, table.stdout());
+            assertEquals("6.95", lines.get(1).substring(column).split("\\s+")[0], table.stdout());
+
+            // pods removed later (a cleanup, a drain): the reconciles their deletion triggers keep the results
+            client.pods().inNamespace(ns).delete();
+            await("pods gone", WAIT, () -> pods(client, ns).isEmpty());
+            assertEquals(results, get(client, ns, "evaluated").getStatus().results());
+        }
+    }
+
+    @Test
+    void aMalformedReportLeavesResultsEmptyWithTheReasonAndTheJobSucceeds(
+            KubernetesClient client, TestNamespace namespace) {
+        String ns = namespace.name();
+        try (RunningOperator operator = new RunningOperator(client, ns)) {
+            client.resource(job(ns, "unreported", 1, 0, 3)).create();
+            await("pod", WAIT, () -> gang(client, ns, 0).size() == 1);
+            exit(client, gang(client, ns, 0).getFirst(), 0, "{\"perplexity\": \"garbled");
+            await("Succeeded", WAIT, () -> phase(client, ns, "unreported") == JobPhase.Succeeded);
+            LongLoRAJob job = get(client, ns, "unreported");
+            assertNull(job.getStatus().results());
+            var succeeded = job.getStatus().conditions().stream()
+                    .filter(c -> c.getType().equals("Succeeded"))
+                    .findFirst()
+                    .orElseThrow();
+            assertEquals("True", succeeded.getStatus());
+            assertEquals("SucceededWithoutResults", succeeded.getReason());
+            assertTrue(
+                    succeeded
+                            .getMessage()
+                            .contains("no results from unreported-node-0: the termination message is not"
+                                    + " a results report"),
+                    succeeded.getMessage());
+            await("warning", WAIT, () -> eventReasons(client, ns).contains("ResultsUnavailable"));
         }
     }
 }

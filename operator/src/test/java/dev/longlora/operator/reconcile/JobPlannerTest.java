@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.longlora.operator.api.JobPhase;
+import dev.longlora.operator.api.JobResults;
 import dev.longlora.operator.api.LongLoRAJob;
 import dev.longlora.operator.api.LongLoRAJobStatus;
 import dev.longlora.operator.reconcile.Action.Apply;
@@ -187,7 +188,7 @@ class JobPlannerTest {
     void retryableFailuresBeyondBackoffLimitFailTheJobAndKeepTheFailedPodForItsLogs() {
         LongLoRAJob job = TestJobs.job(2, 8); // backoffLimit 2
         LongLoRAJobStatus status = new LongLoRAJobStatus(
-                JobPhase.Running, List.of(), 1L, null, 2, null, T0.toString(), null, null, null, null, null);
+                JobPhase.Running, List.of(), 1L, null, 2, null, T0.toString(), null, null, null, null, null, null);
         Plan plan = planner.plan(
                 withStatus(job, status),
                 observed(job, List.of(pod(job, 0, 2, "Running", null), pod(job, 1, 2, "Failed", 137))),
@@ -212,7 +213,7 @@ class JobPlannerTest {
     void aRequestedStopRestartsTheGangWithoutCountingAgainstBackoff() {
         LongLoRAJob job = TestJobs.job(2, 8); // backoffLimit 2, already used up
         LongLoRAJobStatus status = new LongLoRAJobStatus(
-                JobPhase.Running, List.of(), 1L, null, 2, null, T0.toString(), null, null, null, null, null);
+                JobPhase.Running, List.of(), 1L, null, 2, null, T0.toString(), null, null, null, null, null, null);
         Plan plan = planner.plan(
                 withStatus(job, status),
                 observed(job, List.of(pod(job, 0, 2, "Running", null), pod(job, 1, 2, "Failed", 11))),
@@ -233,7 +234,7 @@ class JobPlannerTest {
         for (int code : new int[] {2, 3, 4, 5}) {
             LongLoRAJob job = TestJobs.job(2, 8);
             LongLoRAJobStatus status = new LongLoRAJobStatus(
-                    JobPhase.Running, List.of(), 1L, null, 0, null, T0.toString(), null, null, null, null, null);
+                    JobPhase.Running, List.of(), 1L, null, 0, null, T0.toString(), null, null, null, null, null, null);
             Plan plan = planner.plan(
                     withStatus(job, status),
                     observed(job, List.of(pod(job, 0, 0, "Failed", code), pod(job, 1, 0, "Running", null))),
@@ -254,7 +255,7 @@ class JobPlannerTest {
     void suspendRemovesPodsAndKeepsStatusThenResumeRecreatesTheGang() {
         LongLoRAJob job = TestJobs.job(2, 8);
         LongLoRAJobStatus running = new LongLoRAJobStatus(
-                JobPhase.Running, List.of(), 1L, null, 1, null, T0.toString(), null, null, null, null, null);
+                JobPhase.Running, List.of(), 1L, null, 1, null, T0.toString(), null, null, null, null, null, null);
         LongLoRAJob suspended = TestJobs.job("llama", TestJobs.with(job.getSpec(), true, null, null));
         Plan plan = planner.plan(withStatus(suspended, running), observed(job, gang(job, 2, 1, "Running")), T0);
         assertEquals(2, plan.actions(DeletePod.class).size());
@@ -287,7 +288,7 @@ class JobPlannerTest {
     void activeDeadlineFailsTheJob() {
         LongLoRAJob job = TestJobs.job("llama", TestJobs.with(TestJobs.spec(1, 8), null, 50L, null));
         LongLoRAJobStatus running = new LongLoRAJobStatus(
-                JobPhase.Running, List.of(), 1L, null, 0, null, T0.toString(), null, null, null, null, null);
+                JobPhase.Running, List.of(), 1L, null, 0, null, T0.toString(), null, null, null, null, null, null);
         Plan early =
                 planner.plan(withStatus(job, running), observed(job, gang(job, 1, 0, "Running")), T0.plusSeconds(20));
         assertEquals(JobPhase.Running, early.status().phase());
@@ -303,7 +304,7 @@ class JobPlannerTest {
     void allWorkersSucceededFinishesTheJobAndTtlDeletesItLater() {
         LongLoRAJob job = TestJobs.job("llama", TestJobs.with(TestJobs.spec(2, 8), null, null, 600));
         LongLoRAJobStatus running = new LongLoRAJobStatus(
-                JobPhase.Running, List.of(), 1L, null, 0, null, T0.toString(), null, null, null, null, null);
+                JobPhase.Running, List.of(), 1L, null, 0, null, T0.toString(), null, null, null, null, null, null);
         Plan done = planner.plan(withStatus(job, running), observed(job, gang(job, 2, 0, "Succeeded")), T0);
         assertEquals(JobPhase.Succeeded, done.status().phase());
         assertEquals(T0.toString(), done.status().completionTime());
@@ -316,6 +317,91 @@ class JobPlannerTest {
         Plan after = planner.plan(
                 withStatus(job, done.status()), observed(job, gang(job, 2, 0, "Succeeded")), T0.plusSeconds(600));
         assertEquals(1, after.actions(DeleteJob.class).size());
+    }
+
+    static final String REPORT = """
+            {"adapterPath": "/checkpoints/output/adapter", "mergedPath": "/checkpoints/output/merged",
+             "perplexity": [{"length": 4096, "value": 7.12}, {"length": 32768, "value": 6.95}],
+             "passkey": [{"length": 32768, "accuracy": 0.8}], "time": "2026-11-26T12:00:00Z"}""";
+
+    /** A finished gang whose rank 0 container left {@code message} as its termination message. */
+    static List<Pod> succeededWithMessage(LongLoRAJob job, int nodes, String message) {
+        List<Pod> pods = new ArrayList<>(gang(job, nodes, 0, "Succeeded"));
+        pods.get(0)
+                .getStatus()
+                .getContainerStatuses()
+                .getFirst()
+                .setState(new io.fabric8.kubernetes.api.model.ContainerStateBuilder()
+                        .withNewTerminated()
+                        .withExitCode(0)
+                        .withMessage(message)
+                        .endTerminated()
+                        .build());
+        return pods;
+    }
+
+    @Test
+    void rankZerosResultsReportBecomesStatusResultsAndAnEventAndStaysWhenThePodsGo() {
+        LongLoRAJob job = TestJobs.job(2, 8);
+        LongLoRAJobStatus running = new LongLoRAJobStatus(
+                JobPhase.Running, List.of(), 1L, null, 0, null, T0.toString(), null, null, null, null, null, null);
+        Plan done = planner.plan(withStatus(job, running), observed(job, succeededWithMessage(job, 2, REPORT)), T0);
+        assertEquals(JobPhase.Succeeded, done.status().phase());
+        var results = done.status().results();
+        assertEquals("/checkpoints/output/adapter", results.adapterPath());
+        assertEquals("/checkpoints/output/merged", results.mergedPath());
+        assertEquals(
+                List.of(new JobResults.Perplexity(4096, 7.12), new JobResults.Perplexity(32768, 6.95)),
+                results.perplexity());
+        assertEquals(List.of(new JobResults.Passkey(32768, 0.8)), results.passkey());
+        assertEquals(6.95, results.targetPerplexity(), "the PPL column: the perplexity at the target length");
+        assertEquals("2026-11-26T12:00:00Z", results.time());
+        RecordEvent event = done.actions(RecordEvent.class).stream()
+                .filter(e -> e.reason().equals("Results"))
+                .findFirst()
+                .orElseThrow();
+        assertEquals("Normal", event.type());
+        assertTrue(
+                event.message().startsWith("perplexity 7.120 at 4096, 6.950 at 32768; passkey 80% at 32768"),
+                event.message());
+        assertTrue(
+                done.status().message().contains("perplexity 7.120 at 4096"),
+                done.status().message());
+
+        Plan later = planner.plan(withStatus(job, done.status()), observed(job, List.of()), T0.plusSeconds(3600));
+        assertEquals(results, later.status().results(), "the pods are gone, the results stay");
+    }
+
+    @Test
+    void aMissingOrMalformedReportLeavesResultsEmptySaysWhyAndTheJobStillSucceeds() {
+        LongLoRAJob job = TestJobs.job(1, 8);
+        for (String message : new String[] {null, "Killed", "{\"perplexity\": []}"}) {
+            LongLoRAJobStatus running = new LongLoRAJobStatus(
+                    JobPhase.Running, List.of(), 1L, null, 0, null, T0.toString(), null, null, null, null, null, null);
+            Plan done =
+                    planner.plan(withStatus(job, running), observed(job, succeededWithMessage(job, 1, message)), T0);
+            assertEquals(JobPhase.Succeeded, done.status().phase(), "a trained job never fails over its report");
+            assertNull(done.status().results());
+            var condition = done.status().conditions().stream()
+                    .filter(c -> c.getType().equals(Conditions.SUCCEEDED))
+                    .findFirst()
+                    .orElseThrow();
+            assertEquals("SucceededWithoutResults", condition.getReason());
+            String expected = message == null
+                    ? "the termination message is empty"
+                    : message.equals("Killed")
+                            ? "the termination message is not a results report"
+                            : "the termination message has no adapterPath";
+            assertTrue(
+                    condition.getMessage().contains("no results from llama-node-0: " + expected),
+                    condition.getMessage());
+            RecordEvent warning = done.actions(RecordEvent.class).stream()
+                    .filter(e -> e.reason().equals("ResultsUnavailable"))
+                    .findFirst()
+                    .orElseThrow();
+            assertEquals("Warning", warning.type());
+            assertTrue(warning.message().contains(expected), warning.message());
+        }
     }
 
     @Test
@@ -347,7 +433,7 @@ class JobPlannerTest {
     void aWorkerDeletedBySomeoneElseRestartsTheGang() {
         LongLoRAJob job = TestJobs.job(2, 8);
         LongLoRAJobStatus running = new LongLoRAJobStatus(
-                JobPhase.Running, List.of(), 1L, null, 0, null, T0.toString(), null, null, null, null, null);
+                JobPhase.Running, List.of(), 1L, null, 0, null, T0.toString(), null, null, null, null, null, null);
         List<Pod> pods = new ArrayList<>(gang(job, 2, 0, "Running"));
         pods.get(1).getMetadata().setDeletionTimestamp("2026-11-26T10:00:00Z");
         Plan plan = planner.plan(withStatus(job, running), observed(job, pods), T0);
@@ -368,7 +454,7 @@ class JobPlannerTest {
                 .setAnnotations(Map.of(
                         "longlora.dev/progress", "{\"step\": 3, \"updateTime\": \"" + T0.plusSeconds(300) + "\"}"));
         LongLoRAJobStatus running = new LongLoRAJobStatus(
-                JobPhase.Running, List.of(), 1L, null, 0, null, T0.toString(), null, null, null, null, null);
+                JobPhase.Running, List.of(), 1L, null, 0, null, T0.toString(), null, null, null, null, null, null);
         Plan alive = planner.plan(withStatus(job, running), observed(job, pods), T0.plusSeconds(800));
         assertEquals(JobPhase.Running, alive.status().phase());
         assertEquals(Duration.ofSeconds(101), alive.requeueAfter().orElseThrow(), "look again when it would stall");
@@ -429,6 +515,8 @@ class JobPlannerTest {
                         null,
                         job.getSpec().distributed(),
                         job.getSpec().checkpoint(),
+                        null,
+                        null,
                         null,
                         null,
                         null,

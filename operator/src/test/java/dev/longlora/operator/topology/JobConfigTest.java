@@ -13,6 +13,7 @@ import dev.longlora.operator.api.DatasetSpec;
 import dev.longlora.operator.api.LongLoRAJob;
 import dev.longlora.operator.api.LongLoRAJobSpec;
 import dev.longlora.operator.api.ModelSpec;
+import dev.longlora.operator.api.OutputSpec;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -45,6 +46,8 @@ class JobConfigTest {
                 null,
                 null,
                 null,
+                null,
+                new OutputSpec(true), // the example merges
                 null);
         LongLoRAJob job = TestJobs.job("llama2-7b-32k", spec);
         String json =
@@ -69,6 +72,8 @@ class JobConfigTest {
                 new ModelSpec("builtin:tiny", null, null),
                 new DatasetSpec("builtin:synthetic", null, null),
                 new ContextSpec(4096, 10000, null),
+                null,
+                null,
                 null,
                 null,
                 null,

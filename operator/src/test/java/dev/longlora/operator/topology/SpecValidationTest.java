@@ -7,6 +7,7 @@ import dev.longlora.operator.api.AttentionSpec;
 import dev.longlora.operator.api.ContextSpec;
 import dev.longlora.operator.api.DatasetSpec;
 import dev.longlora.operator.api.DistributedSpec;
+import dev.longlora.operator.api.EvaluationSpec;
 import dev.longlora.operator.api.LongLoRAJobSpec;
 import dev.longlora.operator.api.ModelSpec;
 import java.util.List;
@@ -22,6 +23,8 @@ class SpecValidationTest {
                 null,
                 null,
                 new DistributedSpec(nodes, 0, 0, null, null, null, null),
+                null,
+                null,
                 null,
                 null,
                 null,
@@ -61,5 +64,23 @@ class SpecValidationTest {
         assertTrue(problems("a".repeat(57), spec(4096, 32768, 4, 1)).getFirst().contains("too long"));
         assertEquals(List.of(), problems("a".repeat(56), spec(4096, 32768, 4, 1)));
         assertTrue(problems("Bad_Name", spec(4096, 32768, 4, 1)).getFirst().contains("DNS-1035"));
+    }
+
+    /** The contract's evaluation rules, in the spec's words: an old CRD or a job built in code is caught too. */
+    @Test
+    void badEvaluationSettingsNameTheirSpecFields() {
+        LongLoRAJobSpec both = TestJobs.withFields(
+                spec(4096, 32768, 4, 1),
+                java.util.Map.of("evaluation", new EvaluationSpec(null, null, "/data/test.bin", 0.1, null, null)));
+        assertEquals(
+                List.of("spec.evaluation.path and spec.evaluation.heldOutFraction are both set: evaluate on a file of"
+                        + " its own (path) or on a held-out part of the training data (heldOutFraction), not both"),
+                problems("e", both));
+        LongLoRAJobSpec tooShort = TestJobs.withFields(
+                spec(4096, 32768, 4, 1),
+                java.util.Map.of("evaluation", new EvaluationSpec(null, List.of(4096, 1), null, null, 0, null)));
+        List<String> p = problems("e", tooShort);
+        assertTrue(p.get(0).startsWith("spec.evaluation.lengths holds 1"), p.toString());
+        assertTrue(p.get(1).startsWith("spec.evaluation.maxWindows=0 must be 1..10000"), p.toString());
     }
 }

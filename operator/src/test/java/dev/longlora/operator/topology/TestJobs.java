@@ -55,6 +55,8 @@ public final class TestJobs {
                 null,
                 null,
                 null,
+                null,
+                null,
                 null);
     }
 

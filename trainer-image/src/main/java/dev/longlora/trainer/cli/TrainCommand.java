@@ -7,9 +7,11 @@ import dev.longlora.contract.ExitCode;
 import dev.longlora.contract.JobConfig;
 import dev.longlora.contract.JobConfigJson;
 import dev.longlora.contract.RankEnv;
+import dev.longlora.contract.ResultsReport;
 import dev.longlora.contract.TrainerEnv;
 import dev.longlora.trainer.backend.Backend;
 import dev.longlora.trainer.backend.cuda.BackendSelector;
+import dev.longlora.trainer.train.AfterTraining;
 import dev.longlora.trainer.train.ProgressSink;
 import dev.longlora.trainer.train.RankGroup;
 import dev.longlora.trainer.train.TrainingRun;
@@ -189,6 +191,7 @@ final class TrainCommand implements Callable<Integer> {
         out.flush();
         // refused before any rank opens a backend (eight CUDA contexts just to say no would be slow)
         RankGroup.requireSupported(job, rank, backendChoice);
+        AfterTraining.checkBeforeTraining(job);
         int localRanks = rank.localRanks();
         int threadsPerRank = Math.max(1, threads / localRanks);
         try (ProgressSink progress = progressSink(out, job)) {
@@ -228,6 +231,7 @@ final class TrainCommand implements Callable<Integer> {
                         last,
                         r.adapterDir());
                 out.flush();
+                if (rank.globalRank(0) == 0) report(job, rank, r, backendChoice, env, out, err);
                 return ExitCode.OK.code();
             }
             out.printf(
@@ -240,6 +244,33 @@ final class TrainCommand implements Callable<Integer> {
                     ExitCode.STOPPED.reason());
             out.flush();
             return ExitCode.STOPPED.code();
+        }
+    }
+
+    /** Rank 0's last act: merge and evaluate per the job, then the results report (contract section 8). */
+    private void report(
+            JobConfig job,
+            RankEnv rank,
+            TrainingRun.Result r,
+            String backendChoice,
+            Map<String, String> env,
+            PrintWriter out,
+            PrintWriter err) {
+        ResultsReport report = AfterTraining.run(
+                job, rank, r.adapterDir(), () -> BackendSelector.open(backendChoice, threads), msg -> {
+                    err.println(msg);
+                    err.flush();
+                });
+        out.println("results: " + report.summary());
+        out.flush();
+        String file = env.get(TrainerEnv.RESULTS_FILE);
+        if (file == null || file.isBlank()) return;
+        try {
+            AfterTraining.publish(report, Path.of(file));
+        } catch (RuntimeException e) {
+            // the outputs are published; a lost report must not turn a trained job into a failed one
+            err.println("warning: " + e.getMessage());
+            err.flush();
         }
     }
 

@@ -13,7 +13,10 @@ import java.util.Locale;
 
 /**
  * HF {@code config.json} of a LLaMA-family model, to and from {@link LlamaConfig}. Only linear RoPE scaling
- * (position interpolation) is understood; any other {@code rope_scaling} type is rejected, never ignored.
+ * (position interpolation) is understood; any other type is rejected, never ignored. transformers 4.x writes the
+ * scaling as {@code rope_scaling} and {@code rope_theta} at the top level; transformers 5 writes one
+ * {@code rope_parameters} object ({@code rope_type}, {@code factor}, {@code rope_theta}) and still reads
+ * {@code rope_scaling}. Both are read; both are written, saying the same, so either version loads the model.
  */
 public final class HfConfigJson {
 
@@ -68,15 +71,44 @@ public final class HfConfigJson {
                 heads,
                 kvHeads,
                 optionalDouble(file, root, "rms_norm_eps", 1e-6),
-                optionalDouble(file, root, "rope_theta", 10000.0),
+                ropeTheta(file, root),
                 optionalInt(file, root, "max_position_embeddings", 2048),
-                ropeFactor(file, root.get("rope_scaling")),
+                ropeFactor(file, scaling(file, root)),
                 root.path("tie_word_embeddings").asBoolean(false));
         try {
             return config.validate();
         } catch (IllegalArgumentException e) {
             throw new FormatException(file, e.getMessage());
         }
+    }
+
+    /** The scaling object: 4.x's {@code rope_scaling}, else 5.x's {@code rope_parameters} (null when neither). */
+    private static JsonNode scaling(Path file, JsonNode root) {
+        JsonNode legacy = root.get("rope_scaling");
+        if (legacy != null && !legacy.isNull()) return legacy;
+        JsonNode parameters = root.get("rope_parameters");
+        if (parameters == null || parameters.isNull()) return null;
+        if (parameters.isObject() && !parameters.has("rope_type") && !parameters.has("type")) {
+            throw new FormatException(
+                    file,
+                    "rope_parameters has no rope_type (per-layer-type RoPE parameters are not LLaMA's): expected"
+                            + " {\"rope_type\": \"linear\", \"factor\": F, \"rope_theta\": T}");
+        }
+        return parameters;
+    }
+
+    /** The top-level {@code rope_theta} (4.x), else the one inside {@code rope_parameters} (5.x), else 10000. */
+    private static double ropeTheta(Path file, JsonNode root) {
+        if (root.hasNonNull("rope_theta")) return optionalDouble(file, root, "rope_theta", 10000.0);
+        JsonNode parameters = root.get("rope_parameters");
+        if (parameters != null && parameters.isObject() && parameters.hasNonNull("rope_theta")) {
+            JsonNode v = parameters.get("rope_theta");
+            if (!v.isNumber()) {
+                throw new FormatException(file, "rope_parameters.rope_theta must be a number, found " + v);
+            }
+            return v.doubleValue();
+        }
+        return 10000.0;
     }
 
     private static double ropeFactor(Path file, JsonNode scaling) {
@@ -88,6 +120,8 @@ public final class HfConfigJson {
         String type = scaling.hasNonNull("rope_type")
                 ? scaling.get("rope_type").asText()
                 : scaling.path("type").asText("");
+        // transformers 5 spells "no scaling" as rope_type default
+        if (type.toLowerCase(Locale.ROOT).equals("default")) return 1.0;
         if (!type.toLowerCase(Locale.ROOT).equals("linear")) {
             throw new FormatException(
                     file,
@@ -150,14 +184,20 @@ public final class HfConfigJson {
         o.put("rms_norm_eps", c.rmsNormEps());
         o.put("rope_theta", c.ropeTheta());
         o.put("max_position_embeddings", c.maxPositionEmbeddings());
+        ObjectNode parameters = o.putObject("rope_parameters");
         if (c.ropeScalingFactor() != 1.0) {
             ObjectNode s = o.putObject("rope_scaling");
             // Only "type": older transformers insist on exactly {type, factor}; newer ones map type to rope_type.
             s.put("type", "linear");
             s.put("factor", c.ropeScalingFactor());
+            parameters.put("rope_type", "linear");
+            parameters.put("factor", c.ropeScalingFactor());
         } else {
             o.putNull("rope_scaling");
+            parameters.put("rope_type", "default");
         }
+        // transformers 5's own spelling; 4.x keeps it as an unused attribute and reads the two fields above
+        parameters.put("rope_theta", c.ropeTheta());
         o.put("tie_word_embeddings", c.tieWordEmbeddings());
         o.put("attention_bias", false);
         o.put("mlp_bias", false);

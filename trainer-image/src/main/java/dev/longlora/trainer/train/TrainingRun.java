@@ -7,6 +7,7 @@ import dev.longlora.trainer.backend.Backend;
 import dev.longlora.trainer.checkpoint.CheckpointManager;
 import dev.longlora.trainer.checkpoint.CheckpointState;
 import dev.longlora.trainer.checkpoint.OptimizerManifest;
+import dev.longlora.trainer.data.HeldOutSplit;
 import dev.longlora.trainer.data.TokenDtype;
 import dev.longlora.trainer.data.TokenSource;
 import dev.longlora.trainer.data.TokenSources;
@@ -134,7 +135,12 @@ public final class TrainingRun {
                         () -> Tokenizers.forModel(job.model().path()))) {
             model.setRopeScalingFactor(job.context().ropeFactor());
             model.setGradientCheckpointing(t.gradientCheckpointing());
-            TrainingWindows windows = new TrainingWindows(source, seqLen, t.seed());
+            HeldOutSplit split = HeldOutSplit.forJob(job, source.length());
+            if (split.heldOutTokens() > 0) {
+                log.accept("evaluation holds out tokens [" + split.boundary() + ", " + split.length() + ") of "
+                        + source.description() + "; training reads the " + split.boundary() + " before them");
+            }
+            TrainingWindows windows = new TrainingWindows(split.training(source), seqLen, t.seed());
             AdamWConfig adamw = new AdamWConfig(t.adamBeta1(), t.adamBeta2(), t.adamEpsilon(), t.weightDecay());
             LrSchedule schedule = LrSchedule.of(t.schedule(), t.learningRate(), t.warmupSteps(), t.maxSteps());
             CheckpointManager checkpoints =
