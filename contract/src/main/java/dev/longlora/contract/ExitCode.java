@@ -50,7 +50,13 @@ public enum ExitCode {
             "Stopped",
             Action.RESTART_UNCOUNTED,
             "the trainer saved a checkpoint and stopped on request (exit code 11, e.g. preemption); restarting the"
-                    + " gang from that checkpoint, not counted against backoffLimit");
+                    + " gang from that checkpoint, not counted against backoffLimit"),
+    NODE_UNFIT(
+            12,
+            "NodeUnfit",
+            Action.RESTART,
+            "this node cannot run the trainer (exit code 12: no visible GPU, no usable CUDA driver or no NCCL"
+                    + " library; the pod log says which); restarting the gang away from this node");
 
     /** What the operator does when a worker ends with a code. */
     public enum Action {

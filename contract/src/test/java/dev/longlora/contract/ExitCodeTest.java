@@ -17,7 +17,7 @@ class ExitCodeTest {
         for (int code : new int[] {2, 3, 4, 5}) {
             assertTrue(ExitCode.classify(code).permanent(), "exit code " + code);
         }
-        for (int code : new int[] {1, 10, 11, 137, 143, 77}) {
+        for (int code : new int[] {1, 10, 11, 12, 137, 143, 77}) {
             assertFalse(ExitCode.classify(code).permanent(), "exit code " + code);
         }
         assertEquals("InvalidConfig", ExitCode.classify(2).reason());
@@ -39,6 +39,8 @@ class ExitCodeTest {
         assertEquals(Set.of(ExitCode.STOPPED), uncounted);
         assertTrue(ExitCode.classify(1).countsAgainstBackoff());
         assertTrue(ExitCode.classify(10).countsAgainstBackoff());
+        assertTrue(ExitCode.classify(12).countsAgainstBackoff());
+        assertEquals("NodeUnfit", ExitCode.classify(12).reason());
         assertFalse(ExitCode.classify(11).countsAgainstBackoff());
     }
 

@@ -206,6 +206,16 @@ public interface Backend extends AutoCloseable {
             float weightDecay,
             long step);
 
+    /**
+     * The collectives this backend's rank trains with, given the gang's host transport (the TCP ring or the in-JVM
+     * gang, already formed): the host gang itself where buffers live in host memory; a device transport (NCCL)
+     * formed through it on GPUs. A returned object other than {@code host} is the caller's to close.
+     */
+    default dev.longlora.trainer.dist.Collectives collectivesOver(
+            dev.longlora.trainer.dist.Collectives host, java.time.Duration collectiveTimeout) {
+        return host;
+    }
+
     /** Releases threads or device contexts. */
     @Override
     default void close() {}

@@ -2,6 +2,7 @@ package dev.longlora.trainer.cli;
 
 import dev.longlora.contract.ConfigException;
 import dev.longlora.contract.ExitCode;
+import dev.longlora.contract.NodeUnfitException;
 import dev.longlora.trainer.dist.LostPeerException;
 import dev.longlora.trainer.eval.NonFiniteLossException;
 import dev.longlora.trainer.io.FormatException;
@@ -60,6 +61,7 @@ final class ErrorReporter implements CommandLine.IExecutionExceptionHandler {
         return switch (ex) {
             case LossDivergedException e -> ExitCode.LOSS_DIVERGED;
             case LostPeerException e -> ExitCode.LOST_PEER;
+            case NodeUnfitException e -> ExitCode.NODE_UNFIT;
             case FormatException e -> ExitCode.BAD_MODEL_OR_DATA;
             case NonFiniteLossException e -> ExitCode.BAD_MODEL_OR_DATA;
             case ConfigException e -> ExitCode.BAD_CONFIG;

@@ -190,7 +190,7 @@ final class TrainCommand implements Callable<Integer> {
                 + "), attention " + job.attention().pattern() + ", checkpoints in " + rank.checkpointDir());
         out.flush();
         // refused before any rank opens a backend (eight CUDA contexts just to say no would be slow)
-        RankGroup.requireSupported(job, rank, backendChoice);
+        BackendSelector.requireMultiRankSupport(backendChoice, rank.worldSize());
         AfterTraining.checkBeforeTraining(job);
         int localRanks = rank.localRanks();
         int threadsPerRank = Math.max(1, threads / localRanks);
@@ -199,7 +199,7 @@ final class TrainCommand implements Callable<Integer> {
                     job,
                     rank,
                     local -> {
-                        Backend backend = BackendSelector.open(backendChoice, threadsPerRank);
+                        Backend backend = BackendSelector.open(backendChoice, threadsPerRank, local);
                         if (local == 0) {
                             out.println("backend " + backend.name()
                                     + (rank.worldSize() > 1

@@ -1,6 +1,5 @@
 package dev.longlora.trainer.train;
 
-import dev.longlora.contract.ConfigException;
 import dev.longlora.contract.JobConfig;
 import dev.longlora.contract.RankEnv;
 import dev.longlora.trainer.backend.Backend;
@@ -41,19 +40,6 @@ public final class RankGroup {
         this.backends = backends;
         this.progress = progress;
         this.log = log;
-    }
-
-    /**
-     * What a multi-rank run cannot do yet, refused before any work with the way out: the CUDA backend (NCCL) with
-     * more than one rank.
-     */
-    public static void requireSupported(JobConfig job, RankEnv env, String backendName) {
-        if (env.worldSize() == 1) return;
-        if (!backendName.toLowerCase(java.util.Locale.ROOT).startsWith("cpu")) {
-            throw new ConfigException("WORLD_SIZE=" + env.worldSize() + " on the " + backendName
-                    + " backend: multi-rank training on GPUs needs NCCL, which is not implemented yet; run one"
-                    + " rank per job, or CPU ranks (--backend cpu / LONGLORA_BACKEND=cpu)");
-        }
     }
 
     /** Asks every local rank to stop after the step in progress (they agree on the step). Any thread. */
@@ -111,14 +97,20 @@ public final class RankGroup {
     private TrainingRun.Result runRank(int localIndex, List<Collectives> shared) {
         int rank = env.globalRank(localIndex);
         try (Backend backend = backends.apply(localIndex)) {
-            requireSupported(job, env, backend.name());
-            try (Collectives comm = join(rank, shared)) {
-                TrainingRun run = new TrainingRun(job, env, backend, progress, log, comm);
-                synchronized (runs) {
-                    runs.add(run);
-                    if (stop.get()) run.requestStop();
+            try (Collectives host = join(rank, shared)) {
+                // The backend picks the transport: the host gang itself on CPUs, NCCL formed through it on GPUs.
+                Collectives comm = backend.collectivesOver(
+                        host, Duration.ofSeconds(job.distributed().collectiveTimeoutSeconds()));
+                try {
+                    TrainingRun run = new TrainingRun(job, env, backend, progress, log, comm);
+                    synchronized (runs) {
+                        runs.add(run);
+                        if (stop.get()) run.requestStop();
+                    }
+                    return run.run();
+                } finally {
+                    if (comm != host) comm.close();
                 }
-                return run.run();
             }
         }
     }

@@ -105,7 +105,6 @@ public final class TrainingRun {
     }
 
     public Result run() {
-        if (env.worldSize() > 1) RankGroup.requireSupported(job, env, backend.name());
         if (comm.worldSize() != env.worldSize()) {
             throw new IllegalStateException("the collectives span " + comm.worldSize() + " ranks, WORLD_SIZE is "
                     + env.worldSize() + ": form the gang with RankGroup");

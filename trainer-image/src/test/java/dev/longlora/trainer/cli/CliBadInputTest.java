@@ -2,16 +2,13 @@ package dev.longlora.trainer.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.longlora.contract.RankEnv;
 import dev.longlora.trainer.data.TokenDtype;
 import dev.longlora.trainer.data.TokenFileWriter;
 import dev.longlora.trainer.io.SafetensorsReader;
 import dev.longlora.trainer.io.SafetensorsWriter;
 import dev.longlora.trainer.io.TensorData;
-import dev.longlora.trainer.train.RankGroup;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -202,25 +199,6 @@ class CliBadInputTest {
                 tokens.toString(),
                 "--seq-len",
                 "512");
-    }
-
-    @Test
-    void multiRankTrainingOnCudaRefusesClearlyUntilNcclExists() {
-        RankEnv env = RankEnv.from(Map.of(
-                "NNODES",
-                "2",
-                "GPUS_PER_NODE",
-                "1",
-                "WORLD_SIZE",
-                "2",
-                "CHECKPOINT_DIR",
-                dir.resolve("mr").toString()));
-        var job = TrainingResumeTest.job(2);
-        Exception gpu =
-                assertThrows(Exception.class, () -> RankGroup.requireSupported(job, env, "cuda(NVIDIA H200, sm_90)"));
-        assertEquals(2, ErrorReporter.exitCodeOf(gpu));
-        assertTrue(gpu.getMessage().contains("WORLD_SIZE=2") && gpu.getMessage().contains("NCCL"), gpu.getMessage());
-        RankGroup.requireSupported(job, env, "cpu(2 threads, 256-bit vectors)");
     }
 
     @Test

@@ -188,6 +188,37 @@ class CliTrainTest {
         assertTrue(r.err().contains("GPUS_PER_NODE=4") && r.err().contains("distributed.gpusPerNode=8"), r.err());
     }
 
+    /**
+     * Eight GPU ranks on a node without a usable GPU stack (no NCCL, no driver, no GPU) is the node's fault: exit 12
+     * NodeUnfit, which the operator retries away from the node, never a crash or the user's bad config.
+     */
+    @Test
+    void gpuRanksOnANodeWithoutGpusExitNodeUnfit(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        org.junit.jupiter.api.Assumptions.assumeTrue(
+                dev.longlora.trainer.backend.cuda.CudaAvailability.unavailableReason()
+                        .isPresent(),
+                "this machine has a working GPU stack, so there is no unfit node to see");
+        CliHarness r = CliHarness.runWithEnv(
+                Map.of(
+                        "NNODES", "1",
+                        "GPUS_PER_NODE", "8",
+                        "WORLD_SIZE", "8",
+                        "CHECKPOINT_DIR", dir.toString()),
+                "train",
+                "--backend",
+                "cuda",
+                "--model",
+                "builtin:tiny",
+                "--data",
+                "builtin:synthetic",
+                "--seq-len",
+                "64",
+                "--max-steps",
+                "1");
+        assertEquals(12, r.code(), r.toString());
+        assertTrue(r.err().contains("NCCL") || r.err().contains("CUDA"), r.err());
+    }
+
     private static JsonNode readJson(String text) {
         try {
             return new ObjectMapper().readTree(text);

@@ -27,6 +27,7 @@ class ErrorReporterTest {
                 10,
                 ErrorReporter.exitCodeOf(
                         new dev.longlora.trainer.dist.LostPeerException(3, "allReduce", "it closed the connection")));
+        assertEquals(12, ErrorReporter.exitCodeOf(new dev.longlora.contract.NodeUnfitException("no GPU on this node")));
         assertEquals(3, ErrorReporter.exitCodeOf(new FormatException("x")));
         assertEquals(3, ErrorReporter.exitCodeOf(new NonFiniteLossException("x")));
         assertEquals(4, ErrorReporter.exitCodeOf(new OutOfMemoryError("Java heap space")));

@@ -13,13 +13,20 @@ import jcuda.driver.JCudaDriver;
  * reported as a reason here, never thrown.
  */
 public final class CudaAvailability {
-    private static volatile Optional<String> cached;
+    /** Why the backend cannot start; {@code nodeFault}: the machine lacks a GPU or driver (not a build problem). */
+    record Unavailable(String reason, boolean nodeFault) {}
+
+    private static volatile Optional<Unavailable> cached;
 
     private CudaAvailability() {}
 
     /** Empty when the CUDA backend can start, else why not (for skip messages and errors). */
     public static Optional<String> unavailableReason() {
-        Optional<String> r = cached;
+        return unavailable().map(Unavailable::reason);
+    }
+
+    static Optional<Unavailable> unavailable() {
+        Optional<Unavailable> r = cached;
         if (r == null) {
             r = probe();
             cached = r;
@@ -40,15 +47,15 @@ public final class CudaAvailability {
         return lines[0].trim();
     }
 
-    private static Optional<String> probe() {
+    private static Optional<Unavailable> probe() {
         KernelImages images;
         try {
             images = KernelImages.fromClasspath();
         } catch (RuntimeException e) {
-            return Optional.of(e.getMessage());
+            return Optional.of(new Unavailable(e.getMessage(), false));
         }
         if (!images.built()) {
-            return Optional.of(images.notBuiltReason());
+            return Optional.of(new Unavailable(images.notBuiltReason(), false));
         }
         try {
             JCudaDriver.setExceptionsEnabled(true);
@@ -56,14 +63,25 @@ public final class CudaAvailability {
             int[] count = new int[1];
             cuDeviceGetCount(count);
             if (count[0] == 0) {
-                return Optional.of("the CUDA driver reports no GPU on this machine");
+                return node("the CUDA driver reports no GPU on this machine");
             }
             return Optional.empty();
         } catch (LinkageError e) {
-            return Optional.of("no CUDA driver on this machine (JCuda's native library could not be loaded: "
+            return node("no CUDA driver on this machine (JCuda's native library could not be loaded: "
                     + rootCause(String.valueOf(e.getMessage())) + ")");
         } catch (CudaException e) {
-            return Optional.of("the CUDA driver failed to initialise: " + e.getMessage());
+            return node("the CUDA driver failed to initialise: " + e.getMessage());
         }
+    }
+
+    /** GPUs the driver shows this process (call only after {@link #unavailable()} came back empty). */
+    static int deviceCount() {
+        int[] count = new int[1];
+        cuDeviceGetCount(count);
+        return count[0];
+    }
+
+    private static Optional<Unavailable> node(String reason) {
+        return Optional.of(new Unavailable(reason, true));
     }
 }

@@ -10,11 +10,14 @@ import static jcuda.driver.JCudaDriver.cuModuleGetFunction;
 import static jcuda.driver.JCudaDriver.cuModuleLoadData;
 import static jcuda.driver.JCudaDriver.cuModuleUnload;
 
+import dev.longlora.contract.NodeUnfitException;
 import dev.longlora.trainer.backend.Backend;
 import dev.longlora.trainer.backend.BackendChecks;
 import dev.longlora.trainer.backend.KvCacheLayout;
 import dev.longlora.trainer.backend.MatmulShape;
 import dev.longlora.trainer.backend.Tensor;
+import dev.longlora.trainer.dist.Collectives;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -93,12 +96,30 @@ public final class CudaBackend implements Backend {
      * {@link CudaAvailability}).
      */
     public static CudaBackend open(int ordinal) {
-        Optional<String> reason = CudaAvailability.unavailableReason();
-        if (reason.isPresent()) {
-            throw new IllegalStateException("the CUDA backend cannot start: " + reason.get()
-                    + "; use the CPU backend (--backend cpu) on this machine");
+        Optional<CudaAvailability.Unavailable> why = CudaAvailability.unavailable();
+        if (why.isPresent()) {
+            String message = "the CUDA backend cannot start: " + why.get().reason()
+                    + "; use the CPU backend (--backend cpu) on this machine";
+            // A missing GPU or driver is the node's fault (exit 12, retried elsewhere); kernels missing from the
+            // build are ours (exit 1).
+            if (why.get().nodeFault()) throw new NodeUnfitException(message);
+            throw new IllegalStateException(message);
+        }
+        int visible = CudaAvailability.deviceCount();
+        if (ordinal >= visible) {
+            throw new NodeUnfitException("GPU " + ordinal
+                    + " was asked for (one per local rank, distributed.gpusPerNode),"
+                    + " but this pod sees " + visible + " GPU(s); check the node's nvidia.com/gpu allocation and"
+                    + " NVIDIA_VISIBLE_DEVICES");
         }
         return new CudaBackend(ordinal);
+    }
+
+    /** NCCL between the gang's GPUs, its unique id carried by {@code host}; one rank needs no communicator. */
+    @Override
+    public Collectives collectivesOver(Collectives host, Duration collectiveTimeout) {
+        if (host.worldSize() == 1) return host;
+        return NcclCollectives.join(Nccl.load(), device, host, collectiveTimeout);
     }
 
     @Override
