@@ -3,6 +3,7 @@ package dev.longlora.trainer.cli;
 import dev.longlora.contract.ConfigException;
 import dev.longlora.contract.ExitCode;
 import dev.longlora.contract.NodeUnfitException;
+import dev.longlora.trainer.backend.cuda.NcclException;
 import dev.longlora.trainer.dist.LostPeerException;
 import dev.longlora.trainer.eval.NonFiniteLossException;
 import dev.longlora.trainer.io.FormatException;
@@ -62,6 +63,8 @@ final class ErrorReporter implements CommandLine.IExecutionExceptionHandler {
             case LossDivergedException e -> ExitCode.LOSS_DIVERGED;
             case LostPeerException e -> ExitCode.LOST_PEER;
             case NodeUnfitException e -> ExitCode.NODE_UNFIT;
+            // NCCL's socket and remote errors are a peer or the network going away: restart the gang.
+            case NcclException e when e.peerFault() -> ExitCode.LOST_PEER;
             case FormatException e -> ExitCode.BAD_MODEL_OR_DATA;
             case NonFiniteLossException e -> ExitCode.BAD_MODEL_OR_DATA;
             case ConfigException e -> ExitCode.BAD_CONFIG;

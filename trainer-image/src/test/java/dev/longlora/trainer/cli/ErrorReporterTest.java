@@ -28,6 +28,15 @@ class ErrorReporterTest {
                 ErrorReporter.exitCodeOf(
                         new dev.longlora.trainer.dist.LostPeerException(3, "allReduce", "it closed the connection")));
         assertEquals(12, ErrorReporter.exitCodeOf(new dev.longlora.contract.NodeUnfitException("no GPU on this node")));
+        assertEquals(
+                10,
+                ErrorReporter.exitCodeOf(new dev.longlora.trainer.backend.cuda.NcclException(
+                        "ncclAllReduce", 6, "remote process exited or there was a network error")));
+        assertEquals(
+                1,
+                ErrorReporter.exitCodeOf(
+                        new dev.longlora.trainer.backend.cuda.NcclException("ncclAllReduce", 3, "internal error")),
+                "an internal NCCL error is not a lost peer");
         assertEquals(3, ErrorReporter.exitCodeOf(new FormatException("x")));
         assertEquals(3, ErrorReporter.exitCodeOf(new NonFiniteLossException("x")));
         assertEquals(4, ErrorReporter.exitCodeOf(new OutOfMemoryError("Java heap space")));
