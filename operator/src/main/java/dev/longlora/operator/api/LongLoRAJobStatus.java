@@ -48,7 +48,43 @@ public record LongLoRAJobStatus(
 
         @JsonPropertyDescription(
                 "Outputs and their quality, reported by rank 0 when the job succeeded (kept after the pods are gone).")
-        JobResults results) {
+        JobResults results,
+
+        @JsonPropertyDescription(
+                "Nodes this job's workers failed on, which its next gangs avoid until each entry's time (docs/api.md).")
+        List<AvoidedNode> avoidedNodes) {
+
+    /** A status that avoids no node. */
+    public LongLoRAJobStatus(
+            JobPhase phase,
+            List<Condition> conditions,
+            Long observedGeneration,
+            WorkerCounts workers,
+            Integer restarts,
+            Integer requestedStops,
+            String startTime,
+            String completionTime,
+            String message,
+            WorkerFailure lastFailure,
+            TrainingProgress progress,
+            CheckpointRef lastCheckpoint,
+            JobResults results) {
+        this(
+                phase,
+                conditions,
+                observedGeneration,
+                workers,
+                restarts,
+                requestedStops,
+                startTime,
+                completionTime,
+                message,
+                lastFailure,
+                progress,
+                lastCheckpoint,
+                results,
+                null);
+    }
 
     /** The same status with another message. */
     public LongLoRAJobStatus withMessage(String newMessage) {
@@ -65,7 +101,8 @@ public record LongLoRAJobStatus(
                 lastFailure,
                 progress,
                 lastCheckpoint,
-                results);
+                results,
+                avoidedNodes);
     }
 
     public static LongLoRAJobStatus initial() {

@@ -38,6 +38,9 @@ public final class JobPlanner {
     /** lastFailure.reason of a gang that stopped reporting progress. */
     public static final String STALLED = "Stalled";
 
+    /** How long a job's new gangs avoid a node one of its workers failed on (docs/api.md, status.avoidedNodes). */
+    public static final Duration FAILED_NODE_AVOIDANCE = Duration.ofHours(1);
+
     private final TopologySettings settings;
 
     public JobPlanner(TopologySettings settings) {
@@ -140,7 +143,7 @@ public final class JobPlanner {
                 return done();
             }
             for (int node : gang.missingNodes()) {
-                actions.add(new CreatePod(topology.pod(node, generation)));
+                actions.add(new CreatePod(topology.pod(node, generation, status.avoidedNodes())));
             }
             if (!gang.missingNodes().isEmpty()) {
                 status.started();
@@ -224,7 +227,8 @@ public final class JobPlanner {
                         f.worker().exitCode(),
                         f.classification().reason(),
                         f.classification().permanent(),
-                        status.now()));
+                        status.now(),
+                        f.worker().nodeName()));
             }
             return gang.workers().stream()
                     .filter(w -> w.state() == WorkerState.TERMINATING)
@@ -286,6 +290,7 @@ public final class JobPlanner {
                 return done();
             }
             deleteSurvivors(nonTerminating(gang.workers()), "the gang restarts");
+            avoidFailedNode(failure, counted);
             String why = counted
                     ? "gang restart " + (status.countedRestarts() + 1) + " of " + limit + " after " + who
                     : "gang restart after " + who;
@@ -293,6 +298,23 @@ public final class JobPlanner {
             event(RecordEvent.warning("WorkerFailed", who));
             event(RecordEvent.warning("GangRestart", why));
             return done();
+        }
+
+        /**
+         * Keeps the next gangs off the node a worker failed on, when the node may be the cause: not for a lost peer
+         * (the peer's node is, and it is the failure acted on when it failed too), not for a requested stop.
+         */
+        void avoidFailedNode(WorkerFailure failure, boolean counted) {
+            if (failure.node() == null
+                    || !counted
+                    || ExitCode.LOST_PEER.reason().equals(failure.reason())) return;
+            boolean nodeFault = ExitCode.NODE_UNFIT.reason().equals(failure.reason());
+            status.avoidNode(failure.node(), failure.reason(), nodeFault, FAILED_NODE_AVOIDANCE);
+            event(RecordEvent.warning(
+                    "AvoidingNode",
+                    "the next gangs " + (nodeFault ? "will not run" : "prefer not to run") + " on node "
+                            + failure.node() + " for " + FAILED_NODE_AVOIDANCE.toMinutes() + " min, after "
+                            + failure.pod() + " failed there (" + failure.reason() + ")"));
         }
 
         Plan finished() {

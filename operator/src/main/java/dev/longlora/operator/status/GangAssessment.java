@@ -43,15 +43,24 @@ public record GangAssessment(int desired, List<WorkerObservation> workers) {
         return desired > 0 && count(WorkerState.READY) + count(WorkerState.RUNNING) == desired;
     }
 
+    /**
+     * The failure to act on: the cause rather than its echo, so a worker that died is preferred to the survivors that
+     * then exited LostPeer (its node is the one to avoid), else the first failed worker.
+     */
     public Optional<Failure> firstFailure() {
-        return workers.stream()
+        List<Failure> failures = workers.stream()
                 .filter(w -> w.state() == WorkerState.FAILED)
-                .findFirst()
                 .map(w -> new Failure(
                         w,
                         w.exitCode() != null
                                 ? ExitCode.classify(w.exitCode())
-                                : ExitCode.withoutExitCode(w.podReason())));
+                                : ExitCode.withoutExitCode(w.podReason())))
+                .toList();
+        return failures.stream()
+                .filter(f ->
+                        !ExitCode.LOST_PEER.reason().equals(f.classification().reason()))
+                .findFirst()
+                .or(() -> failures.stream().findFirst());
     }
 
     /** Node indices with no pod of this generation: to be created. */

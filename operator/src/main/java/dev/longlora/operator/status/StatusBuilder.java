@@ -2,6 +2,7 @@ package dev.longlora.operator.status;
 
 import dev.longlora.contract.ProgressReport;
 import dev.longlora.contract.ResultsReport;
+import dev.longlora.operator.api.AvoidedNode;
 import dev.longlora.operator.api.CheckpointRef;
 import dev.longlora.operator.api.JobPhase;
 import dev.longlora.operator.api.JobResults;
@@ -10,6 +11,9 @@ import dev.longlora.operator.api.TrainingProgress;
 import dev.longlora.operator.api.WorkerCounts;
 import dev.longlora.operator.api.WorkerFailure;
 import io.fabric8.kubernetes.api.model.Condition;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -31,6 +35,7 @@ public final class StatusBuilder {
     private TrainingProgress progress;
     private CheckpointRef lastCheckpoint;
     private JobResults results;
+    private List<AvoidedNode> avoidedNodes;
 
     /** The Succeeded condition's reasons: with the trainer's results, or without (its report was missing or bad). */
     public static final String TRAINER_SUCCEEDED = "TrainerSucceeded";
@@ -53,6 +58,32 @@ public final class StatusBuilder {
         this.progress = s.progress();
         this.lastCheckpoint = s.lastCheckpoint();
         this.results = s.results();
+        // Entries whose time is up are dropped here, so the pods created in this pass no longer avoid them.
+        this.avoidedNodes = s.avoidedNodes() == null
+                ? List.of()
+                : s.avoidedNodes().stream()
+                        .filter(a ->
+                                a.until() == null || Instant.parse(a.until()).isAfter(Instant.parse(now)))
+                        .toList();
+    }
+
+    /** The nodes the next gang keeps away from (unexpired). */
+    public List<AvoidedNode> avoidedNodes() {
+        return avoidedNodes;
+    }
+
+    /**
+     * Keeps the next gangs away from {@code node} for {@code duration} (replacing an older entry for it, keeping it
+     * required once any failure there was the node's own fault).
+     */
+    public StatusBuilder avoidNode(String node, String reason, boolean required, Duration duration) {
+        String until = Instant.parse(now).plus(duration).toString();
+        boolean wasRequired = avoidedNodes.stream().anyMatch(a -> a.node().equals(node) && a.required());
+        List<AvoidedNode> next = new ArrayList<>(
+                avoidedNodes.stream().filter(a -> !a.node().equals(node)).toList());
+        next.add(new AvoidedNode(node, reason, required || wasRequired, until));
+        avoidedNodes = List.copyOf(next);
+        return this;
     }
 
     public JobPhase phase() {
@@ -148,6 +179,7 @@ public final class StatusBuilder {
         enter(JobPhase.Succeeded, why).running(false, "JobSucceeded", why);
         conditions = Conditions.set(conditions, Conditions.SUCCEEDED, true, reason, why, generation, now);
         completionTime = now;
+        avoidedNodes = List.of(); // the job is done with its nodes
         return this;
     }
 
@@ -220,7 +252,8 @@ public final class StatusBuilder {
                 lastFailure,
                 progress,
                 lastCheckpoint,
-                results);
+                results,
+                avoidedNodes.isEmpty() ? null : avoidedNodes);
     }
 
     private StatusBuilder enter(JobPhase next, String why) {

@@ -23,7 +23,8 @@ public record WorkerObservation(
         String progressAnnotation,
         String createdAt,
         String waitingFor,
-        String terminationMessage) {
+        String terminationMessage,
+        String nodeName) {
 
     public static WorkerObservation of(Pod pod) {
         Map<String, String> labels = pod.getMetadata().getLabels() == null
@@ -70,7 +71,8 @@ public record WorkerObservation(
                 progress,
                 pod.getMetadata().getCreationTimestamp(),
                 state == WorkerState.PENDING ? waitingFor(pod, trainer) : null,
-                terminated != null ? terminated.getMessage() : null);
+                terminated != null ? terminated.getMessage() : null,
+                pod.getSpec() == null ? null : pod.getSpec().getNodeName());
     }
 
     /** Why a pending pod is not running yet: unschedulable (no GPUs free), image pull errors, bad config refs. */

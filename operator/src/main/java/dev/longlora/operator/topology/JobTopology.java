@@ -5,6 +5,7 @@ import dev.longlora.contract.JobConfig;
 import dev.longlora.contract.JobConfigJson;
 import dev.longlora.contract.Labels;
 import dev.longlora.contract.PodPaths;
+import dev.longlora.operator.api.AvoidedNode;
 import dev.longlora.operator.api.CheckpointSpec;
 import dev.longlora.operator.api.LongLoRAJob;
 import io.fabric8.kubernetes.api.model.ConfigMap;
@@ -180,7 +181,12 @@ public final class JobTopology {
     }
 
     public Pod pod(int nodeIndex, int restartGeneration) {
-        return new TrainerPod(this, settings).build(nodeIndex, restartGeneration);
+        return pod(nodeIndex, restartGeneration, List.of());
+    }
+
+    /** Worker {@code nodeIndex}, kept off {@code avoided} (the nodes this job's workers failed on). */
+    public Pod pod(int nodeIndex, int restartGeneration, List<AvoidedNode> avoided) {
+        return new TrainerPod(this, settings).build(nodeIndex, restartGeneration, avoided);
     }
 
     public OwnerReference ownerReference() {

@@ -61,7 +61,7 @@ final class TrainerPod {
                 : new PodTemplateOverlay(null, null, null, null, null, null, null, null, null, null, null);
     }
 
-    Pod build(int nodeIndex, int restartGeneration) {
+    Pod build(int nodeIndex, int restartGeneration, java.util.List<dev.longlora.operator.api.AvoidedNode> avoided) {
         String job = topology.name();
         String podName = Names.pod(job, nodeIndex);
         ObjectMeta meta = topology.meta(podName, true);
@@ -85,7 +85,7 @@ final class TrainerPod {
                 .withServiceAccountName(Names.trainerIdentity(job))
                 .withNodeSelector(spec.nodeSelector())
                 .withTolerations(spec.tolerations())
-                .withAffinity(spec.affinity())
+                .withAffinity(NodeAvoidance.merge(spec.affinity(), avoided))
                 .withPriorityClassName(spec.priorityClassName())
                 .withSchedulerName(spec.schedulerName())
                 .withImagePullSecrets(nullIfEmpty(overlay.imagePullSecrets()))
