@@ -102,6 +102,7 @@ public class LongLoRAJobReconciler implements Reconciler<LongLoRAJob> {
         Plan plan = planner.plan(job, Observed.of(pods, objects), clock.instant());
         PlanExecutor.execute(plan, job, context);
         record(job.getStatus(), plan.status());
+        metrics.observed(job.getMetadata().getNamespace(), job.getMetadata().getName(), plan.status());
         metrics.reconciled(Duration.ofNanos(System.nanoTime() - started));
         UpdateControl<LongLoRAJob> control = UpdateControl.noUpdate();
         plan.requeueAfter().ifPresent(control::rescheduleAfter);

@@ -15,6 +15,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.List;
 import org.eclipse.microprofile.config.ConfigProvider;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
@@ -87,5 +88,16 @@ class OperatorApplicationTest {
         String metrics = get("/q/metrics");
         assertTrue(metrics.contains("longlora_reconcile_seconds_count"), "reconcile latency is measured");
         assertTrue(metrics.contains("longlora_job_restarts_total"), "restarts are counted");
+        String perJob = "longlora_job_phase{job=\"app\",namespace=\"" + ns + "\",phase=\"Pending\"} 1.0";
+        assertTrue(metrics.contains(perJob), "per-job phase series: " + perJob);
+        for (String name : List.of(
+                "longlora_job_step{",
+                "longlora_job_total_steps{",
+                "longlora_job_tokens_per_second{",
+                "longlora_job_eta_seconds{",
+                "longlora_job_step_seconds{",
+                "longlora_job_gang_restarts{")) {
+            assertTrue(metrics.contains(name), "per-job series " + name);
+        }
     }
 }
