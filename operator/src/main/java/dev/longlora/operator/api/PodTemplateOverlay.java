@@ -49,4 +49,45 @@ public record PodTemplateOverlay(
         Map<String, Quantity> extraResources,
 
         @JsonPropertyDescription("Size limit of the memory-backed /dev/shm; NCCL needs it; 16Gi when unset.")
-        Quantity shmSize) {}
+        Quantity shmSize,
+
+        @JsonPropertyDescription(
+                "Run the trainer pods in the node's network namespace, for NCCL over the node's own NICs where no"
+                        + " secondary pod network exists. The rendezvous port becomes a host port (one such pod per"
+                        + " node and port) and the namespace must admit the privileged Pod Security level; see"
+                        + " docs/operations.md.")
+        Boolean hostNetwork) {
+
+    /** An overlay without host networking. */
+    public PodTemplateOverlay(
+            Map<String, String> labels,
+            Map<String, String> annotations,
+            List<EnvVar> env,
+            List<EnvFromSource> envFrom,
+            List<Volume> volumes,
+            List<VolumeMount> volumeMounts,
+            List<LocalObjectReference> imagePullSecrets,
+            PodSecurityContext securityContext,
+            SecurityContext containerSecurityContext,
+            Map<String, Quantity> extraResources,
+            Quantity shmSize) {
+        this(
+                labels,
+                annotations,
+                env,
+                envFrom,
+                volumes,
+                volumeMounts,
+                imagePullSecrets,
+                securityContext,
+                containerSecurityContext,
+                extraResources,
+                shmSize,
+                null);
+    }
+
+    @com.fasterxml.jackson.annotation.JsonIgnore
+    public boolean usesHostNetwork() {
+        return Boolean.TRUE.equals(hostNetwork);
+    }
+}

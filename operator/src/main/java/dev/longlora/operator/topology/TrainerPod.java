@@ -86,6 +86,9 @@ final class TrainerPod {
                 .withNodeSelector(spec.nodeSelector())
                 .withTolerations(spec.tolerations())
                 .withAffinity(NodeAvoidance.merge(spec.affinity(), avoided))
+                .withHostNetwork(overlay.usesHostNetwork() ? true : null)
+                // On the host's network the pod still needs cluster DNS for MASTER_ADDR (the job's service).
+                .withDnsPolicy(overlay.usesHostNetwork() ? "ClusterFirstWithHostNet" : null)
                 .withPriorityClassName(spec.priorityClassName())
                 .withSchedulerName(spec.schedulerName())
                 .withImagePullSecrets(nullIfEmpty(overlay.imagePullSecrets()))
@@ -109,6 +112,9 @@ final class TrainerPod {
                 .addNewPort()
                 .withName("rendezvous")
                 .withContainerPort(topology.masterPort())
+                // With host networking the port is the node's: declaring it lets the scheduler keep two such pods
+                // (say, two jobs' rank 0) off one node instead of failing the second one's bind.
+                .withHostPort(overlay.usesHostNetwork() ? topology.masterPort() : null)
                 .withProtocol("TCP")
                 .endPort()
                 .withResources(resources())
