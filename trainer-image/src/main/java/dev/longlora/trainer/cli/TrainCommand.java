@@ -215,35 +215,38 @@ final class TrainCommand implements Callable<Integer> {
                         err.println(msg);
                         err.flush();
                     });
-            TrainingRun.Result r;
             try (StopOnTerm stop = StopOnTerm.install(ranks::requestStop, err)) {
-                r = ranks.run();
-            }
-            String last = r.losses().isEmpty()
-                    ? "-"
-                    : String.format(Locale.ROOT, "%.6f", r.losses().getLast());
-            if (r.adapterDir() != null) {
+                TrainingRun.Result r = ranks.run();
+                String last = r.losses().isEmpty()
+                        ? "-"
+                        : String.format(Locale.ROOT, "%.6f", r.losses().getLast());
+                if (r.adapterDir() != null) {
+                    // Training is complete and its adapter published; a SIGTERM during the merge or evaluation
+                    // exits Stopped (not 143, a counted crash): the restart resumes at the last step, trains
+                    // nothing and does this part again.
+                    stop.exitOnTermFromNowOn(ExitCode.STOPPED.code());
+                    out.printf(
+                            Locale.ROOT,
+                            "done: steps %d..%d, final loss %s, adapter %s%n",
+                            r.firstStep() + 1,
+                            r.lastStep(),
+                            last,
+                            r.adapterDir());
+                    out.flush();
+                    if (rank.globalRank(0) == 0) report(job, rank, r, backendChoice, env, out, err);
+                    return ExitCode.OK.code();
+                }
                 out.printf(
                         Locale.ROOT,
-                        "done: steps %d..%d, final loss %s, adapter %s%n",
-                        r.firstStep() + 1,
+                        "stopped after step %d (loss %s) with a checkpoint there; a restart resumes from it (exit %d,"
+                                + " %s)%n",
                         r.lastStep(),
                         last,
-                        r.adapterDir());
+                        ExitCode.STOPPED.code(),
+                        ExitCode.STOPPED.reason());
                 out.flush();
-                if (rank.globalRank(0) == 0) report(job, rank, r, backendChoice, env, out, err);
-                return ExitCode.OK.code();
+                return ExitCode.STOPPED.code();
             }
-            out.printf(
-                    Locale.ROOT,
-                    "stopped after step %d (loss %s) with a checkpoint there; a restart resumes from it (exit %d,"
-                            + " %s)%n",
-                    r.lastStep(),
-                    last,
-                    ExitCode.STOPPED.code(),
-                    ExitCode.STOPPED.reason());
-            out.flush();
-            return ExitCode.STOPPED.code();
         }
     }
 

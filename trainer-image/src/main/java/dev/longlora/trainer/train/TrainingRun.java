@@ -320,8 +320,16 @@ public final class TrainingRun {
         return env.checkpointDir().resolve(CheckpointLayout.OUTPUT_DIR).resolve(CheckpointLayout.ADAPTER_DIR);
     }
 
-    private Path writeAdapter(LlamaModel model, LoraConfig lora, long steps, Double finalLoss) {
+    private Path writeAdapter(LlamaModel model, LoraConfig lora, long steps, Double lastLoss) {
         Path dest = adapterDir();
+        // A restart after the last step (e.g. stopped during the merge or evaluation) trains nothing: keep the loss
+        // the finished run recorded rather than erasing it.
+        Double finalLoss = lastLoss != null
+                ? lastLoss
+                : dev.longlora.trainer.io.TrainingRecord.read(dest)
+                        .filter(r -> r.steps() == steps)
+                        .map(dev.longlora.trainer.io.TrainingRecord::finalLoss)
+                        .orElse(null);
         try {
             AtomicDirectory.publish(dest, tmp -> {
                 PeftAdapter.write(tmp, model.parameters(), lora, job.model().name());

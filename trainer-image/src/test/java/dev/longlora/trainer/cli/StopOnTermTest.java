@@ -66,6 +66,47 @@ class StopOnTermTest {
         assertTrue(log.contains("resumed from " + saved + " (step " + savedStep + ")"), log);
     }
 
+    /**
+     * SIGTERM after the last step, while rank 0 evaluates: the adapter is already published, so the trainer exits
+     * Stopped (11, not 143, a counted crash); the restart trains nothing, keeps the recorded final loss, and evaluates
+     * again.
+     */
+    @Test
+    void sigtermDuringTheEvaluationExitsStoppedAndTheRestartRedoesIt() throws Exception {
+        Path checkpoints = dir.resolve("after");
+        Process p = trainer(checkpoints, 2).redirectErrorStream(true).start();
+        List<String> lines = new ArrayList<>();
+        try (BufferedReader out =
+                new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            for (String line; (line = out.readLine()) != null; ) {
+                lines.add(line);
+                if (line.startsWith("done: steps")) p.toHandle().destroy(); // SIGTERM as the evaluation starts
+            }
+        }
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "the trainer did not exit after SIGTERM");
+        String log = String.join("\n", lines);
+        assertEquals(ExitCode.STOPPED.code(), p.exitValue(), log);
+        assertTrue(log.contains("after training finished: the adapter is saved"), log);
+        assertTrue(lines.stream().noneMatch(l -> l.startsWith("results: ")), "stopped before its report: " + log);
+        Path adapter = checkpoints.resolve(CheckpointLayout.OUTPUT_DIR).resolve(CheckpointLayout.ADAPTER_DIR);
+        Double trainedLoss = dev.longlora.trainer.io.TrainingRecord.read(adapter)
+                .orElseThrow()
+                .finalLoss();
+        assertTrue(trainedLoss != null && trainedLoss > 0, log);
+
+        Process again = trainer(checkpoints, 2).redirectErrorStream(true).start();
+        String second = new String(again.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(again.waitFor(120, TimeUnit.SECONDS));
+        assertEquals(0, again.exitValue(), second);
+        assertTrue(second.contains("(step 2)") && second.contains("results: "), second);
+        assertEquals(
+                trainedLoss,
+                dev.longlora.trainer.io.TrainingRecord.read(adapter)
+                        .orElseThrow()
+                        .finalLoss(),
+                "a restart that trains nothing keeps the recorded final loss");
+    }
+
     /** `longlora train` on the built-in model in its own JVM. */
     private static ProcessBuilder trainer(Path checkpoints, long maxSteps) {
         return TrainerProcess.of(List.of("-Xmx512m"), TrainerProcess.tinyTrain(checkpoints, maxSteps));
