@@ -300,7 +300,9 @@ final class TrainCommand implements Callable<Integer> {
     private ProgressSink progressSink(
             PrintWriter out, PrintWriter err, JobConfig job, RankEnv rank, Map<String, String> env) {
         ProgressSink console = consoleSink(out, job);
-        if (rank.globalRank(0) != 0) return console;
+        // no pod, no annotation: PodProgress (and the Fabric8 client, absent from the GPU check's pack) stays unloaded
+        String pod = env.get(TrainerEnv.POD_NAME);
+        if (rank.globalRank(0) != 0 || pod == null || pod.isBlank()) return console;
         return PodProgress.fromEnvironment(env, job.training().progressEverySeconds(), msg -> {
                     err.println(msg);
                     err.flush();
