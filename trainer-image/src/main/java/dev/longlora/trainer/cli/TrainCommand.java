@@ -307,7 +307,7 @@ final class TrainCommand implements Callable<Integer> {
                     err.println(msg);
                     err.flush();
                 })
-                .<ProgressSink>map(pod -> ProgressSink.tee(List.of(console, pod)))
+                .<ProgressSink>map(annotation -> ProgressSink.tee(List.of(console, annotation)))
                 .orElse(console);
     }
 
