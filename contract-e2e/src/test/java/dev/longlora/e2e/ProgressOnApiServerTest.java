@@ -69,10 +69,12 @@ class ProgressOnApiServerTest {
                 .inNamespace(ns.name())
                 .create();
 
-        Config trainer = tokenConfig(admin, ns.name(), topology.serviceAccount().getMetadata().getName());
+        Config trainer = tokenConfig(
+                admin, ns.name(), topology.serviceAccount().getMetadata().getName());
         List<String> log = new CopyOnWriteArrayList<>();
         String pod = rank0.getMetadata().getName();
-        try (AnnotationProgressSink sink = PodProgress.forPod(trainer, ns.name(), pod, Duration.ofSeconds(1), log::add)) {
+        try (AnnotationProgressSink sink =
+                PodProgress.forPod(trainer, ns.name(), pod, Duration.ofSeconds(1), log::add)) {
             sink.phase(ProgressPhase.LOADING);
             sink.phase(ProgressPhase.TRAINING);
             sink.start(0, 10);
@@ -100,15 +102,19 @@ class ProgressOnApiServerTest {
         assertEquals(10L, status.progress().totalSteps());
         assertEquals(2.7, status.progress().loss(), 1e-9);
         assertEquals("training", status.progress().phase());
-        assertEquals(now.truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString(), status.progress().lastAdvanceTime());
+        assertEquals(
+                now.truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString(),
+                status.progress().lastAdvanceTime());
         assertEquals(3L, status.lastCheckpoint().step());
         assertEquals("/checkpoints/step-3", status.lastCheckpoint().path());
 
         // the same token, another pod: refused by the API server; the sink says so once and does not throw
-        try (KubernetesClient asTrainer = new KubernetesClientBuilder().withConfig(trainer).build()) {
+        try (KubernetesClient asTrainer =
+                new KubernetesClientBuilder().withConfig(trainer).build()) {
             KubernetesClientException refused = assertThrows(
                     KubernetesClientException.class,
-                    () -> asTrainer.pods()
+                    () -> asTrainer
+                            .pods()
                             .inNamespace(ns.name())
                             .withName(outsider.getMetadata().getName())
                             .patch(

@@ -15,13 +15,16 @@ public record TrainingProgress(
         Double learningRate,
         Double tokensPerSecond,
         Long etaSeconds,
-        @JsonPropertyDescription("When rank 0 wrote this report (its clock).") String updateTime,
+
+        @JsonPropertyDescription("When rank 0 wrote this report (its clock).")
+        String updateTime,
+
+        @JsonPropertyDescription("What rank 0 is doing: loading, training, checkpointing, merging, evaluating or done.")
+        String phase,
+
         @JsonPropertyDescription(
-                        "What rank 0 is doing: loading, training, checkpointing, merging, evaluating or done.")
-                String phase,
-        @JsonPropertyDescription(
-                        "When the operator first saw the current step (its clock): spec.progressDeadlineSeconds counts from here.")
-                String lastAdvanceTime) {
+                "When the operator first saw the current step (its clock): spec.progressDeadlineSeconds counts from here.")
+        String lastAdvanceTime) {
 
     /** A report without phase and stall clock (tests, and status written before they existed). */
     public TrainingProgress(

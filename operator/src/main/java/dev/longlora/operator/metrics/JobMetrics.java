@@ -124,7 +124,10 @@ final class JobMetrics {
                     "longlora.job.trainer.phase",
                     "1 for what rank 0 reports doing (loading, training, checkpointing, ...), 0 for the others",
                     tags.and("phase", phase.json()),
-                    s -> s.progress() != null && phase.json().equals(s.progress().phase()) ? 1 : 0);
+                    s -> s.progress() != null
+                                    && phase.json().equals(s.progress().phase())
+                            ? 1
+                            : 0);
         }
         return t;
     }

@@ -521,7 +521,8 @@ class JobPlannerTest {
                 withStatus(job, fresh.status()),
                 observed(job, reporting(job, 1, created, report(7, created))),
                 created.plusSeconds(700));
-        assertEquals(created.plusSeconds(700).toString(), resumed.status().progress().lastAdvanceTime());
+        assertEquals(
+                created.plusSeconds(700).toString(), resumed.status().progress().lastAdvanceTime());
         assertEquals(JobPhase.Running, resumed.status().phase());
     }
 

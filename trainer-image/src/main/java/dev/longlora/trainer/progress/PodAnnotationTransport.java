@@ -33,10 +33,7 @@ public final class PodAnnotationTransport implements ProgressPublisher.Transport
                 .withAnnotations(Map.of(Annotations.PROGRESS, report.toJson()))
                 .endMetadata()
                 .build();
-        client.pods()
-                .inNamespace(namespace)
-                .withName(pod)
-                .patch(PatchContext.of(PatchType.JSON_MERGE), patch);
+        client.pods().inNamespace(namespace).withName(pod).patch(PatchContext.of(PatchType.JSON_MERGE), patch);
     }
 
     public String describe() {

@@ -39,7 +39,8 @@ public final class PodProgress {
                 .withConnectionTimeout((int) REQUEST_TIMEOUT.toMillis())
                 .withRequestRetryBackoffLimit(0) // the publisher backs off itself
                 .build();
-        KubernetesClient client = new KubernetesClientBuilder().withConfig(bounded).build();
+        KubernetesClient client =
+                new KubernetesClientBuilder().withConfig(bounded).build();
         PodAnnotationTransport transport = new PodAnnotationTransport(client, namespace, pod);
         ProgressPublisher publisher = new ProgressPublisher(transport, every, transport.describe(), log);
         return new AnnotationProgressSink(publisher, client, Clock.systemUTC());

@@ -46,10 +46,7 @@ public final class ProgressPublisher implements AutoCloseable {
         this.intervalNanos = interval.toNanos();
         this.target = target;
         this.log = log;
-        this.thread = Thread.ofPlatform()
-                .name("longlora-progress")
-                .daemon(true)
-                .unstarted(this::loop);
+        this.thread = Thread.ofPlatform().name("longlora-progress").daemon(true).unstarted(this::loop);
         thread.start();
     }
 

@@ -117,7 +117,8 @@ class ProgressPublisherTest {
         s.close();
         assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(6), "the final flush is bounded");
         assertEquals(1, logged.size(), "one message, then quiet: " + logged);
-        assertTrue(logged.getFirst().contains("403 Forbidden") && logged.getFirst().contains("test pod"));
+        assertTrue(
+                logged.getFirst().contains("403 Forbidden") && logged.getFirst().contains("test pod"));
     }
 
     @Test
@@ -150,7 +151,8 @@ class ProgressPublisherTest {
 
     @Test
     void aPlainRunWithoutAPodReportsNowhere() {
-        assertTrue(PodProgress.fromEnvironment(java.util.Map.of(), 10, logged::add).isEmpty());
+        assertTrue(
+                PodProgress.fromEnvironment(java.util.Map.of(), 10, logged::add).isEmpty());
         assertTrue(logged.isEmpty(), "silently");
     }
 }
