@@ -27,6 +27,9 @@ for jar in trainer-image/target/lib/*.jar; do
   case $(basename "$jar") in
     jcuda-natives-*) ;;  # replaced below by the driver-API library alone
     tokenizers-*) ;;     # DJL's tokenizer natives for every platform (18 MB): the device check tokenizes no text
+    # the Fabric8 client of the progress annotation and what it pulls in (about 20 MB): the device check runs in
+    # no pod (no POD_NAME), so the trainer never loads it there
+    kubernetes-* | vertx-* | netty-* | zjsonpatch-* | snakeyaml-* | jackson-dataformat-yaml-* | jackson-datatype-jsr310-*) ;;
     *) cp "$jar" "$out/lib/" ;;
   esac
 done
@@ -39,4 +42,9 @@ console=$HOME/.m2/repository/org/junit/platform/junit-platform-console-standalon
 [ -f "$console" ] || mvn -q -B org.apache.maven.plugins:maven-dependency-plugin:3.8.1:get \
   -Dartifact=org.junit.platform:junit-platform-console-standalone:6.0.3
 cp "$console" "$out/junit-console.jar"
+size=$(du -sb "$out" | cut -f1)
+if (( size >= 64 * 1024 * 1024 )); then
+  echo "packed $size bytes into $out: over the device tool's 64 MiB carry limit; leave more out above" >&2
+  exit 1
+fi
 echo "packed $(du -sh "$out" | cut -f1) into $out: carry [\".device-java\"] and run bash kernels/device-check.sh"

@@ -46,7 +46,7 @@ public record JobConfig(
         if (lora == null) lora = new Lora(null, null, null, null, null, null);
         if (training == null)
             training = new Training(
-                    null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+                    null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
         if (distributed == null) distributed = new Distributed(null, null, null, null, null, null);
         if (checkpoint == null) checkpoint = new Checkpoint(null, null);
         if (output == null) output = new Output(null);
@@ -156,7 +156,11 @@ public record JobConfig(
             String precision,
             Boolean gradientCheckpointing,
             Long seed,
-            Integer logEverySteps) {
+            Integer logEverySteps,
+            Integer progressEverySeconds) {
+        /** How often rank 0 reports to its pod annotation, besides checkpoints, phase changes and the end. */
+        public static final int DEFAULT_PROGRESS_EVERY_SECONDS = 10;
+
         public Training {
             if (maxSteps == null) maxSteps = 1000;
             if (learningRate == null) learningRate = 2.0e-5;
@@ -173,6 +177,7 @@ public record JobConfig(
             if (gradientCheckpointing == null) gradientCheckpointing = true;
             if (seed == null) seed = 42L;
             if (logEverySteps == null) logEverySteps = 1;
+            if (progressEverySeconds == null) progressEverySeconds = DEFAULT_PROGRESS_EVERY_SECONDS;
             schedule = schedule.toLowerCase(Locale.ROOT);
             precision = precision.toLowerCase(Locale.ROOT);
         }
@@ -415,6 +420,12 @@ public record JobConfig(
                 training.logEverySteps() >= 1,
                 "training.logEverySteps",
                 "{training.logEverySteps}=" + training.logEverySteps() + " must be >= 1");
+        check(
+                p,
+                training.progressEverySeconds() >= 1,
+                "training.progressEverySeconds",
+                "{training.progressEverySeconds}=" + training.progressEverySeconds()
+                        + " must be >= 1 (seconds between progress reports to the pod annotation; 10 is the default)");
         check(
                 p,
                 distributed.nodes() >= 1,

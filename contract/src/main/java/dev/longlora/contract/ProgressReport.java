@@ -24,10 +24,13 @@ public record ProgressReport(
         Double tokensPerSecond,
         Long etaSeconds,
         String updateTime,
-        LastCheckpoint lastCheckpoint) {
+        LastCheckpoint lastCheckpoint,
+        ProgressPhase phase) {
 
-    private static final ObjectMapper JSON =
-            new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
+            // a phase from a newer trainer reads as unknown (null), not as a broken report
+            .configure(DeserializationFeature.READ_UNKNOWN_ENUM_VALUES_AS_NULL, true);
 
     /** The newest complete checkpoint. */
     @JsonIgnoreProperties(ignoreUnknown = true)
@@ -45,6 +48,7 @@ public record ProgressReport(
             double learningRate,
             double tokensPerSecond,
             long etaSeconds,
+            ProgressPhase phase,
             Instant now,
             LastCheckpoint lastCheckpoint) {
         return new ProgressReport(
@@ -55,7 +59,28 @@ public record ProgressReport(
                 tokensPerSecond,
                 etaSeconds >= 0 ? etaSeconds : null,
                 seconds(now),
-                lastCheckpoint);
+                lastCheckpoint,
+                phase);
+    }
+
+    /** The same report in another phase, at {@code now}. */
+    public ProgressReport at(ProgressPhase newPhase, Instant now) {
+        return new ProgressReport(
+                step,
+                totalSteps,
+                loss,
+                learningRate,
+                tokensPerSecond,
+                etaSeconds,
+                seconds(now),
+                lastCheckpoint,
+                newPhase);
+    }
+
+    /** The same report with a newer checkpoint. */
+    public ProgressReport withCheckpoint(LastCheckpoint checkpoint) {
+        return new ProgressReport(
+                step, totalSteps, loss, learningRate, tokensPerSecond, etaSeconds, updateTime, checkpoint, phase);
     }
 
     public String toJson() {

@@ -21,6 +21,7 @@ class ProgressReportTest {
                 2.0e-5,
                 5120.0,
                 8600,
+                ProgressPhase.TRAINING,
                 Instant.parse("2026-11-26T10:00:00.456Z"),
                 ProgressReport.LastCheckpoint.of(
                         100, "/checkpoints/step-100", Instant.parse("2026-11-26T09:58:00.123Z")));
@@ -31,8 +32,9 @@ class ProgressReportTest {
 
     @Test
     void leavesOutWhatIsNotKnownYet() throws Exception {
-        JsonNode early = JSON.readTree(ProgressReport.of(1, 10, 5.0, 1e-5, 10.0, -1, Instant.EPOCH, null)
-                .toJson());
+        JsonNode early =
+                JSON.readTree(ProgressReport.of(1, 10, 5.0, 1e-5, 10.0, -1, ProgressPhase.TRAINING, Instant.EPOCH, null)
+                        .toJson());
         assertFalse(early.has("lastCheckpoint"));
         assertFalse(early.has("etaSeconds"), "no ETA until one can be estimated");
     }
@@ -46,5 +48,16 @@ class ProgressReportTest {
                 ProgressReport.parse("{\"step\": 42, \"future\": true}")
                         .orElseThrow()
                         .step());
+        assertEquals(
+                null,
+                ProgressReport.parse("{\"step\": 42, \"phase\": \"compiling\"}")
+                        .orElseThrow()
+                        .phase(),
+                "a phase this operator does not know is left out, the rest is kept");
+        assertEquals(
+                ProgressPhase.CHECKPOINTING,
+                ProgressReport.parse("{\"phase\": \"checkpointing\"}")
+                        .orElseThrow()
+                        .phase());
     }
 }

@@ -130,8 +130,14 @@ public record LongLoRAJobSpec(
 
         @Min(1)
         @JsonPropertyDescription(
-                "Seconds the running gang may go without a new progress report from rank 0 (or, before the first, since the gang started) before it counts as stalled and is restarted like a failed worker; unset: no stall detection.")
+                "Seconds the running gang may go without rank 0's reported step advancing (timed by the operator's clock) before it counts as stalled and is restarted like a failed worker; unset: no stall detection.")
         Long progressDeadlineSeconds,
+
+        @Default("3600")
+        @Min(1)
+        @JsonPropertyDescription(
+                "With progressDeadlineSeconds: seconds a new gang may take to report its first step (model and data loading, resuming) before it counts as stalled; 3600 lets a 70B model load from network storage.")
+        Long startupDeadlineSeconds,
 
         @Default("600")
         @Min(0)
@@ -146,6 +152,62 @@ public record LongLoRAJobSpec(
         @JsonPropertyDescription(
                 "Perplexity and passkey retrieval after training, on held-out text, reported in status.results.")
         EvaluationSpec evaluation) {
+
+    /** The spec without startupDeadlineSeconds (its default then applies): the form written before it existed. */
+    public LongLoRAJobSpec(
+            ModelSpec model,
+            DatasetSpec dataset,
+            ContextSpec context,
+            AttentionSpec attention,
+            LoraSpec lora,
+            TrainingSpec training,
+            DistributedSpec distributed,
+            CheckpointSpec checkpoint,
+            String image,
+            PullPolicy imagePullPolicy,
+            ResourceRequirements resources,
+            Map<String, String> nodeSelector,
+            List<Toleration> tolerations,
+            Affinity affinity,
+            String priorityClassName,
+            String schedulerName,
+            PodTemplateOverlay podTemplate,
+            Boolean suspend,
+            Integer backoffLimit,
+            Long activeDeadlineSeconds,
+            Integer ttlSecondsAfterFinished,
+            Long progressDeadlineSeconds,
+            Long terminationGracePeriodSeconds,
+            OutputSpec output,
+            EvaluationSpec evaluation) {
+        this(
+                model,
+                dataset,
+                context,
+                attention,
+                lora,
+                training,
+                distributed,
+                checkpoint,
+                image,
+                imagePullPolicy,
+                resources,
+                nodeSelector,
+                tolerations,
+                affinity,
+                priorityClassName,
+                schedulerName,
+                podTemplate,
+                suspend,
+                backoffLimit,
+                activeDeadlineSeconds,
+                ttlSecondsAfterFinished,
+                progressDeadlineSeconds,
+                null,
+                terminationGracePeriodSeconds,
+                output,
+                evaluation);
+    }
 
     /** Image pull policy of the trainer container. */
     public enum PullPolicy {

@@ -50,7 +50,13 @@ public record TrainingSpec(
         Boolean gradientCheckpointing,
 
         @Default("42") @Min(0) @JsonPropertyDescription("Random seed.")
-        Long seed) {
+        Long seed,
+
+        @Default("10")
+        @Min(1)
+        @JsonPropertyDescription(
+                "Seconds between rank 0's progress reports to its pod annotation (status.progress); checkpoints, phase changes and the end are reported at once regardless.")
+        Integer progressEverySeconds) {
 
     /** Learning-rate schedules. */
     public enum Schedule {

@@ -1,5 +1,6 @@
 package dev.longlora.operator.metrics;
 
+import dev.longlora.contract.ProgressPhase;
 import dev.longlora.operator.api.JobPhase;
 import dev.longlora.operator.api.LongLoRAJob;
 import dev.longlora.operator.api.LongLoRAJobStatus;
@@ -19,9 +20,9 @@ import java.util.stream.Collectors;
 
 /**
  * Per-job gauges from each job's status (the trainer's progress as the operator folded it in): step, total steps,
- * loss, tokens/s, ETA, seconds per step, gang restarts, target-length perplexity and the phase, labelled with
- * {@code namespace} and {@code job} only (and {@code phase} on the phase gauge): 8 series plus one per phase, 14 per
- * job whatever it does. A job's series are removed when it leaves the operator's cache (deleted), so cardinality
+ * loss, tokens/s, ETA, seconds per step, gang restarts, target-length perplexity, the job's phase and the trainer's
+ * reported phase, labelled with {@code namespace} and {@code job} only (and {@code phase} on the two phase gauges): 8
+ * series plus one per job phase and one per trainer phase, 20 per job whatever it does. A job's series are removed when it leaves the operator's cache (deleted), so cardinality
  * follows the number of live jobs.
  */
 final class JobMetrics {
@@ -116,6 +117,17 @@ final class JobMetrics {
                     "1 for the job's current phase, 0 for the others",
                     tags.and("phase", phase.name()),
                     s -> s.phase() == phase ? 1 : 0);
+        }
+        for (ProgressPhase phase : ProgressPhase.values()) {
+            gauge(
+                    t,
+                    "longlora.job.trainer.phase",
+                    "1 for what rank 0 reports doing (loading, training, checkpointing, ...), 0 for the others",
+                    tags.and("phase", phase.json()),
+                    s -> s.progress() != null
+                                    && phase.json().equals(s.progress().phase())
+                            ? 1
+                            : 0);
         }
         return t;
     }

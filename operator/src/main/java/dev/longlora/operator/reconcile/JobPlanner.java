@@ -51,6 +51,9 @@ public final class JobPlanner {
         return new Step(job, observed, now).run();
     }
 
+    /** When a running gang counts as stalled, and what the message says then. */
+    private record Stall(Instant due, String why) {}
+
     /** The state of one planning pass. */
     private final class Step {
         final LongLoRAJob job;
@@ -62,6 +65,7 @@ public final class JobPlanner {
         final List<WorkerObservation> workers;
         final List<Action> actions = new ArrayList<>();
         Duration requeue;
+        Stall stalled;
 
         Step(LongLoRAJob job, Observed observed, Instant now) {
             this.job = job;
@@ -137,7 +141,7 @@ public final class JobPlanner {
             }
             if (gang.allSucceeded()) {
                 status.workers(new WorkerCounts(nodes, 0, 0));
-                gang.progress().ifPresent(status::progress);
+                gang.progress().ifPresent(r -> status.progress(r, gangStart(gang)));
                 succeeded(gang, topology, nodes);
                 ttlRequeue();
                 return done();
@@ -153,16 +157,17 @@ public final class JobPlanner {
                 }
             }
             status.workers(new WorkerCounts(nodes, gang.ready(), gang.failed()));
-            gang.progress().ifPresent(status::progress);
+            gang.progress().ifPresent(r -> status.progress(r, gangStart(gang)));
             if (gang.allRunning() && spec.progressDeadlineSeconds() != null) {
-                Instant due = lastProgress(gang).plusSeconds(spec.progressDeadlineSeconds());
-                if (!now.isBefore(due)) {
+                Stall clock = stallClock(gang);
+                if (!now.isBefore(clock.due())) {
+                    stalled = clock;
                     return handleFailure(
                             new WorkerFailure(
                                     Names.pod(job.getMetadata().getName(), 0), null, STALLED, false, status.now()),
                             gang);
                 }
-                requeueWithin(Duration.between(now, due).plusSeconds(1));
+                requeueWithin(Duration.between(now, clock.due()).plusSeconds(1));
             }
             int running = gang.count(WorkerState.READY) + gang.count(WorkerState.RUNNING);
             if (gang.allRunning()) {
@@ -245,27 +250,41 @@ public final class JobPlanner {
                     .orElse("");
         }
 
-        /** The newest sign of life: rank 0's last report, or the start of the current gang. */
-        Instant lastProgress(GangAssessment gang) {
-            Instant last = gang.workers().stream()
+        /** When rank 0's pod of the current gang was created (the API server's clock); now when there is none. */
+        Instant gangStart(GangAssessment gang) {
+            return gang.workers().stream()
                     .filter(w -> w.nodeIndex() == 0)
                     .findFirst()
                     .map(w -> instant(w.createdAt()))
-                    .orElse(null);
-            Instant reported =
-                    status.progress() == null ? null : instant(status.progress().updateTime());
-            if (last == null || (reported != null && reported.isAfter(last))) {
-                last = reported;
+                    .orElse(now);
+        }
+
+        /**
+         * The stall clock, on the operator's side only: from the last time the reported step advanced in this gang
+         * (status.progress.lastAdvanceTime) plus progressDeadlineSeconds; before this gang's first step, from the
+         * gang's start plus startupDeadlineSeconds (loading a large model takes far longer than a step).
+         */
+        Stall stallClock(GangAssessment gang) {
+            Instant start = gangStart(gang);
+            Instant advanced =
+                    status.progress() == null ? null : instant(status.progress().lastAdvanceTime());
+            if (advanced != null && !advanced.isBefore(start)) {
+                long seconds = spec.progressDeadlineSeconds();
+                return new Stall(
+                        advanced.plusSeconds(seconds),
+                        "rank 0's step has not advanced for " + seconds + "s (spec.progressDeadlineSeconds)");
             }
-            return last != null ? last : now;
+            long seconds = JobResolver.startupDeadlineSeconds(spec);
+            return new Stall(
+                    start.plusSeconds(seconds),
+                    "the gang reported no step within " + seconds + "s of starting (spec.startupDeadlineSeconds)");
         }
 
         Plan handleFailure(WorkerFailure failure, GangAssessment gang) {
             String explanation = failure.exitCode() != null
                     ? ExitCode.classify(failure.exitCode()).explanation()
-                    : STALLED.equals(failure.reason())
-                            ? "no progress from rank 0 for " + spec.progressDeadlineSeconds()
-                                    + "s (spec.progressDeadlineSeconds)"
+                    : STALLED.equals(failure.reason()) && stalled != null
+                            ? stalled.why()
                             : "the pod was removed or failed (" + failure.reason() + ") without a trainer exit code";
             String who = "worker " + failure.pod() + ": " + explanation;
             int limit = JobResolver.backoffLimit(spec);

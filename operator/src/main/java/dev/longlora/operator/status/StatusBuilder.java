@@ -207,6 +207,23 @@ public final class StatusBuilder {
 
     /** Rank 0's report (contract section 6) into status.progress and status.lastCheckpoint. */
     public StatusBuilder progress(ProgressReport report) {
+        return progress(report, null);
+    }
+
+    /**
+     * As above, with the stall clock: lastAdvanceTime becomes now when the reported step differs from the one
+     * recorded (or the recorded one came from a gang older than {@code gangStart}), and stays otherwise. Only steps
+     * move it: a trainer's heartbeats (a new updateTime, same step) must not hide a hung collective.
+     */
+    public StatusBuilder progress(ProgressReport report, java.time.Instant gangStart) {
+        String advanced = null;
+        if (report.step() != null) {
+            boolean sameStep = progress != null
+                    && report.step().equals(progress.step())
+                    && progress.lastAdvanceTime() != null
+                    && (gangStart == null || !parsed(progress.lastAdvanceTime()).isBefore(gangStart));
+            advanced = sameStep ? progress.lastAdvanceTime() : now;
+        }
         progress = new TrainingProgress(
                 report.step(),
                 report.totalSteps(),
@@ -214,12 +231,22 @@ public final class StatusBuilder {
                 report.learningRate(),
                 report.tokensPerSecond(),
                 report.etaSeconds(),
-                report.updateTime());
+                report.updateTime(),
+                report.phase() == null ? null : report.phase().json(),
+                advanced);
         ProgressReport.LastCheckpoint c = report.lastCheckpoint();
         if (c != null) {
             lastCheckpoint = new CheckpointRef(c.step(), c.path(), c.time());
         }
         return this;
+    }
+
+    private static java.time.Instant parsed(String time) {
+        try {
+            return java.time.Instant.parse(time);
+        } catch (java.time.format.DateTimeParseException e) {
+            return java.time.Instant.EPOCH; // unreadable: as old as can be, so the next report restarts the clock
+        }
     }
 
     /** Rank 0's results report (contract section 8) into status.results. */

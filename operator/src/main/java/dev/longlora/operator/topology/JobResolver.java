@@ -44,7 +44,8 @@ public final class JobResolver {
         LoraSpec lora = or(s.lora(), new LoraSpec(null, null, null, null, null, null));
         TrainingSpec t = or(
                 s.training(),
-                new TrainingSpec(null, null, null, null, null, null, null, null, null, null, null, null, null, null));
+                new TrainingSpec(
+                        null, null, null, null, null, null, null, null, null, null, null, null, null, null, null));
         DistributedSpec d = or(s.distributed(), new DistributedSpec(null, null, null, null, null, null, null));
         CheckpointSpec c = or(s.checkpoint(), new CheckpointSpec(null, null, null, null, null));
         OutputSpec out = or(s.output(), new OutputSpec(null));
@@ -82,7 +83,8 @@ public final class JobResolver {
                         json(t.precision()),
                         t.gradientCheckpointing(),
                         t.seed(),
-                        null),
+                        null,
+                        t.progressEverySeconds()),
                 new JobConfig.Distributed(
                         d.nodes(),
                         d.gpusPerNode(),
@@ -142,6 +144,13 @@ public final class JobResolver {
 
     public static long terminationGracePeriodSeconds(LongLoRAJobSpec s) {
         return or(s.terminationGracePeriodSeconds(), DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS);
+    }
+
+    /** How long a new gang may take to its first reported step (docs/api.md: loading a 70B model). */
+    public static final long DEFAULT_STARTUP_DEADLINE_SECONDS = 3600;
+
+    public static long startupDeadlineSeconds(LongLoRAJobSpec s) {
+        return or(s.startupDeadlineSeconds(), DEFAULT_STARTUP_DEADLINE_SECONDS);
     }
 
     static <T> T or(T value, T fallback) {

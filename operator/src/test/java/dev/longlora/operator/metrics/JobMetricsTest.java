@@ -29,7 +29,8 @@ class JobMetricsTest {
                 null,
                 "running",
                 null,
-                new TrainingProgress(step, 1000L, 2.31, 2e-5, 5120.0, 8800L, "2026-12-02T10:00:00Z"),
+                new TrainingProgress(
+                        step, 1000L, 2.31, 2e-5, 5120.0, 8800L, "2026-12-02T10:00:00Z", "checkpointing", null),
                 null,
                 null);
     }
@@ -67,17 +68,43 @@ class JobMetricsTest {
         assertEquals(130, gauge("longlora.job.step", "llama"), "the same series, updated");
     }
 
+    double trainerPhase(String job, String phase) {
+        return registry.get("longlora.job.trainer.phase")
+                .tag("job", job)
+                .tag("phase", phase)
+                .gauge()
+                .value();
+    }
+
+    @Test
+    void theTrainersPhaseIsOneSeriesPerKnownPhase() {
+        metrics.observe("ml", "llama", running(120, 0));
+        assertEquals(1.0, trainerPhase("llama", "checkpointing"));
+        for (String other : List.of("loading", "training", "merging", "evaluating", "done")) {
+            assertEquals(0.0, trainerPhase("llama", other), other);
+        }
+        assertEquals(6, registry.find("longlora.job.trainer.phase").gauges().size(), "bounded by the enum");
+
+        LongLoRAJobStatus noReport = new LongLoRAJobStatus(
+                JobPhase.Pending, List.of(), 1L, null, 0, 0, null, null, "pending", null, null, null, null);
+        metrics.observe("ml", "llama", noReport);
+        assertEquals(0.0, trainerPhase("llama", "checkpointing"), "no report: no phase is current");
+    }
+
     @Test
     void seriesAreBoundedPerJobAndLeaveWithTheJob() {
         metrics.observe("ml", "a", running(1, 0));
         metrics.observe("ml", "b", running(2, 0));
-        assertEquals(2 * 14, registry.getMeters().size(), "8 gauges plus one per phase (6) for each job");
+        assertEquals(
+                2 * 20,
+                registry.getMeters().size(),
+                "8 gauges plus one per job phase (6) and one per trainer phase (6) for each job");
 
         LongLoRAJob stillThere = TestJobs.job(1, 0);
         stillThere.getMetadata().setNamespace("ml");
         stillThere.getMetadata().setName("b");
         metrics.retainOnly(List.of(stillThere));
-        assertEquals(14, registry.getMeters().size());
+        assertEquals(20, registry.getMeters().size());
         assertTrue(registry.find("longlora.job.step").tag("job", "a").gauges().isEmpty(), "a's series are gone");
         assertEquals(2, gauge("longlora.job.step", "b"));
         assertEquals(1, metrics.trackedJobs());

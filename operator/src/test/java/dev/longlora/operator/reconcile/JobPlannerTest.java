@@ -444,37 +444,115 @@ class JobPlannerTest {
                 plan.actions(DeletePod.class).stream().map(DeletePod::name).toList());
     }
 
-    @Test
-    void aGangWithoutProgressPastTheDeadlineIsRestartedAsStalled() {
-        LongLoRAJob job = TestJobs.job("llama", TestJobs.withProgressDeadline(TestJobs.spec(2, 8), 600L));
-        List<Pod> pods = gang(job, 2, 0, "Running");
-        pods.forEach(p -> p.getMetadata().setCreationTimestamp(T0.toString()));
-        pods.get(0)
-                .getMetadata()
-                .setAnnotations(Map.of(
-                        "longlora.dev/progress", "{\"step\": 3, \"updateTime\": \"" + T0.plusSeconds(300) + "\"}"));
-        LongLoRAJobStatus running = new LongLoRAJobStatus(
-                JobPhase.Running, List.of(), 1L, null, 0, null, T0.toString(), null, null, null, null, null, null);
-        Plan alive = planner.plan(withStatus(job, running), observed(job, pods), T0.plusSeconds(800));
-        assertEquals(JobPhase.Running, alive.status().phase());
-        assertEquals(Duration.ofSeconds(101), alive.requeueAfter().orElseThrow(), "look again when it would stall");
+    /** A running 2-node gang created at T0 whose rank 0 reports {@code report} (null: nothing yet). */
+    static List<Pod> reporting(LongLoRAJob job, int generation, Instant created, String report) {
+        List<Pod> pods = gang(job, 2, generation, "Running");
+        pods.forEach(p -> p.getMetadata().setCreationTimestamp(created.toString()));
+        if (report != null) pods.get(0).getMetadata().setAnnotations(Map.of("longlora.dev/progress", report));
+        return pods;
+    }
 
-        Plan stalled = planner.plan(withStatus(job, alive.status()), observed(job, pods), T0.plusSeconds(900));
+    static String report(long step, Instant trainerClock) {
+        return "{\"step\": " + step + ", \"phase\": \"training\", \"updateTime\": \"" + trainerClock + "\"}";
+    }
+
+    static LongLoRAJobStatus runningSince(Instant t) {
+        return new LongLoRAJobStatus(
+                JobPhase.Running, List.of(), 1L, null, 0, null, t.toString(), null, null, null, null, null, null);
+    }
+
+    @Test
+    void aGangWhoseStepKeepsAdvancingIsNeverStalled() {
+        LongLoRAJob job = TestJobs.job("llama", TestJobs.withStallDeadlines(TestJobs.spec(2, 8), 60L, 120L));
+        LongLoRAJobStatus status = runningSince(T0);
+        // ten times the deadline in all, a step every 50 s (within the 60 s deadline)
+        for (int i = 1; i <= 12; i++) {
+            Instant at = T0.plusSeconds(50L * i);
+            List<Pod> pods = reporting(job, 0, T0, report(i, at.minusSeconds(3600))); // a skewed trainer clock
+            Plan plan = planner.plan(withStatus(job, status), observed(job, pods), at);
+            assertEquals(JobPhase.Running, plan.status().phase(), "at +" + 50 * i + "s");
+            assertEquals(at.toString(), plan.status().progress().lastAdvanceTime(), "the operator's clock");
+            assertEquals("training", plan.status().progress().phase());
+            status = plan.status();
+        }
+        assertEquals(0, status.restarts());
+    }
+
+    @Test
+    void aStepThatStopsAdvancingIsStalledThoughHeartbeatsGoOn() {
+        LongLoRAJob job = TestJobs.job("llama", TestJobs.withStallDeadlines(TestJobs.spec(2, 8), 60L, 3600L));
+        Plan first = planner.plan(
+                withStatus(job, runningSince(T0)),
+                observed(job, reporting(job, 0, T0, report(7, T0.plusSeconds(100)))),
+                T0.plusSeconds(100));
+        assertEquals(T0.plusSeconds(100).toString(), first.status().progress().lastAdvanceTime());
+
+        // step 7 again, with a newer updateTime: a heartbeat, not progress
+        Plan alive = planner.plan(
+                withStatus(job, first.status()),
+                observed(job, reporting(job, 0, T0, report(7, T0.plusSeconds(130)))),
+                T0.plusSeconds(130));
+        assertEquals(JobPhase.Running, alive.status().phase());
+        assertEquals(T0.plusSeconds(100).toString(), alive.status().progress().lastAdvanceTime(), "not reset");
+        assertEquals(Duration.ofSeconds(31), alive.requeueAfter().orElseThrow(), "look again when it would stall");
+
+        Plan stalled = planner.plan(
+                withStatus(job, alive.status()),
+                observed(job, reporting(job, 0, T0, report(7, T0.plusSeconds(160)))),
+                T0.plusSeconds(160));
         assertEquals(JobPhase.Restarting, stalled.status().phase());
         assertEquals("Stalled", stalled.status().lastFailure().reason());
         assertEquals(2, stalled.actions(DeletePod.class).size());
         assertTrue(stalled.actions(DeletePod.class).stream()
                 .allMatch(p -> Long.valueOf(DeletePod.TEARDOWN_GRACE_SECONDS).equals(p.gracePeriodSeconds())));
         assertTrue(
-                stalled.status().message().contains("spec.progressDeadlineSeconds"),
+                stalled.status().message().contains("step has not advanced for 60s (spec.progressDeadlineSeconds)"),
                 stalled.status().message());
 
-        // The next gang gets its own deadline, counted from its creation, not from the old report.
-        List<Pod> next = gang(job, 2, 1, "Running");
-        next.forEach(
-                p -> p.getMetadata().setCreationTimestamp(T0.plusSeconds(1000).toString()));
-        Plan fresh = planner.plan(withStatus(job, stalled.status()), observed(job, next), T0.plusSeconds(1100));
-        assertEquals(JobPhase.Running, fresh.status().phase());
+        // The next gang starts on the startup clock, from its creation, not from the old gang's last step.
+        Instant created = T0.plusSeconds(1000);
+        Plan fresh = planner.plan(
+                withStatus(job, stalled.status()),
+                observed(job, reporting(job, 1, created, null)),
+                created.plusSeconds(600));
+        assertEquals(JobPhase.Running, fresh.status().phase(), "600 s past the progress deadline, loading still");
+        // its first step equal to the old gang's last (it resumed before step 7) still starts its own clock
+        Plan resumed = planner.plan(
+                withStatus(job, fresh.status()),
+                observed(job, reporting(job, 1, created, report(7, created))),
+                created.plusSeconds(700));
+        assertEquals(
+                created.plusSeconds(700).toString(), resumed.status().progress().lastAdvanceTime());
+        assertEquals(JobPhase.Running, resumed.status().phase());
+    }
+
+    @Test
+    void beforeTheFirstStepTheStartupDeadlineApplies() {
+        LongLoRAJob job = TestJobs.job("llama", TestJobs.withStallDeadlines(TestJobs.spec(2, 8), 30L, 120L));
+        String loading = "{\"phase\": \"loading\", \"updateTime\": \"" + T0.plusSeconds(5) + "\"}";
+        Plan loadingLong = planner.plan(
+                withStatus(job, runningSince(T0)), observed(job, reporting(job, 0, T0, loading)), T0.plusSeconds(100));
+        assertEquals(JobPhase.Running, loadingLong.status().phase(), "past the 30 s progress deadline: still loading");
+        assertEquals("loading", loadingLong.status().progress().phase());
+        assertEquals(null, loadingLong.status().progress().lastAdvanceTime(), "no step yet");
+        assertEquals(Duration.ofSeconds(21), loadingLong.requeueAfter().orElseThrow());
+
+        Plan stalled = planner.plan(
+                withStatus(job, loadingLong.status()),
+                observed(job, reporting(job, 0, T0, loading)),
+                T0.plusSeconds(120));
+        assertEquals("Stalled", stalled.status().lastFailure().reason());
+        assertTrue(
+                stalled.status().message().contains("no step within 120s of starting (spec.startupDeadlineSeconds)"),
+                stalled.status().message());
+    }
+
+    @Test
+    void withoutAProgressDeadlineNothingIsStalled() {
+        LongLoRAJob job = TestJobs.job("llama", TestJobs.withStallDeadlines(TestJobs.spec(2, 8), null, 60L));
+        Plan plan = planner.plan(
+                withStatus(job, runningSince(T0)), observed(job, reporting(job, 0, T0, null)), T0.plusSeconds(7200));
+        assertEquals(JobPhase.Running, plan.status().phase());
     }
 
     @Test

@@ -79,6 +79,13 @@ public final class TestJobs {
         return withFields(s, nullable("progressDeadlineSeconds", progressDeadline));
     }
 
+    public static LongLoRAJobSpec withStallDeadlines(LongLoRAJobSpec s, Long progressDeadline, Long startupDeadline) {
+        Map<String, Object> fields = new HashMap<>();
+        fields.put("progressDeadlineSeconds", progressDeadline);
+        fields.put("startupDeadlineSeconds", startupDeadline);
+        return withFields(s, fields);
+    }
+
     public static LongLoRAJobSpec with(LongLoRAJobSpec s, Boolean suspend, Long deadline, Integer ttl) {
         Map<String, Object> fields = new HashMap<>();
         fields.put("suspend", suspend);

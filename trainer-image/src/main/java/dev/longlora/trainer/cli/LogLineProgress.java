@@ -1,5 +1,6 @@
 package dev.longlora.trainer.cli;
 
+import dev.longlora.contract.ProgressPhase;
 import dev.longlora.trainer.train.ProgressSink;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -13,6 +14,12 @@ final class LogLineProgress implements ProgressSink {
     LogLineProgress(PrintWriter out, int every) {
         this.out = out;
         this.every = Math.max(1, every);
+    }
+
+    @Override
+    public void phase(ProgressPhase phase) {
+        out.println("phase " + phase.json());
+        out.flush();
     }
 
     @Override

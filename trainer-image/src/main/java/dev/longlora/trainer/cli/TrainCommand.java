@@ -6,11 +6,13 @@ import dev.longlora.contract.ConfigException;
 import dev.longlora.contract.ExitCode;
 import dev.longlora.contract.JobConfig;
 import dev.longlora.contract.JobConfigJson;
+import dev.longlora.contract.ProgressPhase;
 import dev.longlora.contract.RankEnv;
 import dev.longlora.contract.ResultsReport;
 import dev.longlora.contract.TrainerEnv;
 import dev.longlora.trainer.backend.Backend;
 import dev.longlora.trainer.backend.cuda.BackendSelector;
+import dev.longlora.trainer.progress.PodProgress;
 import dev.longlora.trainer.train.AfterTraining;
 import dev.longlora.trainer.train.ProgressSink;
 import dev.longlora.trainer.train.RankGroup;
@@ -19,6 +21,7 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -194,7 +197,8 @@ final class TrainCommand implements Callable<Integer> {
         AfterTraining.checkBeforeTraining(job);
         int localRanks = rank.localRanks();
         int threadsPerRank = Math.max(1, threads / localRanks);
-        try (ProgressSink progress = progressSink(out, job)) {
+        try (ProgressSink progress = progressSink(out, err, job, rank, env)) {
+            progress.phase(ProgressPhase.LOADING);
             RankGroup ranks = new RankGroup(
                     job,
                     rank,
@@ -233,7 +237,8 @@ final class TrainCommand implements Callable<Integer> {
                             last,
                             r.adapterDir());
                     out.flush();
-                    if (rank.globalRank(0) == 0) report(job, rank, r, backendChoice, env, out, err);
+                    if (rank.globalRank(0) == 0) report(job, rank, r, backendChoice, env, out, err, progress);
+                    progress.phase(ProgressPhase.DONE);
                     return ExitCode.OK.code();
                 }
                 out.printf(
@@ -258,12 +263,18 @@ final class TrainCommand implements Callable<Integer> {
             String backendChoice,
             Map<String, String> env,
             PrintWriter out,
-            PrintWriter err) {
+            PrintWriter err,
+            ProgressSink progress) {
         ResultsReport report = AfterTraining.run(
-                job, rank, r.adapterDir(), () -> BackendSelector.open(backendChoice, threads), msg -> {
+                job,
+                rank,
+                r.adapterDir(),
+                () -> BackendSelector.open(backendChoice, threads),
+                msg -> {
                     err.println(msg);
                     err.flush();
-                });
+                },
+                progress);
         out.println("results: " + report.summary());
         out.flush();
         String file = env.get(TrainerEnv.RESULTS_FILE);
@@ -285,7 +296,25 @@ final class TrainCommand implements Callable<Integer> {
         return doc.toPrettyString();
     }
 
-    private ProgressSink progressSink(PrintWriter out, JobConfig job) {
+    /**
+     * The console display per --progress, plus, on the pod of rank 0 (POD_NAME set, node rank 0), its progress
+     * annotation (contract section 6). Failures to report are logged once to stderr and never stop training.
+     */
+    private ProgressSink progressSink(
+            PrintWriter out, PrintWriter err, JobConfig job, RankEnv rank, Map<String, String> env) {
+        ProgressSink console = consoleSink(out, job);
+        // no pod, no annotation: PodProgress (and the Fabric8 client, absent from the GPU check's pack) stays unloaded
+        String pod = env.get(TrainerEnv.POD_NAME);
+        if (rank.globalRank(0) != 0 || pod == null || pod.isBlank()) return console;
+        return PodProgress.fromEnvironment(env, job.training().progressEverySeconds(), msg -> {
+                    err.println(msg);
+                    err.flush();
+                })
+                .<ProgressSink>map(annotation -> ProgressSink.tee(List.of(console, annotation)))
+                .orElse(console);
+    }
+
+    private ProgressSink consoleSink(PrintWriter out, JobConfig job) {
         return switch (progressMode) {
             case "none" -> ProgressSink.none();
             case "lines" -> new LogLineProgress(out, job.training().logEverySteps());

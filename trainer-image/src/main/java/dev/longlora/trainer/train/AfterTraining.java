@@ -3,6 +3,7 @@ package dev.longlora.trainer.train;
 import dev.longlora.contract.CheckpointLayout;
 import dev.longlora.contract.ConfigException;
 import dev.longlora.contract.JobConfig;
+import dev.longlora.contract.ProgressPhase;
 import dev.longlora.contract.RankEnv;
 import dev.longlora.contract.ResultsReport;
 import dev.longlora.trainer.backend.Backend;
@@ -56,14 +57,30 @@ public final class AfterTraining {
 
     public static ResultsReport run(
             JobConfig job, RankEnv env, Path adapterDir, Supplier<Backend> backends, Consumer<String> log) {
+        return run(job, env, adapterDir, backends, log, ProgressSink.none());
+    }
+
+    /** As above, telling {@code progress} when merging and evaluating start. */
+    public static ResultsReport run(
+            JobConfig job,
+            RankEnv env,
+            Path adapterDir,
+            Supplier<Backend> backends,
+            Consumer<String> log,
+            ProgressSink progress) {
         JobConfig.Evaluation evaluation = job.evaluation();
         if (!job.output().merge() && !evaluation.enabled()) {
             return ResultsReport.of(adapterDir.toString(), null, List.of(), List.of(), Instant.now());
         }
         try (Backend backend = backends.get()) {
-            Path merged = job.output().merge() ? merge(job, env, adapterDir, backend, log) : null;
+            Path merged = null;
+            if (job.output().merge()) {
+                progress.phase(ProgressPhase.MERGING);
+                merged = merge(job, env, adapterDir, backend, log);
+            }
             JobEvaluation.Outcome outcome = new JobEvaluation.Outcome(List.of(), List.of());
             if (evaluation.enabled()) {
+                progress.phase(ProgressPhase.EVALUATING);
                 try {
                     outcome = evaluate(job, adapterDir, merged, backend, log);
                 } catch (RuntimeException e) {

@@ -2,6 +2,7 @@ package dev.longlora.trainer.train;
 
 import dev.longlora.contract.CheckpointLayout;
 import dev.longlora.contract.JobConfig;
+import dev.longlora.contract.ProgressPhase;
 import dev.longlora.contract.RankEnv;
 import dev.longlora.trainer.backend.Backend;
 import dev.longlora.trainer.checkpoint.CheckpointManager;
@@ -157,6 +158,7 @@ public final class TrainingRun {
                 List<Double> losses = new ArrayList<>();
                 int perRank = t.gradientAccumulationSteps() * t.microBatchSize();
                 int globalBatch = world * perRank;
+                progress.phase(ProgressPhase.TRAINING);
                 progress.start(first, t.maxSteps());
                 long started = System.nanoTime();
                 long tokensDone = 0;
@@ -185,6 +187,7 @@ public final class TrainingRun {
                     boolean stopping =
                             trainer.anyRank(r.step() >= stopAfter || stopRequested.get()) && r.step() < t.maxSteps();
                     if (r.step() % job.checkpoint().everySteps() == 0 || r.step() == t.maxSteps() || stopping) {
+                        progress.phase(ProgressPhase.CHECKPOINTING);
                         if (trainer.partitionsOptimizer()) {
                             // each rank saves its optimizer part; rank 0 marks the directory COMPLETE after a barrier
                             CheckpointState state = capture(r.step(), model, trainer, windows, r.loss(), false);
@@ -203,6 +206,7 @@ public final class TrainingRun {
                             }
                             comm.barrier();
                         }
+                        progress.phase(ProgressPhase.TRAINING);
                     }
                     if (stopping) {
                         progress.finish();

@@ -47,6 +47,18 @@ class CliTrainTest {
         assertEquals(0, r.code(), r.toString());
         assertTrue(r.out().contains("step 3/3 loss "), r.out());
         assertTrue(r.out().contains("checkpoint step 2 -> "), r.out());
+        java.util.List<String> phases = r.out()
+                .lines()
+                .filter(l -> l.startsWith("phase "))
+                .map(l -> l.substring("phase ".length()))
+                .toList();
+        assertEquals("loading", phases.getFirst(), phases.toString());
+        assertEquals("done", phases.getLast(), phases.toString());
+        assertEquals(
+                java.util.List.of("loading", "training", "checkpointing", "training", "checkpointing", "training"),
+                phases.subList(0, 6),
+                "a checkpoint every 2 steps and at the end (step 3)");
+        assertTrue(phases.indexOf("done") > phases.lastIndexOf("training"), phases.toString());
         assertTrue(Files.exists(ckpt.resolve("step-3/COMPLETE")));
         Path adapter = ckpt.resolve("output/adapter");
         assertTrue(Files.exists(adapter.resolve("adapter_config.json")));
