@@ -8,7 +8,9 @@ Prints one JSON line: {"tokens_per_s": ..., "step_s": ..., "peak_rss_growth_byte
 import argparse
 import json
 import math
+import re
 import resource
+import sys
 import time
 
 import torch
@@ -22,6 +24,14 @@ def rss_bytes(field):
             if line.startswith(field + ":"):
                 return int(line.split()[1]) * 1024
     return 0
+
+
+def blas_summary():
+    """The BLAS this torch build multiplies with, from torch.__config__.show(): PyPI's x86 wheels use MKL."""
+    shown = torch.__config__.show()
+    blas = re.search(r"BLAS_INFO=(\w+)", shown)
+    version = re.search(r"(Math Kernel Library Version [^\n]*|OpenBLAS[^\n]*)", shown)
+    return " ".join(x for x in (blas.group(1) if blas else "unknown", version.group(1).strip() if version else "") if x)
 
 
 def rotate_half(x):
@@ -162,6 +172,8 @@ def main():
     a.scaling = a.alpha / a.rank
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
+    # The build configuration (BLAS, OpenMP, CPU capability) on stderr, so a benchmark log says what torch ran.
+    print(f"torch {torch.__version__}\n{torch.__config__.show()}", file=sys.stderr)
 
     # The grouped S2 must be exactly the masked definition (small check, not timed).
     q, k, v = (torch.randn(4, 32, 8, dtype=torch.float64) for _ in range(3))
@@ -186,7 +198,7 @@ def main():
     step = sorted(times)[len(times) // 2]
     print(json.dumps({
         "impl": "pytorch", "torch": torch.__version__, "threads": torch.get_num_threads(),
-        "blas": "see torch.__config__", "checkpointing": a.checkpointing, "seq": a.seq,
+        "blas": blas_summary(), "checkpointing": a.checkpointing, "seq": a.seq,
         "step_s": step, "best_step_s": min(times), "tokens_per_s": a.seq / min(times), "loss": loss,
         "peak_rss_growth_bytes": rss_bytes("VmHWM") - rss_before,
         "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,

@@ -12,7 +12,7 @@ from transformers import LlamaForCausalLM
 
 model_dir, adapter_dir, tokens = sys.argv[1], sys.argv[2], [int(t) for t in sys.argv[3].split(",")]
 torch.manual_seed(0)
-base = LlamaForCausalLM.from_pretrained(model_dir, torch_dtype=torch.float32, attn_implementation="eager")
+base = LlamaForCausalLM.from_pretrained(model_dir, dtype=torch.float32, attn_implementation="eager")
 model = PeftModel.from_pretrained(base, adapter_dir)
 model.eval()
 ids = torch.tensor([tokens])

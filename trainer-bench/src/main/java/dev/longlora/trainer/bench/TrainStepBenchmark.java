@@ -27,7 +27,7 @@ import java.util.regex.Pattern;
  *
  * <pre>
  * bin/bench TrainStepBenchmark [--threads 2] [--steps 5] [--warmup 3] [--rounds 2] [--seq 1024]
- *     [--python /usr/bin/python3] [--no-torch] [--profile]
+ *     [--python PYTHON (default $LONGLORA_TORCH_PYTHON)] [--no-torch] [--profile]
  * </pre>
  */
 public final class TrainStepBenchmark {
@@ -49,8 +49,7 @@ public final class TrainStepBenchmark {
         int steps = Integer.parseInt(opt.getOrDefault("steps", "5"));
         int warmup = Integer.parseInt(opt.getOrDefault("warmup", "3"));
         int seq = Integer.parseInt(opt.getOrDefault("seq", "1024"));
-        String python =
-                opt.getOrDefault("python", System.getenv().getOrDefault("LONGLORA_TORCH_PYTHON", "/usr/bin/python3"));
+        String python = opt.getOrDefault("python", System.getenv().getOrDefault("LONGLORA_TORCH_PYTHON", "python3"));
         LlamaConfig config = new LlamaConfig(4096, 256, 688, 4, 8, 8, 1e-5, 10000.0, 256, 4.0, false);
 
         System.out.printf(
@@ -222,7 +221,7 @@ public final class TrainStepBenchmark {
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         pb.environment().put("OMP_NUM_THREADS", "" + threads);
         pb.environment().put("OPENBLAS_NUM_THREADS", "" + threads);
-        // OpenMP's default spin-waiting fights OpenBLAS's own pthread pool (and any other load) for the same cores and
+        // OpenMP's default spin-waiting fights the BLAS's own threads (and any other load) for the same cores and
         // made the peer ~8x slower here; passive waiting is the peer's best configuration.
         pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
         Process p = pb.start();
@@ -236,11 +235,12 @@ public final class TrainStepBenchmark {
         double median = number(json, "step_s");
         System.out.printf(
                 Locale.ROOT,
-                "pytorch checkpointing %-3s: best step %.3f s, median %.3f s (torch %s)%n",
+                "pytorch checkpointing %-3s: best step %.3f s, median %.3f s (torch %s, BLAS %s)%n",
                 ckpt ? "on" : "off",
                 step,
                 median,
-                string(json, "torch"));
+                string(json, "torch"),
+                string(json, "blas"));
         return new Result(
                 "pytorch",
                 ckpt,

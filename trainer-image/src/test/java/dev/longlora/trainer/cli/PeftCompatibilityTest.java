@@ -2,7 +2,6 @@ package dev.longlora.trainer.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -12,6 +11,7 @@ import dev.longlora.trainer.io.SafetensorsReader;
 import dev.longlora.trainer.load.ModelLoader;
 import dev.longlora.trainer.model.AttentionSpec;
 import dev.longlora.trainer.model.LlamaModel;
+import dev.longlora.trainer.reference.ReferencePython;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,7 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Our model directory and PEFT adapter, loaded by HF transformers + {@code PeftModel.from_pretrained}: every adapter
  * tensor (LoRA and the modules_to_save embedding and norms) must land in the right module, and the loss must match
- * ours. Needs the Python reference that tools/setup.d/30-peft-reference.sh installs ({@code LONGLORA_PEFT_PYTHON}).
+ * ours. Needs the reference venv (transformers 5 + PEFT) that tools/setup.d/20-torch-reference.sh builds
+ * ({@code LONGLORA_PEFT_PYTHON}); required under CI=true.
  */
 class PeftCompatibilityTest {
 
@@ -34,10 +35,7 @@ class PeftCompatibilityTest {
 
     @Test
     void peftLoadsOurAdapterAndComputesOurLoss() throws Exception {
-        String python = System.getenv("LONGLORA_PEFT_PYTHON");
-        assumeTrue(
-                python != null && Files.isExecutable(Path.of(python)),
-                "LONGLORA_PEFT_PYTHON is not set: transformers + PEFT are not installed (tools/setup.d/30-peft-reference.sh)");
+        String python = ReferencePython.require("LONGLORA_PEFT_PYTHON");
         Path model = dir.resolve("model");
         Path adapter = dir.resolve("adapter");
         assertEquals(

@@ -1,8 +1,6 @@
 package dev.longlora.trainer.merge;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -12,19 +10,18 @@ import dev.longlora.trainer.model.AttentionSpec;
 import dev.longlora.trainer.model.LlamaConfig;
 import dev.longlora.trainer.model.LlamaModel;
 import dev.longlora.trainer.model.TinyModels;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
+import dev.longlora.trainer.reference.ReferencePython;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * HF transformers (no PEFT) loads our merged, sharded directory and computes the logits of base + adapter as we do,
- * with the merged config's PI factor. Needs {@code LONGLORA_PEFT_PYTHON} (tools/setup.d/30-peft-reference.sh);
- * required under CI=true.
+ * HF transformers 5 (no PEFT) loads our merged, sharded directory through AutoConfig and AutoModelForCausalLM: it
+ * reads linear RoPE scaling with the merged factor and max_position_embeddings = the target context, and computes
+ * the logits of base + adapter as we do. Needs the reference venv ({@code LONGLORA_PEFT_PYTHON},
+ * tools/setup.d/20-torch-reference.sh); required under CI=true.
  */
 class TransformersLoadsMergedModelTest {
     @TempDir
@@ -32,19 +29,11 @@ class TransformersLoadsMergedModelTest {
 
     @Test
     void transformersLoadsTheMergedDirectoryAndItsLogitsMatchOurs() throws Exception {
-        String python = System.getenv("LONGLORA_PEFT_PYTHON");
-        boolean available = python != null && Files.isExecutable(Path.of(python));
-        if ("true".equals(System.getenv("CI"))) {
-            assertTrue(
-                    available,
-                    "CI=true: LONGLORA_PEFT_PYTHON must point at the transformers venv (tools/setup.d/30-peft-reference.sh)");
-        }
-        assumeTrue(
-                available,
-                "LONGLORA_PEFT_PYTHON is not set: transformers is not installed (tools/setup.d/30-peft-reference.sh)");
+        String python = ReferencePython.require("LONGLORA_PEFT_PYTHON");
         Path base = dir.resolve("base"), adapter = dir.resolve("adapter"), out = dir.resolve("merged");
         LlamaConfig config = TinyModels.gqaConfig(1.0);
         ModelMergerTest.writeBaseAndAdapter(base, adapter, config, TinyModels.loraEverywhere(0), 21);
+        // Target context 128 over the base's 64 positions: linear PI factor 2, max_position_embeddings 128.
         ModelMerger.merge(new MergeOptions(base, adapter, out, 8192, SafetensorsDtype.F32, 128, null, false), s -> {});
 
         int[] tokens = TinyModels.tokens(100, config.vocabSize(), 4);
@@ -56,28 +45,21 @@ class TransformersLoadsMergedModelTest {
             ours = m.logitsAt(tokens, AttentionSpec.full(), positions);
         }
 
-        Path script = dir.resolve("merged_logits.py");
-        try (var in = getClass().getResourceAsStream("/merge/merged_logits.py")) {
-            Files.write(script, in.readAllBytes());
-        }
-        Process p = new ProcessBuilder(
+        JsonNode r = new ObjectMapper()
+                .readTree(ReferencePython.runResource(
                         python,
-                        script.toString(),
+                        "/merge/merged_logits.py",
+                        dir,
                         out.toString(),
                         Arrays.stream(tokens).mapToObj(Integer::toString).collect(Collectors.joining(",")),
-                        Arrays.stream(positions).mapToObj(Integer::toString).collect(Collectors.joining(",")))
-                .start();
-        byte[] stdout = p.getInputStream().readAllBytes();
-        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(300, TimeUnit.SECONDS));
-        assertEquals(0, p.exitValue(), err);
-        JsonNode r = new ObjectMapper()
-                .readTree(new String(stdout, StandardCharsets.UTF_8)
-                        .lines()
-                        .reduce((a, b) -> b)
-                        .orElse(""));
-        assertEquals(2.0, r.get("rope_scaling").get("factor").asDouble());
-        assertEquals(128, r.get("max_position_embeddings").asInt());
+                        Arrays.stream(positions).mapToObj(Integer::toString).collect(Collectors.joining(","))));
+        assertEquals("LlamaConfig", r.get("config_class").asText(), "AutoConfig's class for our config.json");
+        assertEquals("LlamaForCausalLM", r.get("model_class").asText());
+        JsonNode rope = r.get("rope_parameters");
+        assertEquals("linear", rope.get("rope_type").asText(), "rope_parameters as transformers read them: " + rope);
+        assertEquals(2.0, rope.get("factor").asDouble(), "rope_parameters: " + rope);
+        assertEquals(config.ropeTheta(), rope.get("rope_theta").asDouble(), "rope_parameters: " + rope);
+        assertEquals(128, r.get("max_position_embeddings").asInt(), "the target context");
         for (int i = 0; i < positions.length; i++) {
             JsonNode row = r.get("logits").get(i);
             float[] theirs = new float[row.size()];

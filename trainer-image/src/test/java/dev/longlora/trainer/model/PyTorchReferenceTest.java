@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.longlora.trainer.backend.cpu.CpuBackend;
 import dev.longlora.trainer.parameter.Parameter;
+import dev.longlora.trainer.reference.ReferencePython;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -26,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Loss and every trainable gradient of random tiny models against an independent PyTorch implementation
  * (src/test/python/reference.py, computed in float64): relative error (L2 over each tensor) <= 1e-4.
  *
- * <p>Needs Debian's python3-torch (tools/setup.d/20-torch-reference.sh installs it and exports
+ * <p>Needs the reference venv's torch (tools/setup.d/20-torch-reference.sh builds it and exports
  * LONGLORA_TORCH_PYTHON). Without it the test fails under CI=true and is skipped, with the reason, elsewhere.
  */
 class PyTorchReferenceTest {
@@ -133,24 +134,16 @@ class PyTorchReferenceTest {
         }
     }
 
-    /** The interpreter with torch, or a failure (CI) / skip (elsewhere) saying how to get it. */
+    /** The venv interpreter, checked to import torch, or a failure (CI) / skip (elsewhere) saying how to get it. */
     static String torchPython() throws Exception {
-        String python = System.getenv().getOrDefault("LONGLORA_TORCH_PYTHON", "/usr/bin/python3");
-        String reason = null;
-        if (!Files.isExecutable(Path.of(python))) {
-            reason = "no Python interpreter at " + python;
-        } else {
-            Process p = new ProcessBuilder(python, "-c", "import torch")
-                    .redirectErrorStream(true)
-                    .start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                reason = python + " cannot import torch: " + out.strip();
-            }
-        }
-        if (reason != null) {
-            String fix =
-                    reason + " (install it with tools/setup.d/20-torch-reference.sh, which apt-installs python3-torch)";
+        String python = ReferencePython.require("LONGLORA_TORCH_PYTHON");
+        Process p = new ProcessBuilder(python, "-c", "import torch")
+                .redirectErrorStream(true)
+                .start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
+            String fix = python + " cannot import torch: " + out.strip()
+                    + " (source tools/setup.d/20-torch-reference.sh, which rebuilds the venv)";
             if ("true".equalsIgnoreCase(System.getenv("CI"))) {
                 fail("the PyTorch reference is required in CI: " + fix);
             }
