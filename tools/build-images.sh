@@ -34,8 +34,9 @@ CUBLAS_VERSION=13.0.2.14 # CUDA 13.0 update 2: the toolkit the kernels are built
 NCCL_VERSION=2.32.3      # nvidia-nccl-cu13
 # jdeps --print-module-deps over the trainer jar and lib/: java.desktop (java.beans) and java.sql come from Jackson
 # and DJL, java.compiler from DJL, java.management from DJL and the trainer, jdk.unsupported for sun.misc.Signal
-# (SIGTERM: finish the step and save), jdk.incubator.vector for the CPU kernels.
-TRAINER_MODULES=java.base,java.compiler,java.desktop,java.logging,java.management,java.sql,jdk.incubator.vector,jdk.unsupported
+# (SIGTERM: finish the step and save), jdk.incubator.vector for the CPU kernels, java.naming for the Fabric8 client's
+# Vert.x/Netty HTTP stack (rank 0's progress annotation).
+TRAINER_MODULES=java.base,java.compiler,java.desktop,java.logging,java.management,java.naming,java.sql,jdk.incubator.vector,jdk.unsupported
 
 skip_build=false
 run_check=true

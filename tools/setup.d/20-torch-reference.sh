@@ -6,10 +6,12 @@
 #
 # The venv lives at $LONGLORA_CACHE/torch-venv-torch<v>-transformers<v>-peft<v>-<hash of the requirements file>.
 # It is built in a temporary folder beside it, under a lock (two setups at once wait for each other), and renamed into
-# place only once `import torch, transformers, peft` works, so a half-built venv is never used. Wheels are cached in
-# $LONGLORA_CACHE/pip. A cold install downloads about 3 GB (torch is PyPI's CUDA build; it runs on CPU), see
-# docs/operations.md; a warm run only checks a file. Sourced by bin/test with `set -euo pipefail`: no exit, every
-# failure guarded; on failure it warns, and the Python-reference tests then fail under CI=true and skip elsewhere.
+# place only once `import torch, transformers, peft` works, so a half-built venv is never used. Wheels are kept in
+# $LONGLORA_CACHE/pip/wheels (`pip download -d`, then an offline install from there: pip's own HTTP cache stayed
+# empty here, so a rebuild would download everything again). A cold install downloads about 3 GB (torch is PyPI's
+# CUDA build; it runs on CPU), see docs/operations.md; a warm run only checks a file. Sourced by bin/test with
+# `set -euo pipefail`: no exit, every failure guarded; on failure it warns, and the Python-reference tests then fail
+# under CI=true and skip elsewhere.
 # After the rename only bin/python is used (pip's console scripts keep the temporary folder in their #! line).
 
 : "${LONGLORA_CACHE:=$HOME/.cache/longlora}"  # tools/env.sh sets it; a bare `source` must not install into /
@@ -39,8 +41,10 @@ longlora_torch_build() (
   echo "Installing torch, transformers and PEFT into $longlora_torch_venv (once; about 3 GB; log: $log)..." >&2
   local start=$SECONDS
   if python3 -m venv "$tmp" >"$log" 2>&1 &&
+     "$tmp/bin/python" -m pip download --disable-pip-version-check --no-input --no-deps \
+       -d "$LONGLORA_CACHE/pip/wheels" -r "$longlora_torch_reqs" >>"$log" 2>&1 &&
      "$tmp/bin/python" -m pip install --disable-pip-version-check --no-input --no-warn-script-location \
-       --cache-dir "$LONGLORA_CACHE/pip" --no-deps -r "$longlora_torch_reqs" >>"$log" 2>&1 &&
+       --no-index --find-links "$LONGLORA_CACHE/pip/wheels" --no-deps -r "$longlora_torch_reqs" >>"$log" 2>&1 &&
      "$tmp/bin/python" -c 'import torch, transformers, peft' >>"$log" 2>&1 &&
      cp "$longlora_torch_reqs" "$tmp/.complete" &&
      rm -rf "$longlora_torch_venv" && mv -T "$tmp" "$longlora_torch_venv"; then

@@ -134,6 +134,9 @@ class JobConfigTest {
         assertMessage(
                 withField("\"distributed\":{\"collectiveTimeoutSeconds\":86401}"),
                 "distributed.collectiveTimeoutSeconds=86401 must be 1..86400");
+        assertMessage(
+                withField("\"training\":{\"progressEverySeconds\":0}"), "training.progressEverySeconds=0 must be >= 1");
+        assertEquals(10, JobConfig.defaults().training().progressEverySeconds(), "the documented default");
     }
 
     @Test

@@ -70,6 +70,7 @@ class CrdDefaultsTest {
         m.put("spec.backoffLimit", JSON.valueToTree(JobResolver.backoffLimit(empty)));
         m.put("spec.suspend", JSON.valueToTree(JobResolver.suspended(empty)));
         m.put("spec.terminationGracePeriodSeconds", JSON.valueToTree(JobResolver.terminationGracePeriodSeconds(empty)));
+        m.put("spec.startupDeadlineSeconds", JSON.valueToTree(JobResolver.startupDeadlineSeconds(empty)));
         // Not in job.json: the trainer implements one architecture.
         m.put("spec.model.architecture", JSON.valueToTree(ModelSpec.Architecture.LLAMA));
         return m;

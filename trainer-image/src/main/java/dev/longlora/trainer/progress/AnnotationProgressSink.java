@@ -36,19 +36,15 @@ public final class AnnotationProgressSink implements ProgressSink {
         publisher.offer(current, true);
     }
 
+    /**
+     * Only the run's length: {@code step} stays absent until this process finishes a step (a resumed step is not
+     * one), so the operator's startup deadline covers loading and resuming (docs/contract.md section 6).
+     */
     @Override
     public void start(long firstStep, long totalSteps) {
         current = new ProgressReport(
-                firstStep > 0 ? firstStep : null,
-                totalSteps,
-                null,
-                null,
-                null,
-                null,
-                null,
-                current.lastCheckpoint(),
-                current.phase());
-        current = current.at(current.phase(), clock.instant());
+                        null, totalSteps, null, null, null, null, null, current.lastCheckpoint(), current.phase())
+                .at(current.phase(), clock.instant());
         publisher.offer(current, false);
     }
 

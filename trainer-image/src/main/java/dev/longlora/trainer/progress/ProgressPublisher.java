@@ -66,6 +66,7 @@ public final class ProgressPublisher implements AutoCloseable {
     private void loop() {
         while (true) {
             ProgressReport report;
+            boolean wasUrgent;
             synchronized (this) {
                 while (true) {
                     if (closing && pending == null) return;
@@ -81,6 +82,7 @@ public final class ProgressPublisher implements AutoCloseable {
                 }
                 report = pending;
                 pending = null;
+                wasUrgent = urgent;
                 urgent = false;
                 sending = true;
             }
@@ -96,6 +98,7 @@ public final class ProgressPublisher implements AutoCloseable {
                     backoffNanos = FIRST_BACKOFF.toNanos();
                 } else {
                     if (pending == null) pending = report; // retry the newest one there is
+                    urgent |= wasUrgent; // a checkpoint's report stays due at once after the backoff
                     backingOff = true;
                     retryAt = now + backoffNanos;
                     backoffNanos = Math.min(backoffNanos * 2, MAX_BACKOFF.toNanos());
