@@ -40,12 +40,16 @@ class ProgressPublisherTest {
     @Test
     void aSlowServerSeesOnlyTheNewestReportNotABacklog() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch inFlight = new CountDownLatch(1);
         ProgressPublisher.Transport slow = r -> {
+            inFlight.countDown();
             release.await();
             delivered.add(r);
         };
         try (AnnotationProgressSink s = sink(slow, Duration.ofMillis(1))) {
-            s.phase(ProgressPhase.TRAINING); // in flight, blocked
+            s.phase(ProgressPhase.TRAINING);
+            // only once that send is in flight (blocked) do the steps come; before, they would rightly coalesce with it
+            assertTrue(inFlight.await(10, TimeUnit.SECONDS), "the first report was never sent");
             long t0 = System.nanoTime();
             for (int i = 1; i <= 500; i++) s.step(step(i));
             assertTrue(System.nanoTime() - t0 < TimeUnit.MILLISECONDS.toNanos(500), "steps never wait for sends");
