@@ -151,12 +151,8 @@ public final class Nccl {
     public int version() {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment v = a.allocate(JAVA_INT);
-            check((int) getVersion.invokeExact(v), "ncclGetVersion");
+            checked("ncclGetVersion", () -> (int) getVersion.invokeExact(v));
             return v.get(JAVA_INT, 0);
-        } catch (NcclException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException("ncclGetVersion", t);
         }
     }
 
@@ -169,12 +165,8 @@ public final class Nccl {
     public byte[] uniqueId() {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment id = a.allocate(UNIQUE_ID);
-            check((int) getUniqueId.invokeExact(id), "ncclGetUniqueId");
+            checked("ncclGetUniqueId", () -> (int) getUniqueId.invokeExact(id));
             return id.toArray(JAVA_BYTE);
-        } catch (NcclException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException("ncclGetUniqueId", t);
         }
     }
 
@@ -190,12 +182,8 @@ public final class Nccl {
             MemorySegment comm = a.allocate(ADDRESS);
             MemorySegment idValue = a.allocate(UNIQUE_ID);
             MemorySegment.copy(id, 0, idValue, JAVA_BYTE, 0, id.length);
-            check((int) commInitRank.invokeExact(comm, worldSize, idValue, rank), "ncclCommInitRank");
+            checked("ncclCommInitRank", () -> (int) commInitRank.invokeExact(comm, worldSize, idValue, rank));
             return comm.get(ADDRESS, 0).address();
-        } catch (NcclException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException("ncclCommInitRank", t);
         }
     }
 
@@ -203,104 +191,45 @@ public final class Nccl {
     public int asyncError(long comm) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment r = a.allocate(JAVA_INT);
-            check((int) commGetAsyncError.invokeExact(MemorySegment.ofAddress(comm), r), "ncclCommGetAsyncError");
+            checked("ncclCommGetAsyncError", () -> (int) commGetAsyncError.invokeExact(address(comm), r));
             int result = r.get(JAVA_INT, 0);
             return result == IN_PROGRESS ? 0 : result;
-        } catch (NcclException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException("ncclCommGetAsyncError", t);
         }
     }
 
     public void commDestroy(long comm) {
-        call(commDestroy, "ncclCommDestroy", comm);
+        checked("ncclCommDestroy", () -> (int) commDestroy.invokeExact(address(comm)));
     }
 
     /** Ends {@code comm} without waiting for its peers: the way out of a collective a dead peer never joins. */
     public void commAbort(long comm) {
-        call(commAbort, "ncclCommAbort", comm);
+        checked("ncclCommAbort", () -> (int) commAbort.invokeExact(address(comm)));
     }
 
     public void groupStart() {
-        try {
-            check((int) groupStart.invokeExact(), "ncclGroupStart");
-        } catch (NcclException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException("ncclGroupStart", t);
-        }
+        checked("ncclGroupStart", () -> (int) groupStart.invokeExact());
     }
 
     public void groupEnd() {
-        try {
-            check((int) groupEnd.invokeExact(), "ncclGroupEnd");
-        } catch (NcclException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException("ncclGroupEnd", t);
-        }
+        checked("ncclGroupEnd", () -> (int) groupEnd.invokeExact());
     }
 
     /** recv = sum over ranks of send ({@code count} floats), queued on {@code stream}. */
     public void allReduceSum(long send, long recv, long count, long comm, long stream) {
-        try {
-            check(
-                    (int) allReduce.invokeExact(
-                            MemorySegment.ofAddress(send),
-                            MemorySegment.ofAddress(recv),
-                            count,
-                            FLOAT32,
-                            SUM,
-                            MemorySegment.ofAddress(comm),
-                            MemorySegment.ofAddress(stream)),
-                    "ncclAllReduce");
-        } catch (NcclException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException("ncclAllReduce", t);
-        }
+        checked("ncclAllReduce", () -> (int) allReduce.invokeExact(
+                address(send), address(recv), count, FLOAT32, SUM, address(comm), address(stream)));
     }
 
     /** On rank {@code root} only, recv = sum over ranks of send ({@code count} floats). */
     public void reduceSum(long send, long recv, long count, int root, long comm, long stream) {
-        try {
-            check(
-                    (int) reduce.invokeExact(
-                            MemorySegment.ofAddress(send),
-                            MemorySegment.ofAddress(recv),
-                            count,
-                            FLOAT32,
-                            SUM,
-                            root,
-                            MemorySegment.ofAddress(comm),
-                            MemorySegment.ofAddress(stream)),
-                    "ncclReduce");
-        } catch (NcclException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException("ncclReduce", t);
-        }
+        checked("ncclReduce", () -> (int) reduce.invokeExact(
+                address(send), address(recv), count, FLOAT32, SUM, root, address(comm), address(stream)));
     }
 
     /** Every rank's recv = root's send ({@code count} floats). */
     public void broadcast(long send, long recv, long count, int root, long comm, long stream) {
-        try {
-            check(
-                    (int) broadcast.invokeExact(
-                            MemorySegment.ofAddress(send),
-                            MemorySegment.ofAddress(recv),
-                            count,
-                            FLOAT32,
-                            root,
-                            MemorySegment.ofAddress(comm),
-                            MemorySegment.ofAddress(stream)),
-                    "ncclBroadcast");
-        } catch (NcclException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException("ncclBroadcast", t);
-        }
+        checked("ncclBroadcast", () -> (int) broadcast.invokeExact(
+                address(send), address(recv), count, FLOAT32, root, address(comm), address(stream)));
     }
 
     /** NCCL's words for a status code. */
@@ -315,14 +244,24 @@ public final class Nccl {
         }
     }
 
-    private void call(MethodHandle h, String name, long comm) {
+    private static MemorySegment address(long a) {
+        return MemorySegment.ofAddress(a);
+    }
+
+    /** A downcall returning NCCL's status. */
+    private interface NativeCall {
+        int invoke() throws Throwable;
+    }
+
+    /** Runs {@code c}; a non-success status becomes an {@link NcclException} in NCCL's words. */
+    private void checked(String name, NativeCall c) {
+        int status;
         try {
-            check((int) h.invokeExact(MemorySegment.ofAddress(comm)), name);
-        } catch (NcclException e) {
-            throw e;
+            status = c.invoke();
         } catch (Throwable t) {
-            throw new IllegalStateException(name, t);
+            throw new IllegalStateException(name + " could not be called: " + t, t);
         }
+        check(status, name);
     }
 
     private void check(int status, String call) {

@@ -102,18 +102,7 @@ final class NcclCollectives implements Collectives {
         if (buffer.length == 0) return;
         long d = stageIn(buffer, 0, buffer.length);
         // Uneven parts: one reduce per part to its owner, fused by a group into one launch.
-        nccl.groupStart();
-        try {
-            for (int r = 0; r < world; r++) {
-                long n = bounds[r + 1] - bounds[r];
-                if (n > 0) {
-                    long at = d + (long) bounds[r] * Sizeof.FLOAT;
-                    nccl.reduceSum(at, at, n, r, comm, stream());
-                }
-            }
-        } finally {
-            nccl.groupEnd();
-        }
+        perPartToItsOwner(d, bounds, (at, n, owner) -> nccl.reduceSum(at, at, n, owner, comm, stream()));
         await("reduceScatter");
         stageOut(buffer, bounds[rank], bounds[rank + 1]);
     }
@@ -122,21 +111,28 @@ final class NcclCollectives implements Collectives {
     public void allGather(float[] buffer) {
         if (buffer.length == 0) return;
         int[] bounds = Shard.bounds(buffer.length, world);
-        long d = stageIn(buffer, 0, buffer.length);
+        // only this rank's part matters: the owners' broadcasts overwrite the rest
+        long d = stageIn(buffer, bounds[rank], bounds[rank + 1]);
+        perPartToItsOwner(d, bounds, (at, n, owner) -> nccl.broadcast(at, at, n, owner, comm, stream()));
+        await("allGather");
+        stageOut(buffer, 0, buffer.length);
+    }
+
+    /** One NCCL call on each non-empty part [bounds[r], bounds[r+1]) of the staged buffer, grouped into one launch. */
+    private void perPartToItsOwner(long staged, int[] bounds, PartCall call) {
         nccl.groupStart();
         try {
             for (int r = 0; r < world; r++) {
                 long n = bounds[r + 1] - bounds[r];
-                if (n > 0) {
-                    long at = d + (long) bounds[r] * Sizeof.FLOAT;
-                    nccl.broadcast(at, at, n, r, comm, stream());
-                }
+                if (n > 0) call.run(staged + (long) bounds[r] * Sizeof.FLOAT, n, r);
             }
         } finally {
             nccl.groupEnd();
         }
-        await("allGather");
-        stageOut(buffer, 0, buffer.length);
+    }
+
+    private interface PartCall {
+        void run(long address, long count, int owner);
     }
 
     @Override
